@@ -1,0 +1,66 @@
+"""Files the trainer writes and reads: the inference model (model.pt) and the resumable training
+checkpoint (checkpoint.pt). Both carry a format tag and the model's arguments; reading checks them
+and turns truncation or a foreign file into one CheckpointError line."""
+from pathlib import Path
+
+import torch
+
+from .errors import CheckpointError
+
+MODEL_FORMAT = "neft.model/1"
+CHECKPOINT_FORMAT = "neft.checkpoint/1"
+# config keys that may differ when resuming (where and how fast, not what is computed)
+RESUMABLE_CHANGES = {"device", "num_workers", "checkpoint_every_s", "data_dir", "download"}
+
+
+def _load(path: Path, fmt: str, map_location) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such file")
+    try:
+        obj = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as e:  # truncated zip, foreign pickle, ...
+        raise CheckpointError(f"{path}: unreadable or truncated ({' '.join(str(e).split())[:160]}); "
+                              f"delete it and rerun the step that wrote it") from None
+    if not isinstance(obj, dict) or obj.get("format") != fmt:
+        found = obj.get("format") if isinstance(obj, dict) else type(obj).__name__
+        raise CheckpointError(f"{path}: format {found!r}, expected {fmt!r}; it was written by another tool "
+                              f"or an older neft: rerun the step that wrote it")
+    return obj
+
+
+def read_model_file(path, map_location="cpu") -> dict:
+    return _load(path, MODEL_FORMAT, map_location)
+
+
+def read_checkpoint(path, config: dict, map_location) -> dict:
+    """A training checkpoint, checked to belong to the run described by `config`."""
+    ckpt = _load(path, CHECKPOINT_FORMAT, map_location)
+    for key, value in config.items():
+        if key not in RESUMABLE_CHANGES and ckpt["config"].get(key) != value:
+            raise CheckpointError(f"{path}: checkpoint of another run ({key} = {ckpt['config'].get(key)!r}, this run "
+                                  f"{value!r}); delete it or train into another folder")
+    return ckpt
+
+
+def check_compatible(meta: dict, model_args: dict, path) -> None:
+    """A model file used to initialise a run must be the same architecture for the same data."""
+    if meta["model_args"] != model_args:
+        diff = ", ".join(f"{k} {meta['model_args'].get(k)!r} vs {v!r}" for k, v in model_args.items()
+                         if meta["model_args"].get(k) != v)
+        raise CheckpointError(f"{path}: model does not match this run ({diff})")
+
+
+def load_model(path, map_location="cpu"):
+    """A model file -> (model with its selected weights, the file's metadata)."""
+    from .models import build_model
+    meta = read_model_file(path, map_location)
+    if meta["state_dict"] is None:
+        raise CheckpointError(f"{path}: holds no weights (training {meta['status']}); nothing to evaluate")
+    model = build_model(**meta["model_args"])
+    try:
+        model.load_state_dict(meta["state_dict"])
+    except RuntimeError as e:
+        raise CheckpointError(f"{path}: weights do not fit {meta['model_args']} "
+                              f"({' '.join(str(e).split())[:160]})") from None
+    return model, meta

@@ -1,0 +1,42 @@
+"""MNIST and Fashion-MNIST: idx files through torchvision, resized 28 -> 32, normalised (0.5, 0.5).
+
+Fashion-MNIST is also found in Debian's dataset-fashion-mnist package (/usr/share/datasets/
+fashion-mnist, gzipped idx files): they are unpacked into data_dir the first time."""
+import gzip
+import shutil
+from pathlib import Path
+
+from torchvision import datasets
+
+from . import DatasetSpec, read_or_explain, register
+
+DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+IDX_FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+
+
+def unpack_debian(raw: Path) -> None:
+    if all((raw / f).exists() for f in IDX_FILES) or not DEBIAN_FASHION_MNIST.is_dir():
+        return
+    raw.mkdir(parents=True, exist_ok=True)
+    for f in IDX_FILES:
+        src = DEBIAN_FASHION_MNIST / f"{f}.gz"
+        if src.exists() and not (raw / f).exists():
+            tmp = raw / f".{f}.tmp"
+            with gzip.open(src) as fin, open(tmp, "wb") as fout:
+                shutil.copyfileobj(fin, fout)
+            tmp.replace(raw / f)
+
+
+def idx_loader(cls, name: str):
+    def load(data_dir: Path, download: bool, train: bool):
+        raw = data_dir / cls.__name__ / "raw"
+        if cls is datasets.FashionMNIST:
+            unpack_debian(raw)
+        return read_or_explain(name, raw, IDX_FILES, download,
+                               lambda: cls(root=str(data_dir), train=train, download=download))
+    return load
+
+
+for _name, _cls in (("mnist", datasets.MNIST), ("fashion_mnist", datasets.FashionMNIST)):
+    register(DatasetSpec(_name, in_channels=1, num_classes=10, image_size=32, mean=(0.5,), std=(0.5,),
+                         augment=False, resize=True, load=idx_loader(_cls, _name)))

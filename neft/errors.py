@@ -1,0 +1,17 @@
+"""The exceptions `neft` raises for bad input; the CLI turns each into one line and exit code 2."""
+
+
+class NeftError(Exception):
+    """Bad input the user can fix: the message names the problem and what to do."""
+
+
+class ConfigError(NeftError):
+    """An unknown key, a value out of range, or an unknown registry name."""
+
+
+class DataError(NeftError):
+    """Dataset files missing, unreadable or inconsistent."""
+
+
+class CheckpointError(NeftError):
+    """A checkpoint or result file that is truncated, of another format, or of another model."""

@@ -1,0 +1,40 @@
+"""Atomic writes: a result file either exists complete or not at all (temp file + rename)."""
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .errors import NeftError
+
+
+def _atomic(path: Path, write) -> None:
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:
+        raise NeftError(f"cannot write {path}: {e.strerror}; choose a writable folder") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_json(path: Path, obj: Any) -> None:
+    _atomic(path, lambda f: f.write((json.dumps(obj, indent=1, allow_nan=True) + "\n").encode()))
+
+
+def save_text(path: Path, text: str) -> None:
+    _atomic(path, lambda f: f.write(text.encode()))
+
+
+def save_torch(path: Path, obj: Any) -> None:
+    _atomic(path, lambda f: torch.save(obj, f))

@@ -1,0 +1,49 @@
+"""Training methods registered by name. A method is a small strategy the trainer calls once per batch:
+`loss(model, x, y, generator) -> (loss, extras)`. Trainable parts of its own (IRS heads) are its
+submodules: trained and checkpointed with it, never part of the saved inference model."""
+from torch import Tensor, nn
+
+from ..layers import noisy_layers, perturbed
+from ..noise import NoiseLaw
+from ..registry import Registry
+
+
+BETA_FALLBACK = {"fashion_mnist": "mnist", "synthetic": "mnist"}
+
+
+class Method(nn.Module):
+    """Base: holds sigma_d and the noise law, and draws noisy forward passes of the backbone."""
+    default_beta: dict[str, dict[str, float]] = {}  # model -> dataset -> beta, for NFT methods
+
+    def __init__(self, cfg, model: nn.Module, law: NoiseLaw):
+        super().__init__()
+        self.sigma_d = cfg.sigma_d
+        self.law = law
+        self.hparams: dict = {}  # the effective hyper-parameters, recorded with the results
+
+    def noise(self, layers, sigma: float, generator, z: list[Tensor] | None = None) -> list[Tensor] | None:
+        """Perturbations for `layers` at sigma (None when there is nothing to add)."""
+        if sigma == 0 and not self.law.quantize:
+            return None
+        weights = [layer.weight for layer in layers]
+        if z is None:
+            z = self.law.standard_normal(weights, generator)
+        return self.law.perturbations(weights, sigma, z)
+
+    def resolve_beta(self, cfg) -> float:
+        """beta from the config, else the reference default for this model and dataset (datasets the
+        reference did not run borrow the beta of the nearest one it did, see BETA_FALLBACK)."""
+        if cfg.beta is not None:
+            return cfg.beta
+        table = self.default_beta[cfg.model]
+        return table[cfg.dataset if cfg.dataset in table else BETA_FALLBACK.get(cfg.dataset, "cifar10")]
+
+    def loss(self, model: nn.Module, x: Tensor, y: Tensor, generator) -> tuple[Tensor, dict[str, Tensor]]:
+        raise NotImplementedError
+
+
+METHODS: Registry[type[Method]] = Registry("method")
+
+from . import injection, irs, ovf, vanilla  # noqa: E402,F401  (they register themselves)
+
+__all__ = ["METHODS", "Method", "noisy_layers", "perturbed"]
