@@ -173,7 +173,7 @@ def training_data(cfg, device: torch.device) -> TrainingData:
     return TrainingData(spec, train, val_x.to(device), val_y.to(device), len(train_idx))
 
 
-def test_data(dataset: str, data_dir: str, download: bool, subset: int | None = None,
+def evaluation_data(dataset: str, data_dir: str, download: bool, subset: int | None = None,
               num_workers: int = 2) -> tuple[Tensor, Tensor, DatasetSpec]:
     """The (first `subset` of the) test split, eval-transformed, on the CPU."""
     spec = DATASETS.get(dataset)

@@ -10,7 +10,7 @@ import torch
 
 from .checkpoint import load_model, read_model_file
 from .config import EvalConfig
-from .data import test_data
+from .data import evaluation_data
 from .errors import CheckpointError
 from .io import save_json, save_text
 from .mc import mc_evaluate
@@ -35,7 +35,7 @@ def evaluate(model_path: str | Path, cfg: EvalConfig, out_json: str | Path, out_
               "noise_law": law.as_dict(), "results": []}
     if meta["state_dict"] is not None:
         model, _ = load_model(model_path)
-        x, y, spec = test_data(train_cfg["dataset"], cfg.data_dir, cfg.download, cfg.test_subset)
+        x, y, spec = evaluation_data(train_cfg["dataset"], cfg.data_dir, cfg.download, cfg.test_subset)
         expected = dict(in_channels=spec.in_channels, num_classes=spec.num_classes, image_size=spec.image_size)
         if any(meta["model_args"][k] != v for k, v in expected.items()):
             raise CheckpointError(f"{model_path}: model {meta['model_args']} does not fit dataset {spec.name} {expected}")

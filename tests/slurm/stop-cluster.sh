@@ -23,8 +23,8 @@ stop() {
 
 # Cancel left-over jobs first, so that no slurmstepd outlives slurmd.
 if [[ -s $DIR/slurmctld.pid ]] && command -v squeue >/dev/null; then
-  jobs=$(timeout 10 squeue -h -t PD,R,CG -o %A 2>/dev/null)
-  [[ -n $jobs ]] && timeout 10 scancel $jobs 2>/dev/null && sleep 2
+  mapfile -t jobs < <(timeout 10 squeue -h -t PD,R,CG -o %A 2>/dev/null)
+  ((${#jobs[@]})) && timeout 10 scancel "${jobs[@]}" 2>/dev/null && sleep 2
 fi
 
 stop "$DIR/slurmd.pid" slurmd

@@ -1,0 +1,59 @@
+"""`python -m neft`: help, one-line errors with exit 2, and a train -> evaluate round trip."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+TINY = ["--dataset", "synthetic", "--width", "0.125", "--epochs", "1", "--val-size", "256", "--train-subset", "256",
+        "--device", "cpu", "--num-workers", "0", "--val-mc-runs", "2"]
+
+
+def neft(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "neft", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate", "list"])
+def test_help(command):
+    out = neft(command, "--help")
+    assert out.returncode == 0 and "usage" in out.stdout
+
+
+@pytest.mark.parametrize("args,message", [
+    (["train", "--out", "x", "--model", "vgg11"], "unknown model 'vgg11'"),
+    (["train", "--out", "x", "--sigma-d", "-0.1"], "sigma_d must be in [0, 1]"),
+    (["train", "--out", "x", "--epochs", "zero"], "argument --epochs"),
+    (["train", "--out", "x", "--unknown-flag"], "unrecognized arguments"),
+    (["train", "--out", "x", "--device-kind", "PCM"], "unknown device kind"),
+    (["evaluate", "--model", "missing.pt", "--out", "r.json"], "missing.pt: no such file"),
+    (["evaluate", "--model", "m.pt", "--out", "r.json", "--runs", "1"], "runs must be >= 2"),
+])
+def test_bad_input_is_one_line_exit_2(tmp_path, args, message):
+    out = neft(*args, cwd=tmp_path)
+    assert out.returncode == 2
+    assert out.stderr.count("\n") == 1 and message in out.stderr and "Traceback" not in out.stderr
+    assert not (tmp_path / "x").exists() and not (tmp_path / "r.json").exists()
+
+
+def test_config_file_unknown_key(tmp_path):
+    (tmp_path / "c.yaml").write_text("model: vgg8\nsigma: 0.1\n")
+    out = neft("train", "--out", "x", "--config", "c.yaml", cwd=tmp_path)
+    assert out.returncode == 2 and "unknown key 'sigma'" in out.stderr
+
+
+def test_train_then_evaluate(tmp_path):
+    (tmp_path / "c.yaml").write_text("method: ovf\nsigma_d: 0.2\n")
+    out = neft("train", "--out", "run", "--config", "c.yaml", "--seed", "3", *TINY, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    trained = json.loads((tmp_path / "run" / "train.json").read_text())
+    assert trained["config"]["method"] == "ovf" and trained["config"]["seed"] == 3
+    out = neft("evaluate", "--model", "run/model.pt", "--out", "mc.json", "--csv", "mc.csv", "--runs", "3",
+               "--sigmas", "0", "0.2", "--device", "cpu", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    result = json.loads((tmp_path / "mc.json").read_text())
+    assert [r["sigma"] for r in result["results"]] == [0.0, 0.2] and len(result["results"][1]["accuracy"]) == 3
+    assert result["provenance"]["git_commit"] and result["train"]["method_hparams"]["beta"] == 1e-3
+    assert (tmp_path / "mc.csv").read_text().count("\n") == 3
+    (tmp_path / "run" / "model.pt").write_bytes((tmp_path / "run" / "model.pt").read_bytes()[:1000])
+    out = neft("evaluate", "--model", "run/model.pt", "--out", "mc2.json", cwd=tmp_path)
+    assert out.returncode == 2 and "truncated" in out.stderr and not (tmp_path / "mc2.json").exists()

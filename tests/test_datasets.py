@@ -1,0 +1,118 @@
+"""Each loader reads tiny files written in its real on-disk format; missing or corrupt files give
+one clear error; training and evaluation data are what the reference transforms make."""
+import gzip
+import pickle
+import struct
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from neft.data import ResidentBatches, TorchvisionBatches, evaluation_data, uint8_images
+from neft.datasets import DATASETS, load_split, mnist
+from neft.errors import DataError
+
+
+def write_idx(folder, prefix, images, labels, compress=False):
+    folder.mkdir(parents=True, exist_ok=True)
+    opener = gzip.open if compress else open
+    suffix = ".gz" if compress else ""
+    with opener(folder / f"{prefix}-images-idx3-ubyte{suffix}", "wb") as f:
+        f.write(struct.pack(">IIII", 2051, len(images), 28, 28) + images.tobytes())
+    with opener(folder / f"{prefix}-labels-idx1-ubyte{suffix}", "wb") as f:
+        f.write(struct.pack(">II", 2049, len(labels)) + labels.tobytes())
+
+
+def idx_set(folder, compress=False, n=(12, 6)):
+    rng = np.random.default_rng(0)
+    for prefix, count in zip(("train", "t10k"), n):
+        write_idx(folder, prefix, rng.integers(0, 256, (count, 28, 28), dtype=np.uint8),
+                  rng.integers(0, 10, count, dtype=np.uint8), compress)
+
+
+@pytest.mark.parametrize("name,folder", [("mnist", "MNIST"), ("fashion_mnist", "FashionMNIST")])
+def test_idx_files(tmp_path, name, folder, monkeypatch):
+    monkeypatch.setattr(mnist, "DEBIAN_FASHION_MNIST", tmp_path / "none")
+    idx_set(tmp_path / folder / "raw")
+    spec = DATASETS.get(name)
+    train = load_split(spec, tmp_path, download=False, train=True)
+    assert len(train) == 12
+    x, y, _ = evaluation_data(name, str(tmp_path), download=False, num_workers=0)
+    assert x.shape == (6, 1, 32, 32) and y.dtype == torch.int64  # resized 28 -> 32
+    assert x.min() >= -1 and x.max() <= 1  # Normalize(0.5, 0.5)
+
+
+def test_fashion_mnist_from_the_debian_package_folder(tmp_path, monkeypatch):
+    debian = tmp_path / "debian"
+    idx_set(debian, compress=True)
+    monkeypatch.setattr(mnist, "DEBIAN_FASHION_MNIST", debian)
+    train = load_split(DATASETS.get("fashion_mnist"), tmp_path / "data", download=False, train=True)
+    assert len(train) == 12 and (tmp_path / "data" / "FashionMNIST" / "raw" / "train-images-idx3-ubyte").exists()
+
+
+def write_cifar(root, n_classes, label_key, files):
+    root.mkdir(parents=True)
+    rng = np.random.default_rng(1)
+    for name in files:
+        batch = {"data": rng.integers(0, 256, (4, 3072), dtype=np.uint8),
+                 label_key: rng.integers(0, n_classes, 4).tolist()}
+        (root / name).write_bytes(pickle.dumps(batch, protocol=2))
+
+
+@pytest.mark.parametrize("name,folder,classes,key,files,meta", [
+    ("cifar10", "cifar-10-batches-py", 10, "labels",
+     [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"], "batches.meta"),
+    ("cifar100", "cifar-100-python", 100, "fine_labels", ["train", "test"], "meta")])
+def test_cifar_pickle_batches(tmp_path, name, folder, classes, key, files, meta):
+    write_cifar(tmp_path / folder, classes, key, files)
+    (tmp_path / folder / meta).write_bytes(pickle.dumps({}))
+    train = load_split(DATASETS.get(name), tmp_path, download=False, train=True)
+    assert len(train) == 4 * (len(files) - 1)
+    images, labels = uint8_images(train)
+    assert images.shape == (len(train), 3, 32, 32) and labels.max() < classes
+    x, _, spec = evaluation_data(name, str(tmp_path), download=False, num_workers=0)
+    assert x.shape == (4, 3, 32, 32) and spec.num_classes == classes
+    (tmp_path / folder / files[0]).write_bytes((tmp_path / folder / files[0]).read_bytes()[:100])
+    with pytest.raises(DataError, match="corrupt or truncated"):
+        load_split(DATASETS.get(name), tmp_path, download=False, train=True)
+
+
+def test_tiny_imagenet_folders_and_val_annotations(tmp_path):
+    root = tmp_path / "tiny-imagenet-200"
+    wnids = ["n01443537", "n01629819", "n01641577"]
+    (root).mkdir()
+    (root / "wnids.txt").write_text("\n".join(wnids) + "\n")
+    for c, wnid in enumerate(wnids):
+        (root / "train" / wnid / "images").mkdir(parents=True)
+        (root / "train" / wnid / f"{wnid}_boxes.txt").write_text("")
+        for i in range(2):
+            Image.new("RGB", (64, 64), (80 * c, 10 * i, 0)).save(root / "train" / wnid / "images" / f"{wnid}_{i}.JPEG")
+    (root / "val" / "images").mkdir(parents=True)
+    lines = []
+    for i, wnid in enumerate([wnids[2], wnids[0], wnids[1], wnids[2]]):
+        Image.new("RGB", (64, 64), (i, i, i)).save(root / "val" / "images" / f"val_{i}.JPEG")
+        lines.append(f"val_{i}.JPEG\t{wnid}\t0\t0\t63\t63")
+    (root / "val" / "val_annotations.txt").write_text("\n".join(lines) + "\n")
+    train = load_split(DATASETS.get("tinyimagenet"), tmp_path, download=False, train=True)
+    assert len(train) == 6 and train.class_to_idx == {w: i for i, w in enumerate(wnids)}
+    x, y, _ = evaluation_data("tinyimagenet", str(tmp_path), download=False, num_workers=0)
+    assert x.shape == (4, 3, 64, 64) and y.tolist() == [2, 0, 1, 2]
+
+
+@pytest.mark.parametrize("name", ["mnist", "cifar10", "cifar100", "tinyimagenet"])
+def test_missing_files_offline_name_the_folder_and_files(tmp_path, name):
+    with pytest.raises(DataError, match=f"{name}: missing .* in {tmp_path}.*download: false"):
+        load_split(DATASETS.get(name), tmp_path, download=False, train=True)
+
+
+def test_resident_and_torchvision_paths_yield_the_same_batches_shape(tmp_path):
+    spec = DATASETS.get("synthetic")
+    raw = load_split(spec, tmp_path, False, True)
+    idx = torch.arange(300)
+    tv = TorchvisionBatches(raw, idx, spec, 128, seed=0, device=torch.device("cpu"), num_workers=0)
+    images, labels = uint8_images(raw)
+    res = ResidentBatches(images[idx], labels[idx], spec, 128, seed=0, device=torch.device("cpu"))
+    a, b = list(tv.epoch(0)), list(res.epoch(0))
+    assert [x.shape for x, _ in a] == [x.shape for x, _ in b] == [(128, 3, 32, 32)] * 2 + [(44, 3, 32, 32)]
+    assert sorted(torch.cat([y for _, y in a]).tolist()) == sorted(torch.cat([y for _, y in b]).tolist())

@@ -1,0 +1,100 @@
+"""Monte-Carlo evaluation: exactness at sigma 0, reproducibility, common random numbers, the fast
+in-place loop against a model rebuilt per run, statistics and EKL."""
+import copy
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from neft.layers import noisy_layers, perturbed
+from neft.mc import mc_evaluate, score, summarize
+from neft.models import build_model
+from neft.noise import NoiseLaw
+from neft.seeding import generator
+
+
+def setup(seed=0):
+    torch.manual_seed(seed)
+    model = build_model("resnet18", 3, 10, 32, width=0.125).eval()
+    x, y = torch.randn(300, 3, 32, 32), torch.randint(10, (300,))
+    with torch.no_grad():  # labels the model partly agrees with, so accuracies are far from 0 and 100
+        y[:150] = model(x[:150]).argmax(1)
+    return model, x, y
+
+
+def test_sigma_zero_equals_clean_accuracy_exactly():
+    model, x, y = setup()
+    clean = (model(x).argmax(1) == y).double().mean().item() * 100
+    result = mc_evaluate(model, NoiseLaw(), x, y, [0.0], runs=5, seed=0, batch_size=64)[0]
+    assert result.accuracy == [clean] * 5 and result.std == 0
+
+
+def test_same_seed_identical_runs_and_weights_restored():
+    model, x, y = setup()
+    before = copy.deepcopy(model.state_dict())
+    a = mc_evaluate(model, NoiseLaw(), x, y, [0.1, 0.3], runs=4, seed=3, batch_size=128)
+    b = mc_evaluate(model, NoiseLaw(), x, y, [0.1, 0.3], runs=4, seed=3, batch_size=300)
+    c = mc_evaluate(model, NoiseLaw(), x, y, [0.1, 0.3], runs=4, seed=4)
+    assert [r.accuracy for r in a] == [r.accuracy for r in b]
+    assert [r.accuracy for r in a] != [r.accuracy for r in c]
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_models_with_the_same_seed_see_the_same_draws(monkeypatch):
+    draws = []
+    original = NoiseLaw.standard_normal
+    monkeypatch.setattr(NoiseLaw, "standard_normal", staticmethod(lambda w, g: draws.append(original(w, g)) or draws[-1]))
+    model_a, x, y = setup(0)
+    model_b, _, _ = setup(1)
+    mc_evaluate(model_a, NoiseLaw(), x, y, [0.2], runs=3, seed=9)
+    mc_evaluate(model_b, NoiseLaw(), x, y, [0.2], runs=3, seed=9)
+    first, second = draws[:3], draws[3:]
+    assert all(torch.equal(za, zb) for a, b in zip(first, second) for za, zb in zip(a, b))
+    assert not torch.equal(model_a.fc.weight, model_b.fc.weight)
+
+
+def rebuilt_per_run(state, x, y, sigma, runs, seed):
+    """The plain path: a fresh model per run, loaded from the noise-free state, noise added in forward."""
+    accuracies = []
+    for run in range(runs):
+        model = build_model("resnet18", 3, 10, 32, width=0.125)
+        model.load_state_dict(state)
+        model.eval()
+        layers = noisy_layers(model)
+        noise = NoiseLaw().sample([layer.weight for layer in layers], sigma, generator("cpu", seed, "mc", float(sigma), run))
+        with torch.no_grad(), perturbed(layers, noise):
+            accuracies.append((model(x).argmax(1) == y).sum().item() * 100 / len(y))
+    return accuracies
+
+
+def test_in_place_loop_equals_model_rebuilt_per_run():
+    model, x, y = setup()
+    fast = mc_evaluate(model, NoiseLaw(), x, y, [0.15, 0.35], runs=4, seed=5, batch_size=300)
+    for result in fast:
+        assert result.accuracy == rebuilt_per_run(model.state_dict(), x, y, result.sigma, 4, 5)
+
+
+def test_statistics():
+    r = summarize(0.1, [80.0, 82.0, 84.0, 86.0], [0.1, 0.2, math.nan, 0.3])
+    assert r.mean == 83.0 and r.std == pytest.approx(2.5819889)
+    assert r.ci95 == pytest.approx(3.182446 * 2.5819889 / 2, rel=1e-5)  # Student t, 3 dof
+    assert r.ekl == pytest.approx(0.2)
+
+
+class Fixed(nn.Module):
+    def __init__(self, logits):
+        super().__init__()
+        self.logits = logits
+
+    def forward(self, x):
+        return self.logits[x.long().squeeze(1)]
+
+
+def test_ekl_is_mean_negative_log_probability_of_correct_predictions():
+    logits = torch.tensor([[2.0, 0.0], [0.0, 1.0], [3.0, 0.0]])
+    x, y = torch.arange(3.0)[:, None], torch.tensor([0, 0, 0])
+    correct, nll = score(Fixed(logits), x, y, batch_size=2, precision="fp32")
+    p = torch.softmax(logits, 1)
+    assert correct.item() == 2
+    assert nll.item() == pytest.approx(-(p[0, 0].log() + p[2, 0].log()).item())
