@@ -67,7 +67,7 @@ class SeededAugment(Dataset):
 
     def __getitem__(self, key: tuple[int, int]):
         epoch, i = key
-        torch.manual_seed(derive_seed(self.seed, "augment", epoch, i))
+        torch.default_generator.manual_seed(derive_seed(self.seed, "augment", epoch, i))  # transforms draw from it
         image, label = self.dataset[self.indices[i]]
         return self.transform(image), label
 

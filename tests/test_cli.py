@@ -5,6 +5,8 @@ import sys
 
 import pytest
 
+from neft.cli import main
+
 TINY = ["--dataset", "synthetic", "--width", "0.125", "--epochs", "1", "--val-size", "256", "--train-subset", "256",
         "--device", "cpu", "--num-workers", "0", "--val-mc-runs", "2"]
 
@@ -28,11 +30,20 @@ def test_help(command):
     (["evaluate", "--model", "missing.pt", "--out", "r.json"], "missing.pt: no such file"),
     (["evaluate", "--model", "m.pt", "--out", "r.json", "--runs", "1"], "runs must be >= 2"),
 ])
-def test_bad_input_is_one_line_exit_2(tmp_path, args, message):
-    out = neft(*args, cwd=tmp_path)
-    assert out.returncode == 2
-    assert out.stderr.count("\n") == 1 and message in out.stderr and "Traceback" not in out.stderr
+def test_bad_input_is_one_line_exit_2(tmp_path, monkeypatch, capsys, args, message):
+    monkeypatch.chdir(tmp_path)
+    try:
+        code = main(args)
+    except SystemExit as e:  # argparse errors
+        code = e.code
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and message in err
     assert not (tmp_path / "x").exists() and not (tmp_path / "r.json").exists()
+
+
+def test_bad_input_in_a_real_process_has_no_traceback(tmp_path):
+    out = neft("train", "--out", "x", "--model", "vgg11", cwd=tmp_path)
+    assert out.returncode == 2 and out.stderr == "neft: error: unknown model 'vgg11'; choose one of: resnet18, vgg8\n"
 
 
 def test_config_file_unknown_key(tmp_path):

@@ -1,0 +1,60 @@
+"""The fast paths compute what the plain ones do: GPU-resident augmentation has the distribution of
+the torchvision transforms; bf16 Monte-Carlo agrees with fp32 within the MC standard error."""
+import math
+
+import torch
+from scipy import stats
+
+from neft.data import SeededAugment, crop_flip
+from neft.datasets import DATASETS
+from neft.mc import mc_evaluate
+from neft.models import build_model
+from neft.noise import NoiseLaw
+from neft.trainer import train
+
+from helpers import tiny
+
+N = 12000
+
+
+def marker_image() -> torch.Tensor:
+    """Black 32x32 image with two markers that reveal the crop offset and the flip of any crop."""
+    image = torch.zeros(1, 32, 32, dtype=torch.uint8)
+    image[0, 16, 10], image[0, 16, 12] = 255, 128
+    return image
+
+
+def offsets_and_flip(batch: torch.Tensor) -> list[tuple[int, int, bool]]:
+    """From crops of the marker image: (dy, dx, flipped) per image."""
+    bright, dim = batch[:, 0].flatten(1).topk(2).indices.unbind(1)
+    rows, cols, dim_cols = bright // 32, bright % 32, dim % 32
+    flipped = dim_cols < cols
+    # unflipped: col = 10 + 4 - dx; flipped: col = 31 - (14 - dx)
+    dx = torch.where(flipped, cols - 17, 14 - cols)
+    return list(zip((20 - rows).tolist(), dx.tolist(), flipped.tolist()))
+
+
+def test_resident_crop_flip_has_the_torchvision_distribution():
+    spec = DATASETS.get("synthetic")
+    image = marker_image().expand(3, 32, 32).clone()
+    dataset = SeededAugment([(image, 0)], torch.zeros(N, dtype=torch.long), spec.transform(train=True), seed=0)
+    tv = offsets_and_flip(torch.stack([dataset[(0, i)][0] for i in range(N)]))
+    res = offsets_and_flip(crop_flip(image.float().div(255).expand(N, 3, 32, 32), torch.Generator().manual_seed(0)))
+    cells = sorted({*tv, *res})
+    assert all(0 <= dy <= 8 and 0 <= dx <= 8 for dy, dx, _ in cells) and len(cells) == 9 * 9 * 2
+    table = [[tv.count(c) for c in cells], [res.count(c) for c in cells]]
+    assert stats.chi2_contingency(table).pvalue > 1e-3
+    assert stats.chisquare(table[1]).pvalue > 1e-3  # uniform over the 162 (dy, dx, flip) cells
+
+
+def test_bf16_mc_agrees_with_fp32_within_the_mc_standard_error(tmp_path):
+    train(tiny(epochs=2, train_subset=1024), tmp_path)
+    model = build_model("vgg8", 3, 10, 32, width=0.125)
+    model.load_state_dict(torch.load(tmp_path / "model.pt", weights_only=True)["state_dict"])
+    spec = DATASETS.get("synthetic")
+    raw = spec.load(tmp_path, False, False)
+    x = torch.stack([spec.transform(train=False)(raw[i][0]) for i in range(len(raw))])
+    y = torch.tensor([raw[i][1] for i in range(len(raw))])
+    fp32, bf16 = (mc_evaluate(model, NoiseLaw(), x, y, [0.1], runs=10, seed=0, precision=p)[0] for p in ("fp32", "bf16"))
+    assert fp32.mean > 20
+    assert abs(bf16.mean - fp32.mean) <= fp32.std / math.sqrt(fp32.runs)
