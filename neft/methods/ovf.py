@@ -7,7 +7,8 @@ noisiest forward weighs most. Gradients flow through all N+1 forwards.
 Like the public code, each oriented forward draws fresh noise. `same_pattern` follows the paper's
 text instead ("the same Gaussian noise pattern"): one standard-normal draw, rescaled per forward.
 `reverse_decay` uses gamma_n = 10^(1-n) (ablation); a negative delta_sigma gives the reversed-
-oriented-sigma ablation (sigma clamped at 0).
+oriented-sigma ablation (sigma clamped at 0). All forwards run in training mode, so BatchNorm's
+running statistics also see the noisier forwards, as in the public code.
 """
 from . import METHODS, Method, noisy_layers, perturbed
 from .feedback import nft_loss
