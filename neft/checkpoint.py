@@ -17,15 +17,19 @@ def _load(path: Path, fmt: str, map_location) -> dict:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such file")
+    with open(path, "rb") as f:
+        if f.read(4) != b"PK\x03\x04":  # torch.save writes a zip archive
+            raise CheckpointError(f"{path}: not a torch file, so not a {fmt!r} file; check the path")
     try:
         obj = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # truncated zip, foreign pickle, ...
-        raise CheckpointError(f"{path}: unreadable or truncated ({' '.join(str(e).split())[:160]}); "
-                              f"delete it and rerun the step that wrote it") from None
+        reason = " ".join(str(e).split()).split(". ")[0][:120]
+        raise CheckpointError(f"{path}: truncated or corrupt ({reason}); delete it and rerun the step "
+                              f"that wrote it") from None
     if not isinstance(obj, dict) or obj.get("format") != fmt:
         found = obj.get("format") if isinstance(obj, dict) else type(obj).__name__
-        raise CheckpointError(f"{path}: format {found!r}, expected {fmt!r}; it was written by another tool "
-                              f"or an older neft: rerun the step that wrote it")
+        raise CheckpointError(f"{path}: format {found!r}, expected {fmt!r}; pass the right file, or rerun "
+                              f"the step that wrote it with this neft")
     return obj
 
 
@@ -48,19 +52,26 @@ def check_compatible(meta: dict, model_args: dict, path) -> None:
     if meta["model_args"] != model_args:
         diff = ", ".join(f"{k} {meta['model_args'].get(k)!r} vs {v!r}" for k, v in model_args.items()
                          if meta["model_args"].get(k) != v)
-        raise CheckpointError(f"{path}: model does not match this run ({diff})")
+        raise CheckpointError(f"{path}: model does not match this run ({diff}); start from a model of the same "
+                              f"architecture, width and dataset")
+
+
+def load_weights(model, meta: dict, path) -> None:
+    """Put a model file's selected weights into `model`."""
+    if meta["state_dict"] is None:
+        raise CheckpointError(f"{path}: holds no weights (training {meta['status']} before any epoch was kept); "
+                              f"train it again")
+    try:
+        model.load_state_dict(meta["state_dict"])
+    except RuntimeError as e:
+        raise CheckpointError(f"{path}: weights do not fit {meta['model_args']} "
+                              f"({' '.join(str(e).split())[:160]})") from None
 
 
 def load_model(path, map_location="cpu"):
     """A model file -> (model with its selected weights, the file's metadata)."""
     from .models import build_model
     meta = read_model_file(path, map_location)
-    if meta["state_dict"] is None:
-        raise CheckpointError(f"{path}: holds no weights (training {meta['status']}); nothing to evaluate")
     model = build_model(**meta["model_args"])
-    try:
-        model.load_state_dict(meta["state_dict"])
-    except RuntimeError as e:
-        raise CheckpointError(f"{path}: weights do not fit {meta['model_args']} "
-                              f"({' '.join(str(e).split())[:160]})") from None
+    load_weights(model, meta, path)
     return model, meta

@@ -81,8 +81,10 @@ class TrainConfig:
         for name in ("epochs", "batch_size", "val_mc_runs"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.val_size < 0 or (self.select == "val" and self.val_size == 0):
-            raise ConfigError(f"val_size must be > 0 with select 'val' (got {self.val_size}); or use select 'last'")
+        if self.val_size < 1:  # every epoch is validated (log, history), whatever the selection
+            raise ConfigError(f"val_size must be >= 1, got {self.val_size}")
+        if not self.width > 0:
+            raise ConfigError(f"width must be > 0 (1.0 is the paper's model), got {self.width}")
         if self.lr is not None and not self.lr > 0:
             raise ConfigError(f"lr must be > 0, got {self.lr}")
         if self.beta is not None and not self.beta > 0:

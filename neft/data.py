@@ -10,6 +10,7 @@ Two training paths give the same distribution of images:
 - `ResidentBatches`: the whole uint8 set on the device, crop/flip/normalise done there in batches
   (used automatically on CUDA for the 28/32-pixel sets).
 """
+import signal
 from dataclasses import dataclass
 
 import torch
@@ -25,11 +26,17 @@ from .seeding import derive_seed, generator
 PAD = 4  # pixels of zero padding before the random crop (reference RandomCrop(size, padding=4))
 
 
+def ignore_sigterm(worker_id: int) -> None:
+    """DataLoader workers leave SIGTERM to the main process: a cluster signals the whole process group
+    on preemption, and the trainer must live on to write its checkpoint (it then stops the workers)."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def materialize(dataset: Dataset, indices: Tensor | None, transform, num_workers: int = 0) -> tuple[Tensor, Tensor]:
     """Apply a deterministic transform to every image once -> (images float, labels int64)."""
     subset = _Transformed(dataset, indices if indices is not None else torch.arange(len(dataset)), transform)
     xs, ys = [], []
-    for x, y in DataLoader(subset, batch_size=500, num_workers=num_workers):
+    for x, y in DataLoader(subset, batch_size=500, num_workers=num_workers, worker_init_fn=ignore_sigterm):
         xs.append(x)
         ys.append(y)
     return torch.cat(xs), torch.cat(ys).long()
@@ -96,7 +103,7 @@ class TorchvisionBatches:
     def __init__(self, dataset, indices, spec: DatasetSpec, batch_size: int, seed: int, device, num_workers: int):
         self.sampler = EpochBatchSampler(len(indices), batch_size, seed)
         self.loader = DataLoader(SeededAugment(dataset, indices, spec.transform(train=True), seed),
-                                 batch_sampler=self.sampler, num_workers=num_workers,
+                                 batch_sampler=self.sampler, num_workers=num_workers, worker_init_fn=ignore_sigterm,
                                  persistent_workers=num_workers > 0, pin_memory=device.type == "cuda")
         self.device = device
         self.steps = steps_per_epoch(len(indices), batch_size)

@@ -2,6 +2,7 @@
 file (JSON with every run, plus a tidy CSV of one row per sigma) with its provenance."""
 import dataclasses
 import json
+import logging
 import time
 from pathlib import Path
 
@@ -12,13 +13,14 @@ from .checkpoint import load_model, read_model_file
 from .config import EvalConfig
 from .data import evaluation_data
 from .errors import CheckpointError
-from .io import save_json, save_text
+from .io import check_writable, save_json, save_text
 from .mc import mc_evaluate
 from .noise import NoiseLaw
 from .provenance import provenance
 from .trainer import resolve_device, set_precision
 
 RESULT_FORMAT = "neft.mc/1"
+log = logging.getLogger("neft")
 TRAIN_KEYS = ("status", "diverged_epoch", "epochs_run", "selection", "selected_epoch", "selected_val_accuracy",
               "flags", "model_args", "method_hparams", "noise_law", "config", "seconds", "provenance")
 
@@ -38,7 +40,12 @@ def evaluate(model_path: str | Path, cfg: EvalConfig, out_json: str | Path, out_
         x, y, spec = evaluation_data(train_cfg["dataset"], cfg.data_dir, cfg.download, cfg.test_subset)
         expected = dict(in_channels=spec.in_channels, num_classes=spec.num_classes, image_size=spec.image_size)
         if any(meta["model_args"][k] != v for k, v in expected.items()):
-            raise CheckpointError(f"{model_path}: model {meta['model_args']} does not fit dataset {spec.name} {expected}")
+            raise CheckpointError(f"{model_path}: model {meta['model_args']} does not fit dataset {spec.name} "
+                                  f"{expected}; retrain it")
+        for path in (out_json, out_csv):
+            if path is not None:
+                check_writable(path)  # now, not after the Monte-Carlo runs
+        log.info("%s: %d runs at each of %d sigmas on %d test images", model_path, cfg.runs, len(cfg.sigmas), len(y))
         model.to(device)
         if device.type == "cuda":
             model.to(memory_format=torch.channels_last)

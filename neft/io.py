@@ -10,14 +10,34 @@ import torch
 from .errors import NeftError
 
 
-def _atomic(path: Path, write) -> None:
-    path = Path(path)
+def _temp_beside(path: Path) -> tuple[int, str]:
+    if path.is_dir():
+        raise NeftError(f"cannot write {path}: it is a folder; give a file path")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        return tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as e:
-        raise NeftError(f"cannot write {path}: {e.strerror}; choose a writable folder") from None
+        raise NeftError(f"cannot write {path} ({e.filename}: {e.strerror}); choose a writable folder") from None
+
+
+def check_writable(path: Path) -> None:
+    """Fail before hours of work rather than after it: `path` could be written now."""
+    fd, tmp = _temp_beside(Path(path))
+    os.close(fd)
+    os.unlink(tmp)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _atomic(path: Path, write) -> None:
+    path = Path(path)
+    fd, tmp = _temp_beside(path)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; results are for the whole group to read
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()

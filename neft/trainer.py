@@ -27,8 +27,8 @@ import torch
 from . import checkpoint as ckpt_io
 from .config import TrainConfig
 from .data import training_data
-from .errors import ConfigError
-from .io import save_json, save_torch
+from .errors import CheckpointError, ConfigError
+from .io import check_writable, save_json, save_torch
 from .mc import autocast, mc_evaluate, score
 from .methods import METHODS
 from .models import build_model
@@ -57,8 +57,9 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"device {name!r} asked for, but no CUDA device is available; use device: auto or cpu")
+    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+        raise ConfigError(f"device {name!r} asked for, but {torch.cuda.device_count()} CUDA devices are available; "
+                          f"use device: auto, cpu or an available cuda:N")
     return device
 
 
@@ -83,10 +84,15 @@ def train(cfg: TrainConfig, out_dir: str | Path, resume: bool = False, stop: dic
     model_path, result_path, ckpt_path = out_dir / "model.pt", out_dir / "train.json", out_dir / "checkpoint.pt"
     config = dataclasses.asdict(cfg)
     if resume and result_path.exists() and model_path.exists() and not ckpt_path.exists():
-        done = json.loads(result_path.read_text())
-        if done.get("config") == config:
-            log.info("%s: already complete", out_dir)
-            return done
+        try:
+            done = json.loads(result_path.read_text())
+        except ValueError as e:
+            raise CheckpointError(f"{result_path}: unreadable ({e}); delete it to train again") from None
+        if done.get("config") != config:
+            raise CheckpointError(f"{out_dir} holds a finished run of another config; delete it or train into "
+                                  f"another folder")
+        log.info("%s: already complete", out_dir)
+        return done
     device = resolve_device(cfg.device)
     set_precision(cfg.precision)
     stop = stop if stop is not None else {"stop": False}
@@ -99,9 +105,10 @@ def train(cfg: TrainConfig, out_dir: str | Path, resume: bool = False, stop: dic
     if cfg.init_from:
         pretrained = ckpt_io.read_model_file(cfg.init_from)
         ckpt_io.check_compatible(pretrained, model.args, cfg.init_from)
-        model.load_state_dict(pretrained["state_dict"])
+        ckpt_io.load_weights(model, pretrained, cfg.init_from)
     law = cfg.noise_law()
     method = METHODS.get(cfg.method)(cfg, model, law)
+    check_writable(model_path)  # now, not after hours of training
     model.to(device)
     method.to(device)
     if device.type == "cuda":

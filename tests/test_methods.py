@@ -56,7 +56,10 @@ def test_ovf_ablation_knobs():
 def test_ovf_gradients_flow_through_all_forwards():
     cfg, model, method = setup("ovf")
     calls = []
-    model.stages[0][0].register_forward_hook(lambda m, i, out: out.register_hook(lambda g: calls.append(1)))
+
+    def count_backward(module, inputs, out):
+        out.register_hook(lambda grad: calls.append(1))
+    model.stages[0][0].register_forward_hook(count_backward)
     loss, _ = method.loss(model, torch.randn(4, 3, 32, 32), torch.randint(10, (4,)), torch.Generator().manual_seed(0))
     loss.backward()
     assert len(calls) == 4  # backbone + N = 3 oriented forwards

@@ -8,10 +8,19 @@ from torchvision import datasets
 from torchvision.datasets.folder import default_loader
 from torchvision.datasets.utils import download_and_extract_archive
 
+from ..errors import DataError
 from . import DatasetSpec, read_or_explain, register
 
 URL = "http://cs231n.stanford.edu/tiny-imagenet-200.zip"
 FOLDER = "tiny-imagenet-200"
+
+
+def read_image(path: str):
+    """The RGB image at `path`; images are decoded only when used, so a bad one is reported then."""
+    try:
+        return default_loader(path)
+    except OSError as e:  # PIL's truncated or unidentified image
+        raise DataError(f"{path}: corrupt or truncated image ({e}); delete {FOLDER} and download it again") from None
 
 
 class AnnotatedVal(Dataset):
@@ -30,7 +39,7 @@ class AnnotatedVal(Dataset):
 
     def __getitem__(self, i):
         path, target = self.samples[i]
-        return default_loader(str(path)), target
+        return read_image(str(path)), target
 
 
 def load(data_dir: Path, download: bool, train: bool):
@@ -39,7 +48,7 @@ def load(data_dir: Path, download: bool, train: bool):
     def read():
         if download and not (root / "train").is_dir():
             download_and_extract_archive(URL, str(data_dir))
-        train_set = datasets.ImageFolder(str(root / "train"))
+        train_set = datasets.ImageFolder(str(root / "train"), loader=read_image)
         return train_set if train else AnnotatedVal(root, train_set.class_to_idx)
 
     return read_or_explain("tinyimagenet", root, ["wnids.txt", "train", "val/val_annotations.txt", "val/images"],

@@ -1,0 +1,303 @@
+"""Bad inputs (docs/reliability.md, one test per row), divergence through the CLI, and determinism.
+
+Every bad input gives one line on stderr naming the problem and what to do, exit code 2, no
+traceback, and leaves the files on disk as they were (no model.pt, train.json or result a later
+step would read). Most rows run `neft.cli.main` in this process; a few run `python -m neft`.
+"""
+import json
+import logging
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+from neft.cli import main
+from neft.config import TrainConfig
+from neft.errors import NeftError
+from neft.evaluate import read_result
+from neft.methods.injection import NoiseInjection
+from neft.trainer import Interrupted, train
+
+from test_datasets import idx_set
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "reliability.md"
+TRAIN = dict(dataset="synthetic", width=0.125, epochs=1, val_size=256, train_subset=256, device="cpu",
+             num_workers=0, val_mc_runs=2)
+MNIST = dict(TRAIN, dataset="mnist", data_dir="{made}/mnist", download=False, val_size=8)  # {made}: see CASES
+
+
+def flags(values: dict) -> list[str]:
+    """Config values -> command-line options."""
+    out = []
+    for key, value in values.items():
+        flag = "--" + key.replace("_", "-")
+        out += [flag if value else flag.replace("--", "--no-")] if isinstance(value, bool) else [flag, str(value)]
+    return out
+
+
+def neft(capsys, *args) -> tuple[int, str]:
+    """`python -m neft ARGS` in this process -> (exit code, stderr)."""
+    capsys.readouterr()
+    try:
+        code = main([str(a) for a in args])
+    except SystemExit as e:  # argparse's errors
+        code = e.code
+    return code, capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory) -> Path:
+    """Files the rows start from: a trained model, a checkpoint, a model that diverged, MNIST files."""
+    made = tmp_path_factory.mktemp("made")
+    train(TrainConfig(**TRAIN), made / "run")
+    with pytest.raises(Interrupted):
+        train(TrainConfig(**TRAIN), made / "cut", stop={"stop": True})  # checkpoint after one step
+    train(TrainConfig(**TRAIN, lr=1e30), made / "diverged")  # NaN in epoch 1: no weights kept
+    idx_set(made / "mnist" / "MNIST" / "raw", n=(40, 20))
+    train(TrainConfig(**{**MNIST, "data_dir": str(made / "mnist")}), made / "mnist_run")
+    return made
+
+
+# what a row writes into its folder before the command runs: prepare(folder, made)
+def text(name: str, content: str):
+    return lambda tmp, made: (tmp / name).write_text(content)
+
+
+def copy(src: str, dst: str, keep: int | None = None, **meta):
+    """A made file copied, cut to `keep` bytes, or with some of its torch metadata changed."""
+    def prepare(tmp, made):
+        (tmp / dst).parent.mkdir(parents=True, exist_ok=True)
+        if meta:
+            obj = torch.load(made / src, weights_only=True)
+            torch.save({**obj, **{k: v(obj[k]) if callable(v) else v for k, v in meta.items()}}, tmp / dst)
+        else:
+            (tmp / dst).write_bytes((made / src).read_bytes()[:keep])
+    return prepare
+
+
+def truncated_mnist(tmp, made):
+    idx_set(tmp / "bad" / "MNIST" / "raw", n=(40, 20))
+    images = tmp / "bad" / "MNIST" / "raw" / "train-images-idx3-ubyte"
+    images.write_bytes(images.read_bytes()[:3000])
+
+
+def tiny_imagenet_with_a_cut_image(tmp, made):
+    root = tmp / "t" / "tiny-imagenet-200"
+    for c, wnid in enumerate(["n01443537", "n01629819"]):
+        (root / "train" / wnid / "images").mkdir(parents=True)
+        for i in range(6):
+            Image.new("RGB", (64, 64), (90 * c, 20 * i, 0)).save(root / "train" / wnid / "images" / f"{wnid}_{i}.JPEG")
+    (root / "val" / "images").mkdir(parents=True)
+    (root / "val" / "val_annotations.txt").write_text("")
+    cut = root / "train" / wnid / "images" / f"{wnid}_2.JPEG"
+    cut.write_bytes(cut.read_bytes()[:300])
+
+
+def finished_run_with_cut_train_json(tmp, made):
+    copy("run/model.pt", "run/model.pt")(tmp, made)
+    (tmp / "run" / "train.json").write_text('{"status": "compl')
+
+
+def finished_run(tmp, made):
+    copy("run/model.pt", "run/model.pt")(tmp, made)
+    copy("run/train.json", "run/train.json")(tmp, made)
+
+
+def T(*more, out="run"):
+    return ["train", "--out", out, *flags(TRAIN), *more]
+
+
+def E(*more, model="{made}/run/model.pt", out="r.json", csv="r.csv"):
+    return ["evaluate", "--model", model, "--out", out, "--csv", csv, "--device", "cpu", "--runs", "2", *more]
+
+
+CKPT = copy("cut/checkpoint.pt", "run/checkpoint.pt")
+CASES = [  # id, command line ({made}: the made files), a fragment of the line it prints, what to write first
+    # config and command line
+    ("unknown-model", T("--model", "vgg11"), "unknown model 'vgg11'; choose one of: resnet18, vgg8", None),
+    ("unknown-method", T("--method", "ofv"), "unknown method 'ofv'; choose one of", None),
+    ("unknown-dataset", T("--dataset", "imagenet"), "unknown dataset 'imagenet'; choose one of", None),
+    ("unknown-device-kind", T("--device-kind", "PCM"), "unknown device kind 'PCM'", None),
+    ("sigma-negative", T("--sigma-d", "-0.1"), "sigma_d must be in [0, 1]", None),
+    ("sigma-above-1", T("--sigma-d", "1.5"), "sigma_d must be in [0, 1]", None),
+    ("n-feedback-0", T("--method", "ovf", "--n-feedback", "0"), "n_feedback must be in 1..5, got 0", None),
+    ("beta-0", T("--method", "irs", "--beta", "0"), "beta must be > 0, got 0.0", None),
+    ("bits-not-multiple", T("--weight-bits", "7"), "weight_bits (7) must be a multiple of device_bits (2)", None),
+    ("epochs-0", T("--epochs", "0"), "epochs must be >= 1, got 0", None),
+    ("lr-0", T("--lr", "0"), "lr must be > 0, got 0.0", None),
+    ("width-0", T("--width", "0"), "width must be > 0", None),
+    ("val-size-0", T("--val-size", "0", "--select", "last"), "val_size must be >= 1, got 0", None),
+    ("val-size-whole-set", T("--val-size", "2048"), "val_size 2048 leaves no training images", None),
+    ("vanilla-with-noise", T("--method", "vanilla"), "method vanilla trains without noise", None),
+    ("no-such-cuda", T("--device", "cuda:99"), "device 'cuda:99' asked for, but", None),
+    ("bad-device", T("--device", "tpu"), "device must be auto, cpu, cuda or cuda:N; got 'tpu'", None),
+    ("unknown-flag", T("--sigma", "0.1"), "unrecognized arguments: --sigma 0.1", None),
+    ("flag-wrong-type", T("--epochs", "ten"), "argument --epochs: invalid int value: 'ten'", None),
+    ("yaml-not-mapping", T("--config", "c.yaml"), "c.yaml: expected a mapping of keys to values",
+     text("c.yaml", "- model\n- vgg8\n")),
+    ("yaml-wrong-type", T("--config", "c.yaml"), "seed must be int, got 1.5", text("c.yaml", "seed: 1.5\n")),
+    ("yaml-unknown-key", T("--config", "c.yaml"), "c.yaml: unknown key 'sigma'", text("c.yaml", "sigma: 0.1\n")),
+    ("yaml-syntax", T("--config", "c.yaml"), "cannot read config file c.yaml", text("c.yaml", "epochs: [1\n")),
+    ("config-missing", T("--config", "none.yaml"), "cannot read config file none.yaml", None),
+    ("eval-sigma-above-1", E("--sigmas", "0", "2"), "sigmas must be in [0, 1]", None),
+    ("eval-runs-1", E("--runs", "1"), "runs must be >= 2 (a std needs two runs), got 1", None),
+    ("eval-bits-not-multiple", E("--weight-bits", "7"), "weight_bits (7) must be a multiple", None),
+    # data and output folders
+    ("data-missing-offline", T("--dataset", "mnist", "--data-dir", "empty", "--no-download"),
+     "mnist: missing train-images-idx3-ubyte, train-labels-idx1-ubyte", None),
+    ("eval-data-missing-offline", E("--data-dir", "empty", "--no-download", model="{made}/mnist_run/model.pt"),
+     "mnist: missing", None),
+    ("data-truncated", T("--dataset", "mnist", "--data-dir", "bad", "--no-download", "--val-size", "8"),
+     "mnist: files in bad/MNIST/raw are corrupt or truncated", truncated_mnist),
+    ("image-truncated", T("--dataset", "tinyimagenet", "--data-dir", "t", "--no-download", "--val-size", "4",
+                          "--num-workers", "2"), "_2.JPEG: corrupt or truncated image", tiny_imagenet_with_a_cut_image),
+    ("run-folder-unwritable", T(out="file/run"), "cannot write file/run/model.pt (file/run: Not a directory)",
+     text("file", "")),
+    ("result-folder-unwritable", E(out="file/r.json"), "cannot write file/r.json", text("file", "")),
+    ("result-is-a-folder", E(out="."), "cannot write .: it is a folder", None),
+    # checkpoints, model and result files
+    ("model-missing", E(model="none.pt"), "none.pt: no such file", None),
+    ("model-truncated", E(model="m.pt"), "m.pt: truncated or corrupt", copy("run/model.pt", "m.pt", 3000)),
+    ("model-not-torch", E(model="{made}/run/train.json"), "train.json: not a torch file", None),
+    ("model-is-checkpoint", E(model="{made}/cut/checkpoint.pt"), "format 'neft.checkpoint/1', expected 'neft.model/1'",
+     None),
+    ("model-older-format", E(model="m.pt"), "format 'neft.model/0', expected 'neft.model/1'",
+     copy("run/model.pt", "m.pt", format="neft.model/0")),
+    ("model-dataset-mismatch", E("--data-dir", "{made}/mnist", "--no-download", model="m.pt"),
+     "does not fit dataset mnist", copy("run/model.pt", "m.pt", config=lambda c: {**c, "dataset": "mnist"})),
+    ("resume-truncated", T("--resume"), "run/checkpoint.pt: truncated or corrupt",
+     copy("cut/checkpoint.pt", "run/checkpoint.pt", 5000)),
+    ("resume-other-model", T("--resume", "--model", "resnet18"),
+     "checkpoint of another run (model = 'vgg8', this run 'resnet18')", CKPT),
+    ("resume-changed-config", T("--resume", "--lr", "0.01"), "checkpoint of another run (lr = None, this run 0.01)",
+     CKPT),
+    ("resume-older-format", T("--resume"), "format 'neft.checkpoint/0', expected 'neft.checkpoint/1'",
+     copy("cut/checkpoint.pt", "run/checkpoint.pt", format="neft.checkpoint/0")),
+    ("resume-train-json-unreadable", T("--resume"), "run/train.json: unreadable", finished_run_with_cut_train_json),
+    ("resume-finished-other-config", T("--resume", "--lr", "0.01"), "run holds a finished run of another config",
+     finished_run),
+    ("init-other-model", T("--model", "resnet18", "--init-from", "{made}/run/model.pt"),
+     "model does not match this run (name 'vgg8' vs 'resnet18')", None),
+    ("init-other-dataset", T(*flags(MNIST), "--init-from", "{made}/run/model.pt"),
+     "model does not match this run (in_channels 3 vs 1)", None),
+    ("init-no-weights", T("--init-from", "{made}/diverged/model.pt"), "holds no weights (training diverged", None),
+    ("init-missing", T("--init-from", "none.pt"), "none.pt: no such file", None),
+]
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("args,says,prepare", [pytest.param(*c[1:], id=c[0]) for c in CASES])
+def test_bad_input(tmp_path, monkeypatch, capsys, caplog, made, args, says, prepare):
+    monkeypatch.chdir(tmp_path)
+    caplog.set_level(logging.INFO)
+    if prepare:
+        prepare(tmp_path, made)
+    before = files(tmp_path)
+    code, err = neft(capsys, *(a.format(made=made) for a in args))
+    assert code == 2 and err.startswith("neft: error: ") and err.count("\n") == 1, err
+    assert says in err
+    assert files(tmp_path) == before  # nothing written, nothing removed
+    assert "epoch 1/" not in caplog.text  # refused before any training
+
+
+@pytest.mark.parametrize("content,says", [
+    pytest.param('{"format": "neft.mc/0", "results": []}', "r.json: result format 'neft.mc/0', expected 'neft.mc/1'",
+                 id="result-older-format"),
+    pytest.param('{"format": "neft.mc/1", "resu', "r.json: unreadable result file", id="result-truncated"),
+])
+def test_result_file(tmp_path, content, says):
+    """What every step reading result files (aggregate) is given by neft.evaluate.read_result."""
+    (tmp_path / "r.json").write_text(content)
+    with pytest.raises(NeftError) as e:
+        read_result(tmp_path / "r.json")
+    assert says in str(e.value) and "\n" not in str(e.value)
+
+
+IN_A_PROCESS = ("yaml-not-mapping", "image-truncated", "resume-truncated")  # config, data (workers), checkpoint
+
+
+@pytest.mark.parametrize("args,says,prepare", [pytest.param(*c[1:], id=c[0]) for c in CASES if c[0] in IN_A_PROCESS])
+def test_bad_input_real_process(tmp_path, made, args, says, prepare):
+    """Rows as a real `python -m neft`: exit code 2, no traceback (DataLoader workers included)."""
+    prepare(tmp_path, made)
+    out = subprocess.run([sys.executable, "-m", "neft", *(a.format(made=made) for a in args)], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+    assert out.stderr.splitlines()[-1].startswith("neft: error: ") and says in out.stderr.splitlines()[-1]
+
+
+def test_every_row_is_in_the_doc():
+    documented = re.findall(r"^\| `([a-z0-9-]+)` \|", DOC.read_text(), re.M)
+    assert documented == [c[0] for c in CASES] + ["result-older-format", "result-truncated"]
+
+
+# divergence
+
+
+def test_absurd_learning_rate_diverges_in_epoch_1_and_evaluate_records_it(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert neft(capsys, *T("--lr", "1e30"))[0] == 0
+    trained = json.loads(Path("run/train.json").read_text())
+    assert [trained[k] for k in ("status", "diverged_epoch", "epochs_run", "selected_epoch")] == \
+        ["diverged", 1, 0, None]
+    assert neft(capsys, *E(model="run/model.pt"))[0] == 0
+    result = json.loads(Path("r.json").read_text())
+    assert result["status"] == "diverged" and result["results"] == [] and result["train"]["diverged_epoch"] == 1
+    assert Path("r.csv").read_text().splitlines()[1].startswith("vgg8,synthetic,noise,0.1,0,diverged,")
+
+
+def test_nan_after_a_selected_epoch_keeps_it_and_evaluate_measures_it(tmp_path, monkeypatch, capsys):
+    """NaN from the 5th step on, i.e. in epoch 2 of 4-step epochs: epoch 1 stays the selected model."""
+    monkeypatch.chdir(tmp_path)
+    steps, loss = [], NoiseInjection.loss
+
+    def nan_from_step_5(self, *args):
+        steps.append(1)
+        value, extras = loss(self, *args)
+        return (value * float("nan") if len(steps) > 4 else value), extras
+
+    monkeypatch.setattr(NoiseInjection, "loss", nan_from_step_5)
+    assert neft(capsys, *T("--epochs", "3", "--train-subset", "512"))[0] == 0
+    trained = json.loads(Path("run/train.json").read_text())
+    assert [trained[k] for k in ("status", "diverged_epoch", "epochs_run", "selected_epoch")] == ["diverged", 2, 1, 1]
+    assert neft(capsys, *E("--sigmas", "0", "0.1", model="run/model.pt"))[0] == 0
+    result = json.loads(Path("r.json").read_text())
+    assert result["status"] == "diverged" and [r["sigma"] for r in result["results"]] == [0, 0.1]
+    assert all(0 <= r["mean"] <= 100 for r in result["results"]) and len(result["results"][1]["accuracy"]) == 2
+
+
+# determinism
+
+
+def without_time(value):
+    """A result without what differs between identical runs: durations and the wall-clock time."""
+    if isinstance(value, dict):
+        return {k: without_time(v) for k, v in value.items()
+                if k != "seconds" and not (k == "time" and "git_commit" in value)}
+    if isinstance(value, list):
+        return [without_time(v) for v in value]
+    return value
+
+
+def test_same_config_and_seed_give_identical_results(tmp_path, monkeypatch, capsys):
+    outputs = []
+    for folder in ("a", "b"):  # the same relative paths in two folders
+        (tmp_path / folder).mkdir()
+        monkeypatch.chdir(tmp_path / folder)
+        assert neft(capsys, *T("--method", "irs", "--sigma-d", "0.2", "--epochs", "2", "--seed", "7"))[0] == 0
+        assert neft(capsys, *E("--sigmas", "0.1", "0.3", "--seed", "7", model="run/model.pt"))[0] == 0
+        model = torch.load("run/model.pt", weights_only=True)
+        weights = model.pop("state_dict")
+        outputs.append([weights, *(without_time(x) for x in (model, json.loads(Path("run/train.json").read_text()),
+                                                             json.loads(Path("r.json").read_text()))),
+                        Path("r.csv").read_text()])
+    (weights_a, *a), (weights_b, *b) = outputs
+    assert weights_a.keys() == weights_b.keys() and all(torch.equal(weights_a[k], weights_b[k]) for k in weights_a)
+    assert a[0] == b[0] and a[1] == b[1] and a[2] == b[2] and a[3] == b[3]  # model meta, train.json, result, CSV
