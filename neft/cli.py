@@ -1,4 +1,5 @@
-"""Command line: `python -m neft train|evaluate|list`. Options mirror the config dataclasses; a YAML
+"""Command line: `python -m neft train|evaluate|list`, and the pipeline's analysis steps
+`fetch|aggregate|beta-search|figures|tables|report`. Options mirror the config dataclasses; a YAML
 file given with --config sets them too (flags win). Bad input -> one line on stderr, exit 2."""
 import argparse
 import dataclasses
@@ -13,6 +14,9 @@ from .errors import ConfigError, NeftError
 
 
 class Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, allow_abbrev=False, **kwargs)  # a misspelt option is an error, not a guess
+
     def error(self, message: str):  # one line, no usage dump
         sys.stderr.write(f"neft: error: {message} (see --help)\n")
         sys.exit(2)
@@ -67,7 +71,114 @@ def make_parser() -> Parser:
     p.add_argument("--config", help="YAML file of evaluate options")
     add_config_options(p, EvalConfig)
     sub.add_parser("list", help="list the registered models, methods, datasets and device kinds")
+    add_analysis_commands(sub)
     return parser
+
+
+def add_analysis_commands(sub) -> None:
+    """The pipeline's steps besides train and evaluate (fetch.py, aggregate.py, beta_search.py, figures.py,
+    tables.py, report.py)."""
+    p = sub.add_parser("aggregate", help="MC result files -> per-seed rows (runs.csv) and means over seeds (summary.csv)")
+    p.add_argument("files", nargs="+", help="result JSON files, at ROOT/<model>/<dataset>/<variant>/sd<s>/seed<n>.json")
+    p.add_argument("--root", required=True, help="the folder the files' layout starts from")
+    p.add_argument("--runs", required=True, help="output: one row per run and evaluated sigma")
+    p.add_argument("--summary", required=True, help="output: mean, std, CI95 over seeds, diverged counts")
+    p = sub.add_parser("fetch", help="download or unpack a dataset into data_dir once, before parallel jobs read it")
+    p.add_argument("dataset", help="dataset registry name")
+    p.add_argument("--data-dir", default="data", help="folder holding (or receiving) the datasets")
+    p.add_argument("--download", action=argparse.BooleanOptionalAction, default=True, help="download missing files")
+    p.add_argument("--out", required=True, help="output JSON: the dataset's folder and split sizes")
+    p = sub.add_parser("beta-search", help="pick beta from candidates' validation accuracy (paper Sec. 4.2)")
+    p.add_argument("files", nargs="+", help="train.json of each candidate run (one model/dataset/method/sigma_d)")
+    p.add_argument("--out", required=True, help="output YAML `beta: X`, for `neft train --config`")
+    p.add_argument("--csv", required=True, help="output: the candidates' table")
+    p = sub.add_parser("figures", help="Figure 3 (accuracy) or Figure 4 (EKL) vs sigma_d from runs.csv")
+    p.add_argument("name", choices=["figure3", "figure4"])
+    add_grid_options(p)
+    p = sub.add_parser("tables", help="Table 1, Table 2, ablations, convergence count or beta search table")
+    p.add_argument("name", choices=["table1", "table2", "ablations", "convergence", "beta"])
+    p.add_argument("--runs", help="runs.csv written by aggregate (all tables but beta)")
+    p.add_argument("--out", nargs="+", required=True, help="output files: .csv (tidy), .md, .tex")
+    p.add_argument("--setting", nargs=3, metavar=("MODEL", "DATASET", "SIGMA_D"), help="where the ablation runs")
+    p.add_argument("--seeds", nargs="+", type=int, default=[], help="seeds of the setting")
+    p.add_argument("--methods", nargs="+", default=["noise", "ovf", "irs"], help="convergence: methods counted")
+    p.add_argument("--threshold", type=float, default=5.0, help="convergence: points below the mean = non-converged")
+    p.add_argument("--search", nargs="*", default=[], help="beta: the CSV files written by beta-search")
+    p = sub.add_parser("report", help="the replication report: numbers beside the paper's, verdict per claim")
+    add_grid_options(p)
+    p.add_argument("--name", default="neft", help="the config's name, for the title")
+    p.add_argument("--ablation", nargs=3, metavar=("MODEL", "DATASET", "SIGMA_D"), help="the ablations' setting")
+    p.add_argument("--ablation-seeds", nargs="+", type=int, default=[])
+    p.add_argument("--convergence", nargs=3, metavar=("MODEL", "DATASET", "SIGMA_D"), help="the convergence setting")
+    p.add_argument("--convergence-seeds", nargs="+", type=int, default=[])
+    p.add_argument("--convergence-methods", nargs="+", default=["noise", "ovf", "irs"])
+    p.add_argument("--threshold", type=float, default=5.0, help="convergence: points below the mean = non-converged")
+    p.add_argument("--stand-in", nargs="*", default=[], metavar="PAPER=USED",
+                   help="check the paper's claims on dataset PAPER with runs on dataset USED (flagged)")
+    p.add_argument("--figures", nargs="*", default=[], help="figure files to show")
+    p.add_argument("--tables", nargs="*", default=[], help="table files to link")
+    p.add_argument("--benchmarks", nargs="*", default=[], help="Snakemake benchmark files (.../benchmarks/<rule>/...)")
+
+
+def add_grid_options(p) -> None:
+    p.add_argument("--runs", required=True, help="runs.csv written by aggregate")
+    p.add_argument("--out", nargs="+", required=True, help="output file(s)")
+    p.add_argument("--sigma-d", nargs="+", type=float, required=True, help="training sigma_d of the main grid")
+    p.add_argument("--seeds", nargs="+", type=int, required=True, help="seeds of the main grid")
+
+
+def setting(values: list[str] | None, seeds: list[int], option: str):
+    """--OPTION MODEL DATASET SIGMA_D plus its seeds -> tables.Setting (None when not given)."""
+    from .tables import Setting
+    if values is None:
+        return None
+    try:
+        return Setting(values[0], values[1], float(values[2]), tuple(seeds))
+    except ValueError:
+        raise ConfigError(f"--{option}: sigma_d {values[2]!r} is not a number") from None
+
+
+def run_analysis(args: argparse.Namespace) -> None:
+    from .aggregate import aggregate, read_runs
+    if args.command == "aggregate":
+        aggregate(args.files, args.root, args.runs, args.summary)
+    elif args.command == "fetch":
+        from .fetch import fetch
+        print(fetch(args.dataset, args.data_dir, args.download, args.out))
+    elif args.command == "beta-search":
+        from .beta_search import search
+        print(f"beta = {search(args.files, args.out, args.csv):g}")
+    elif args.command == "figures":
+        from .figures import figure
+        figure(args.name, read_runs(args.runs), args.sigma_d, args.seeds, args.out)
+    elif args.command == "tables":
+        from . import tables
+        if args.name == "beta":
+            long = tables.beta_search(args.search)
+        else:
+            where = setting(args.setting, args.seeds, "setting")
+            if args.runs is None or where is None:
+                raise ConfigError(f"tables {args.name} needs --runs and --setting MODEL DATASET SIGMA_D")
+            runs = read_runs(args.runs)
+            long = (tables.convergence(runs, where, args.methods, args.threshold) if args.name == "convergence"
+                    else getattr(tables, args.name)(runs, where))
+        tables.write(args.name, long, args.out, TABLE_TITLES[args.name])
+    else:
+        from .report import report
+        stand_ins = dict(s.split("=", 1) for s in args.stand_in if "=" in s)
+        if len(stand_ins) != len(args.stand_in):
+            raise ConfigError(f"--stand-in takes PAPER=USED pairs, got {' '.join(args.stand_in)}")
+        report(read_runs(args.runs), args.out[0], args.name, args.sigma_d, args.seeds,
+               setting(args.ablation, args.ablation_seeds, "ablation"),
+               setting(args.convergence, args.convergence_seeds, "convergence"), args.convergence_methods,
+               args.threshold, stand_ins, args.figures, args.tables, args.benchmarks)
+
+
+TABLE_TITLES = {"table1": "Table 1. Accuracy (%) vs the number of negative feedbacks",
+                "table2": "Table 2. NFT from a W/O Noise (vanilla) model: pretrained + k epochs vs from scratch",
+                "ablations": "Ablations: reversed decay, reversed oriented sigma, IRS heads without noise",
+                "convergence": "Convergence: non-converged runs (diverged or > threshold below the runs' mean)",
+                "beta": "Beta search: mean noisy validation accuracy (%) per candidate"}
 
 
 def run(args: argparse.Namespace) -> None:
@@ -84,6 +195,8 @@ def run(args: argparse.Namespace) -> None:
         for r in result["results"]:
             print(f"sigma {r['sigma']:.3f}: {r['mean']:.2f} +- {r['ci95']:.2f} % (std {r['std']:.2f}, R={r['runs']}), "
                   f"EKL {r['ekl']:.4f}")
+    elif args.command != "list":
+        run_analysis(args)
     else:
         from .datasets import DATASETS
         from .methods import METHODS
@@ -99,7 +212,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         run(args)
     except NeftError as e:
-        sys.stderr.write(f"neft: error: {e}\n")
+        # one raised in a DataLoader worker comes back with the worker's traceback: keep its last line
+        message = str(e).strip().splitlines()[-1].removeprefix(f"{type(e).__module__}.{type(e).__name__}: ")
+        sys.stderr.write(f"neft: error: {message}\n")
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("neft: interrupted\n")

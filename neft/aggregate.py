@@ -1,0 +1,115 @@
+"""Tidy tables of Monte-Carlo result files: one row per (run, evaluated sigma), and means over seeds.
+
+The pipeline names every run by its place under the MC results folder:
+    <root>/<model>/<dataset>/<variant>/sd<sigma_d>/seed<seed>.json
+A variant is a method name (vanilla, noise, ovf, irs: the main runs) or a method with an ablation tag:
+    <method>-n<N>        N feedbacks (Table 1)
+    <method>-pre<k>      k epochs from the W/O Noise model (Table 2)
+    <method>-revdecay    reversed decay factors
+    ovf-revsigma         reversed oriented sigma (negative delta_sigma)
+    irs-noheadnoise      IRS heads without weight noise
+    <method>-beta<b>     beta-search candidate
+The path gives the variant; model, dataset, sigma_d and seed are checked against the file's config.
+"""
+import math
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import NeftError
+
+LAYOUT = re.compile(r"(?P<model>[^/]+)/(?P<dataset>[^/]+)/(?P<variant>[^/]+)/sd(?P<sigma_d>[0-9.]+)/seed(?P<seed>\d+)\.json")
+VARIANT = re.compile(r"(?P<method>[a-z]+)(?:-(?P<tag>[a-z]+?)(?P<value>[0-9.]*))?")
+KEYS = ["model", "dataset", "variant", "method", "sigma_d"]  # a group of seeds
+DIGITS = 6  # sigmas are compared after rounding: 0.1 + 0.2 must find 0.3
+
+
+def parse_variant(variant: str) -> tuple[str, str, float | None]:
+    """'ovf-pre50' -> ('ovf', 'pre', 50.0); 'irs' -> ('irs', '', None)."""
+    m = VARIANT.fullmatch(variant)
+    if not m:
+        raise NeftError(f"run variant {variant!r} is not <method>[-<tag><value>]")
+    return m["method"], m["tag"] or "", float(m["value"]) if m["value"] else None
+
+
+def t_ci95(values) -> float:
+    """Half-width of the 95% CI of the mean over seeds (Student t, n-1 dof); nan below two values."""
+    from scipy import stats
+    v = pd.Series(values, dtype=float).dropna()
+    return float(stats.t.ppf(0.975, len(v) - 1) * v.std() / math.sqrt(len(v))) if len(v) > 1 else math.nan
+
+
+def result_rows(path: Path, root: Path) -> list[dict]:
+    """The rows of one MC result file (one per sigma; one empty row for a run without weights)."""
+    from .evaluate import read_result
+    result = read_result(path)
+    m = LAYOUT.fullmatch(path.relative_to(root).as_posix())
+    if not m:
+        raise NeftError(f"{path}: not at <model>/<dataset>/<variant>/sd<sigma_d>/seed<seed>.json under {root}")
+    train = result["train"]
+    cfg, hp = train["config"], train["method_hparams"]
+    named = dict(model=m["model"], dataset=m["dataset"], sigma_d=float(m["sigma_d"]), seed=int(m["seed"]))
+    for key, value in named.items():
+        if cfg[key] != value:
+            raise NeftError(f"{path}: its path says {key} {value!r} but the run has {cfg[key]!r}; move or rerun it")
+    method = parse_variant(m["variant"])[0]
+    if method != cfg["method"]:
+        raise NeftError(f"{path}: variant {m['variant']!r} is not a {cfg['method']!r} run")
+    run = dict(named, variant=m["variant"], method=method, status=result["status"],
+               diverged_epoch=train["diverged_epoch"], head_collapse=bool(train["flags"].get("irs_head_collapse")),
+               beta=hp.get("beta", math.nan), n_feedback=hp.get("n_feedback", math.nan), epochs=cfg["epochs"],
+               width=cfg["width"], train_subset=cfg["train_subset"], val_accuracy=train["selected_val_accuracy"],
+               n_test=result.get("n_test"), train_seconds=train["seconds"], eval_seconds=result["seconds"],
+               device=result["provenance"]["device"], file=path.as_posix())
+    per_sigma = [dict(eval_sigma=round(r["sigma"], DIGITS), runs=r["runs"], accuracy=r["mean"], mc_std=r["std"],
+                      mc_ci95=r["ci95"], ekl=r["ekl"]) for r in result["results"]]
+    return [{**run, **r} for r in per_sigma or [{}]]
+
+
+def collect(paths: list[Path], root: Path) -> pd.DataFrame:
+    """Per-seed rows of every result file, in a stable order."""
+    rows = [row for p in paths for row in result_rows(Path(p), Path(root))]
+    columns = ["model", "dataset", "variant", "method", "sigma_d", "seed", "status", "eval_sigma", "runs", "accuracy",
+               "mc_std", "mc_ci95", "ekl", "diverged_epoch", "head_collapse", "beta", "n_feedback", "epochs", "width",
+               "train_subset", "val_accuracy", "n_test", "train_seconds", "eval_seconds", "device", "file"]
+    runs = pd.DataFrame(rows, columns=columns)
+    return runs.sort_values(["model", "dataset", "variant", "sigma_d", "seed", "eval_sigma"], ignore_index=True)
+
+
+def summarize(runs: pd.DataFrame) -> pd.DataFrame:
+    """Mean, std (ddof 1) and Student-t CI95 over seeds for each model/dataset/variant/sigma_d/eval sigma,
+    with the number of seeds averaged, of diverged seeds, and of IRS runs whose heads collapsed."""
+    seeds = runs.drop_duplicates(KEYS + ["seed"])
+    health = seeds.groupby(KEYS).agg(n_diverged=("status", lambda s: int((s == "diverged").sum())),
+                                     n_collapsed=("head_collapse", "sum"), beta=("beta", "first"))
+    evaluated = runs.dropna(subset=["eval_sigma"])
+    stats = evaluated.groupby(KEYS + ["eval_sigma"]).agg(
+        n_seeds=("accuracy", "count"), mean=("accuracy", "mean"), std=("accuracy", "std"),
+        ci95=("accuracy", t_ci95), ekl=("ekl", "mean"), runs=("runs", "max"),
+        seeds=("seed", lambda s: " ".join(map(str, sorted(s)))))
+    summary = stats.reset_index().merge(health.reset_index(), on=KEYS, how="outer")
+    summary["n_seeds"] = summary["n_seeds"].fillna(0).astype(int)  # groups whose every seed diverged
+    return summary.sort_values(KEYS + ["eval_sigma"], ignore_index=True)
+
+
+def aggregate(paths: list[Path], root: Path, runs_csv: Path, summary_csv: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from .io import save_text
+    runs = collect(paths, root)
+    summary = summarize(runs)
+    save_text(runs_csv, runs.to_csv(index=False))
+    save_text(summary_csv, summary.to_csv(index=False))
+    return runs, summary
+
+
+def read_runs(path: Path) -> pd.DataFrame:
+    """runs.csv as written by `aggregate` (sigmas rounded, so equality tests are safe)."""
+    try:
+        runs = pd.read_csv(path)
+    except (OSError, ValueError) as e:
+        raise NeftError(f"{path}: unreadable runs table ({e}); rerun the aggregate step") from None
+    missing = {"model", "dataset", "variant", "sigma_d", "seed", "eval_sigma", "accuracy"} - set(runs.columns)
+    if missing:
+        raise NeftError(f"{path}: not a runs table (missing {', '.join(sorted(missing))}); rerun the aggregate step")
+    runs["sigma_d"] = runs["sigma_d"].round(DIGITS)
+    return runs

@@ -1,0 +1,46 @@
+"""The four-step beta search (paper Sec. 4.2): candidates of one model/dataset/method trained at one
+sigma_d; the beta with the best mean noisy validation accuracy (of each run's selected epoch, on the
+validation split carved from the training set, never the test set) wins. Diverged candidates lose.
+
+Writes the winner as a one-key YAML (`beta: ...`) that `python -m neft train --config` reads, and the
+table of candidates as CSV."""
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import NeftError
+from .io import save_text
+
+
+def candidates(train_jsons: list[Path]) -> pd.DataFrame:
+    rows = []
+    for path in map(Path, train_jsons):
+        try:
+            run = json.loads(path.read_text())
+            cfg = run["config"]
+            rows.append(dict(model=cfg["model"], dataset=cfg["dataset"], method=cfg["method"], sigma_d=cfg["sigma_d"],
+                             beta=run["method_hparams"]["beta"], seed=cfg["seed"], status=run["status"],
+                             val_accuracy=run["selected_val_accuracy"]))
+        except (OSError, ValueError, KeyError) as e:
+            raise NeftError(f"{path}: not a train.json of an NFT run ({e}); rerun its train step") from None
+    table = pd.DataFrame(rows)
+    if table.empty or len(table.drop_duplicates(["model", "dataset", "method", "sigma_d"])) != 1:
+        raise NeftError("beta search: give the train.json files of one model/dataset/method/sigma_d")
+    return table
+
+
+def search(train_jsons: list[Path], out_yaml: Path, out_csv: Path) -> float:
+    table = candidates(train_jsons)
+    keys = ["model", "dataset", "method", "sigma_d", "beta"]
+    done = table[table.status == "completed"]
+    scores = table.groupby(keys, sort=False).agg(n_seeds=("seed", "count")).join(
+        done.groupby(keys).agg(val_accuracy=("val_accuracy", "mean"))).reset_index()
+    if scores.val_accuracy.isna().all():
+        raise NeftError(f"beta search: every candidate of {table.method[0]} on {table.model[0]}/{table.dataset[0]} "
+                        f"diverged; widen the grid")
+    best = scores.beta[scores.val_accuracy.idxmax()]
+    scores["chosen"] = scores.beta == best
+    save_text(out_csv, scores.to_csv(index=False))
+    save_text(out_yaml, f"beta: {float(best)!r}\n")
+    return float(best)

@@ -1,0 +1,258 @@
+"""The Snakemake workflow: lint, config validation, the jobs planned for each grid, and the smoke DAG
+end to end (its tables and report checked against the MC result files). Each test runs Snakemake in
+a temporary copy of the workflow, so no output lands in the repository."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from scipy import stats
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
+
+
+def copy_workflow(dest: Path) -> Path:
+    for name in ("workflow", "config"):
+        shutil.copytree(ROOT / name, dest / name)
+    shutil.copy2(ROOT / "Snakefile", dest / "Snakefile")
+    return dest
+
+
+def snakemake(*args, cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:
+    """Snakemake of this interpreter; rules find this interpreter's `python` (and neft) first on PATH."""
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    out = subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=cwd, env=env, capture_output=True,
+                         text=True, timeout=timeout)
+    out.text = out.stdout + out.stderr
+    return out
+
+
+def planned(text: str) -> dict[str, int]:
+    """Job counts of a dry run's 'Job stats' table."""
+    stats_table = text[text.index("Job stats:"):].split("\n\n")[0] if "Job stats:" in text else ""
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", stats_table, re.M) if m[1] != "total"}
+
+
+@pytest.fixture
+def work(tmp_path):
+    return copy_workflow(tmp_path)
+
+
+def test_lint_is_clean(work):
+    out = snakemake("--lint", cwd=work)
+    assert out.returncode == 0, out.text
+    assert "Congratulations" in out.text
+
+
+# --- the grid, computed here from the config itself
+def expected_runs(cfg: dict) -> tuple[set, set]:
+    """(evaluated runs, trained runs) as (model, dataset, variant, sigma_d, seed); runs that several parts
+    of the grid ask for count once."""
+    evaluated = {(e["model"], e["dataset"], m, 0.0 if m == "vanilla" else float(s), seed)
+                 for e in cfg["experiments"] for seed in cfg["seeds"] for m in cfg["methods"]
+                 for s in ([0] if m == "vanilla" else cfg["sigma_d"])}
+    a = cfg["ablations"]
+    if a["enabled"]:
+        for seed in a["seeds"]:
+            def at(variant, sigma=a["sigma_d"]):
+                return a["model"], a["dataset"], variant, float(sigma), seed
+            evaluated |= {at("vanilla", 0), at("ovf"), at("irs")}
+            evaluated |= {at(f"{m}-{tag}{k}") for m in ("ovf", "irs")
+                          for tag, ks in (("n", a["n_feedback"][m]), ("pre", a["pretrained_epochs"])) for k in ks}
+            evaluated |= {at(v) for v, on in [("ovf-revdecay", a["reversed_decay"]), ("irs-revdecay", a["reversed_decay"]),
+                                              ("ovf-revsigma", a["reversed_delta_sigma"] is not None),
+                                              ("irs-noheadnoise", a["irs_without_head_noise"])] if on}
+    c = cfg["convergence"]
+    if c["enabled"]:
+        evaluated |= {(c["model"], c["dataset"], m, float(c["sigma_d"]), seed) for m in c["methods"] for seed in c["seeds"]}
+    searched = {(mo, d, v.split("-")[0]) for mo, d, v, _, _ in evaluated if cfg["beta"].get(v.split("-")[0]) == "search"}
+    b = cfg["beta_search"]
+    candidates = {(mo, d, f"{m}-beta{beta}", float(b["sigma_d"]), seed) for mo, d, m in searched
+                  for beta in b["grid"] for seed in b["seeds"]}
+    return evaluated, evaluated | candidates
+
+
+def load_config(name: str) -> dict:
+    """A config file with the schema's defaults filled in."""
+    from snakemake.utils import validate
+    cfg = yaml.safe_load((ROOT / "config" / f"{name}.yaml").read_text())
+    validate(cfg, str(ROOT / "workflow" / "schemas" / "config.schema.yaml"))
+    return cfg
+
+
+@pytest.mark.parametrize("name", ["paper", "quick", "smoke"])
+def test_dry_run_plans_the_grid(work, name):
+    evaluated, trained = expected_runs(load_config(name))
+    out = snakemake("-n", "--configfile", f"config/{name}.yaml", cwd=work)
+    assert out.returncode == 0, out.text
+    jobs = planned(out.text)
+    assert (jobs["train"], jobs["evaluate"]) == (len(trained), len(evaluated))
+    assert not (work / "results").exists()
+
+
+def test_paper_grid_size():
+    evaluated, trained = expected_runs(load_config("paper"))
+    # 6 panels x 5 seeds x (1 + 3 methods x 8 sigma_d) + 17 ablation variants x 5 seeds + 15 new convergence runs
+    assert len(trained) == len(evaluated) == 6 * 5 * 25 + 17 * 5 + 15
+
+
+# --- validation
+@pytest.mark.parametrize("override,key", [
+    ("train: {epoch: 3}", "config key train: Additional properties are not allowed ('epoch' was unexpected)"),
+    ("sigmas: [0.1]", "config key (top level): Additional properties are not allowed ('sigmas' was unexpected)"),
+    ("sigma_d: [0.3, 1.5]", "config key sigma_d[1]: 1.5 is greater than the maximum of 1"),
+    ("ablations: {sigma_d: -0.1}", "config key ablations.sigma_d: -0.1 is less than the minimum of 0"),
+    ("eval: {sigmas: [0, 2]}", "config key eval.sigmas[1]: 2 is greater than the maximum of 1"),
+    ("experiments: [{model: vgg9, dataset: synthetic}]", "config key experiments[0].model: 'vgg9' is not one of"),
+    ("convergence: {dataset: imagenet}", "config key convergence.dataset: 'imagenet' is not one of"),
+    ("methods: [noise, ovg]", "config key methods[1]: 'ovg' is not one of"),
+    ("beta: {irs: 0}", "config key beta.irs: 0 is not valid under any of the given schemas"),
+])
+def test_bad_config_stops_before_any_job_naming_the_key(work, override, key):
+    (work / "bad.yaml").write_text(f"extends: config/smoke.yaml\n{override}\n")
+    out = snakemake("--cores", "1", "--configfile", "bad.yaml", cwd=work)
+    assert out.returncode != 0
+    assert key in out.text
+    assert "rule train" not in out.text and not (work / "results").exists()
+
+
+def properties(schema: dict, path: str = ""):
+    """(path, subschema) of every key the schema defines, nested objects and array items included."""
+    for name, sub in schema.get("properties", {}).items():
+        yield f"{path}{name}", sub
+        yield from properties(sub, f"{path}{name}.")
+        yield from properties(sub.get("items", {}), f"{path}{name}[].")
+    for name, sub in schema.get("$defs", {}).items():
+        yield from properties(sub, f"$defs.{name}.")
+
+
+def test_every_key_is_typed_described_defaulted_and_closed():
+    resolved = {f"#/$defs/{k}": v for k, v in SCHEMA["$defs"].items()}
+    for path, sub in properties(SCHEMA):
+        full = {**resolved.get(sub.get("$ref"), {}), **sub}
+        assert "default" in sub, path
+        assert "description" in full, path
+        assert {"type", "anyOf", "enum"} & set(full), path
+        if full.get("type") == "object" and "properties" in full:
+            assert full.get("additionalProperties") is False, path
+
+
+def test_schema_names_and_defaults_match_neft():
+    from neft.config import SIGMA_GRID, EvalConfig, TrainConfig
+    from neft.datasets import DATASETS
+    from neft.methods import METHODS
+    from neft.models import MODELS
+    from neft.noise import DEVICE_KINDS
+    props = SCHEMA["properties"]
+    assert SCHEMA["$defs"]["model"]["enum"] == MODELS.names()
+    assert SCHEMA["$defs"]["dataset"]["enum"] == DATASETS.names()
+    assert props["methods"]["items"]["enum"] == METHODS.names()
+    assert props["train"]["properties"]["device_kind"]["enum"] == DEVICE_KINDS.names()
+    train, evaluation = TrainConfig(), EvalConfig()
+    for section, cfg in [("train", train), ("execution", train), ("eval", evaluation)]:
+        for key, sub in props[section]["properties"].items():
+            if hasattr(cfg, key):
+                assert sub["default"] == getattr(cfg, key), f"{section}.{key}"
+    assert props["eval"]["properties"]["sigmas"]["default"] == SIGMA_GRID
+
+
+def test_environments_follow_pyproject():
+    import tomllib
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    rule_env = yaml.safe_load((ROOT / "workflow" / "envs" / "neft.yaml").read_text())
+    pip = next(d["pip"] for d in rule_env["dependencies"] if isinstance(d, dict))
+    assert pip == project["dependencies"]
+    dev_env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    assert {"pip": ["-e .[workflow,test]"]} in dev_env["dependencies"]
+    assert set(project["optional-dependencies"]) >= {"workflow", "test"}
+
+
+# --- the smoke DAG, once for the tests below
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    work = copy_workflow(tmp_path_factory.mktemp("smoke"))
+    started = time.monotonic()
+    out = snakemake("--cores", "2", "--configfile", "config/smoke.yaml", cwd=work, timeout=900)
+    assert out.returncode == 0, out.text[-5000:]
+    print(f"smoke DAG: {time.monotonic() - started:.0f} s")
+    return work
+
+
+def mc_mean(work: Path, variant: str, seed: int, sigma_d: float = 0.3, at: float = 0.3) -> float:
+    result = json.loads((work / f"results/smoke/mc/vgg8/synthetic/{variant}/sd{sigma_d:g}/seed{seed}.json").read_text())
+    return next(r["mean"] for r in result["results"] if r["sigma"] == at)
+
+
+@pytest.mark.slow
+def test_smoke_makes_every_output(smoke):
+    for path in ["figures/smoke/figure3.png", "figures/smoke/figure3.pdf", "figures/smoke/figure4.png",
+                 "figures/smoke/figure4.pdf", "results/smoke/report.md",
+                 *(f"results/smoke/tables/{t}.{ext}" for t in ("table1", "table2", "ablations", "convergence", "beta_search")
+                   for ext in ("csv", "md", "tex"))]:
+        assert (smoke / path).stat().st_size > 0, path
+    # keep_models: false -> every model.pt was a temp file, gone once evaluated; train.json stays
+    assert not list((smoke / "results/smoke/runs").rglob("model.pt"))
+    assert len(list((smoke / "results/smoke/runs").rglob("train.json"))) == 18
+
+
+@pytest.mark.slow
+def test_smoke_tables_equal_the_mc_result_files(smoke):
+    tables = {t: pd.read_csv(smoke / f"results/smoke/tables/{t}.csv") for t in ("table1", "table2", "ablations", "convergence")}
+    t1 = tables["table1"].set_index(["method", "n_feedback"])["mean"]
+    assert t1["ovf", 1] == mc_mean(smoke, "ovf-n1", 0) and t1["ovf", 3] == mc_mean(smoke, "ovf", 0)
+    assert t1["irs", 1] == mc_mean(smoke, "irs-n1", 0) and t1["irs", 3] == mc_mean(smoke, "irs", 0)
+    t2 = tables["table2"].set_index(["method", "column"])["mean"]
+    assert t2["ovf", "pre+0"] == mc_mean(smoke, "vanilla", 0, sigma_d=0) and t2["irs", "pre+1"] == mc_mean(smoke, "irs-pre1", 0)
+    assert t2["ovf", "scratch+1"] == mc_mean(smoke, "ovf", 0)
+    for row in tables["ablations"].itertuples():
+        assert row.mean == mc_mean(smoke, row.variant, 0) and row.nft_mean == mc_mean(smoke, row.method, 0)
+    for row in tables["convergence"].itertuples():
+        assert row.mean == pytest.approx((mc_mean(smoke, row.method, 0) + mc_mean(smoke, row.method, 1)) / 2)
+    # summary.csv: mean and Student-t CI95 over the two seeds
+    summary = pd.read_csv(smoke / "results/smoke/aggregate/summary.csv")
+    row = summary.query("variant == 'noise' and sigma_d == 0.3 and eval_sigma == 0.3").iloc[0]
+    seeds = pd.Series([mc_mean(smoke, "noise", 0), mc_mean(smoke, "noise", 1)])
+    assert row["mean"] == pytest.approx(seeds.mean())
+    assert row.ci95 == pytest.approx(stats.t.ppf(0.975, 1) * seeds.std() / 2 ** 0.5)
+    # the report carries the same numbers
+    report = (smoke / "results/smoke/report.md").read_text()
+    assert f"N=1: {t1['ovf', 1]:.2f}" in report and "**Verdicts:" in report
+
+
+@pytest.mark.slow
+def test_smoke_beta_search_feeds_the_grid(smoke):
+    search = pd.read_csv(smoke / "results/smoke/beta/vgg8/synthetic/irs.csv")
+    chosen = yaml.safe_load((smoke / "results/smoke/beta/vgg8/synthetic/irs.yaml").read_text())["beta"]
+    for row in search.itertuples():
+        run = json.loads((smoke / f"results/smoke/runs/vgg8/synthetic/irs-beta{row.beta:g}/sd0.3/seed0/train.json").read_text())
+        assert row.val_accuracy == run["selected_val_accuracy"]
+    assert chosen == search.beta[search.chosen].item()
+    main = json.loads((smoke / "results/smoke/mc/vgg8/synthetic/irs/sd0.3/seed1.json").read_text())
+    assert main["train"]["method_hparams"]["beta"] == chosen
+
+
+@pytest.mark.slow
+def test_smoke_reruns_exactly_what_a_change_affects(smoke):
+    out = snakemake("-n", "--configfile", "config/smoke.yaml", cwd=smoke)
+    assert "Nothing to be done" in out.text, out.text[-3000:]
+    (smoke / "threshold.yaml").write_text("extends: config/smoke.yaml\nconvergence: {threshold: 2.0}\n")
+    assert planned(snakemake("-n", "--configfile", "threshold.yaml", cwd=smoke).text) == {
+        "convergence": 1, "report": 1, "all": 1}
+    (smoke / "revsigma.yaml").write_text("extends: config/smoke.yaml\nablations: {reversed_delta_sigma: -0.1}\n")
+    jobs = planned(snakemake("-n", "--configfile", "revsigma.yaml", cwd=smoke).text)
+    assert (jobs["train"], jobs["evaluate"], jobs["aggregate"]) == (1, 1, 1)
+
+
+@pytest.mark.slow
+def test_smoke_html_report_has_the_figures(smoke):
+    out = snakemake("--configfile", "config/smoke.yaml", "--report", "report.html", cwd=smoke)
+    assert out.returncode == 0, out.text[-3000:]
+    assert "figure3.png" in (smoke / "report.html").read_text(errors="replace")

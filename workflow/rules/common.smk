@@ -1,0 +1,262 @@
+# Helpers of the rules: the config (extends, schema validation, one-line errors), the runs a config
+# asks for, and the options each run passes to `python -m neft`.
+import re
+import shlex
+from pathlib import Path
+
+import yaml
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+
+def merge(base, over):
+    """`over` on top of `base`, key by key: nested mappings merge, anything else is replaced."""
+    out = dict(base)
+    for key, value in over.items():
+        both = isinstance(value, dict) and isinstance(out.get(key), dict)
+        out[key] = merge(out[key], value) if both else value
+    return out
+
+
+def resolve_extends(values, seen=()):
+    """A config whose `extends` names another file: that file's values, overridden by this one's."""
+    path = values.get("extends")
+    if not path:
+        return values
+    if path in seen:
+        raise WorkflowError(f"config key extends: {path} extends itself")
+    try:
+        base = yaml.safe_load(Path(path).read_text()) or {}
+    except (OSError, yaml.YAMLError) as e:
+        raise WorkflowError(f"config key extends: cannot read {path} ({' '.join(str(e).split())})") from None
+    return merge(resolve_extends(base, (*seen, path)), {k: v for k, v in values.items() if k != "extends"})
+
+
+def checked(values):
+    """The config with every default filled in; a bad key stops the run before any job, in one line."""
+    values = resolve_extends(dict(values))
+    try:
+        validate(values, "../schemas/config.schema.yaml")
+    except WorkflowError as e:
+        error = e.__context__  # the jsonschema ValidationError, with the path of the bad key
+        if not hasattr(error, "absolute_path"):
+            raise
+        key = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".")
+        hint = f" ({error.schema['description']})" if error.validator in ("anyOf", "oneOf") else ""
+        raise WorkflowError(f"config key {key or '(top level)'}: {error.message}{hint}") from None
+    return values
+
+
+_config = checked(config)
+config.clear()
+config.update(_config)
+NAME = config["name"]
+ABLATIONS, CONVERGENCE, EVAL = config["ablations"], config["convergence"], config["eval"]
+
+wildcard_constraints:
+    name=re.escape(NAME),
+    model="[a-z0-9_]+",
+    dataset="[a-z0-9_]+",
+    variant="[a-z]+(-[a-z]+[0-9.]*)?",
+    method="[a-z]+",
+    sigma_d="[0-9.]+",
+    seed="[0-9]+",
+
+
+# --- run names: <model>/<dataset>/<variant>/sd<sigma_d>/seed<seed> (the layout neft/aggregate.py reads)
+VARIANT = re.compile(r"(?P<method>[a-z]+)(?:-(?P<tag>[a-z]+?)(?P<value>[0-9.]*))?")
+
+
+def num(x):
+    """A number as it appears in a path: 0.3 -> '0.3', 1e-4 -> '0.0001', 0 -> '0'."""
+    return f"{float(x):.12f}".rstrip("0").rstrip(".")
+
+
+def run_id(model, dataset, variant, sigma_d, seed):
+    return f"{model}/{dataset}/{variant}/sd{num(sigma_d)}/seed{seed}"
+
+
+def main_runs():
+    """W/O Noise once at sigma_d = 0; every other method at each sigma_d."""
+    for e in config["experiments"]:
+        for seed in config["seeds"]:
+            for method in config["methods"]:
+                for s in [0] if method == "vanilla" else config["sigma_d"]:
+                    yield run_id(e["model"], e["dataset"], method, s, seed)
+
+
+def ablation_runs():
+    """Table 1, Table 2 and the other ablations, with the NFT runs and the W/O Noise model they need."""
+    a = ABLATIONS
+    if not a["enabled"]:
+        return
+    for seed in a["seeds"]:
+        at = lambda variant, s=a["sigma_d"]: run_id(a["model"], a["dataset"], variant, s, seed)
+        yield at("vanilla", 0)
+        for method in ("ovf", "irs"):
+            yield at(method)
+            yield from (at(f"{method}-n{n}") for n in a["n_feedback"][method])
+            yield from (at(f"{method}-pre{k}") for k in a["pretrained_epochs"])
+            if a["reversed_decay"]:
+                yield at(f"{method}-revdecay")
+        if a["reversed_delta_sigma"] is not None:
+            yield at("ovf-revsigma")
+        if a["irs_without_head_noise"]:
+            yield at("irs-noheadnoise")
+
+
+def convergence_runs():
+    c = CONVERGENCE
+    if c["enabled"]:
+        for seed in c["seeds"]:
+            for method in c["methods"]:
+                yield run_id(c["model"], c["dataset"], method, c["sigma_d"], seed)
+
+
+# every trained model that is evaluated; identical runs of different parts of the grid are one run
+EVALUATED = sorted(set(main_runs()) | set(ablation_runs()) | set(convergence_runs()))
+
+
+def searched(run):
+    """(model, dataset, method) of a run whose method takes its beta from the beta_search rule."""
+    model, dataset, variant = Path(run).parts[:3]
+    method = VARIANT.fullmatch(variant)["method"]
+    return (model, dataset, method) if config["beta"].get(method) == "search" else None
+
+
+SEARCHES = sorted({searched(r) for r in EVALUATED} - {None})
+
+
+def beta_candidates(model, dataset, method):
+    s = config["beta_search"]
+    return [run_id(model, dataset, f"{method}-beta{num(b)}", s["sigma_d"], seed) for b in s["grid"] for seed in s["seeds"]]
+
+
+# --- the options of one run, from its wildcards
+def pretrained_model(w):
+    return f"results/{w.name}/runs/{run_id(w.model, w.dataset, 'vanilla', 0, w.seed)}/model.pt"
+
+
+ABLATION_OPTIONS = {  # variant tag -> what it changes (see neft/aggregate.py)
+    "n": lambda value, w: {"n_feedback": int(value)},
+    "pre": lambda value, w: {"epochs": int(value), "init_from": pretrained_model(w)},
+    "revdecay": lambda value, w: {"reverse_decay": True},
+    "revsigma": lambda value, w: {"delta_sigma": ABLATIONS["reversed_delta_sigma"]},
+    "noheadnoise": lambda value, w: {"head_sigma": 0.0},
+    "beta": lambda value, w: {"beta": float(value)},
+}
+
+
+def parse_variant(variant):
+    m = VARIANT.fullmatch(variant)
+    if not m or (m["tag"] and m["tag"] not in ABLATION_OPTIONS):
+        raise WorkflowError(f"unknown run variant {variant!r}: a method, or method-<tag> with tag in {sorted(ABLATION_OPTIONS)}")
+    return m["method"], m["tag"], m["value"]
+
+
+def flags(options):
+    """{'sigma_d': 0.3, 'reverse_decay': True, 'lr': None} -> '--lr none --reverse-decay --sigma-d 0.3'"""
+    out = []
+    for key, value in sorted(options.items()):
+        flag = f"--{key.replace('_', '-')}"
+        if isinstance(value, bool):
+            out.append(flag if value else f"--no-{flag[2:]}")
+        elif isinstance(value, list):
+            out.append(" ".join([flag, *map(str, value)]))
+        else:
+            out.append(f"{flag} {'none' if value is None else shlex.quote(str(value))}")
+    return " ".join(out)
+
+
+def execution(*keys):
+    return {k: config["execution"][k] for k in keys}
+
+
+def fetched(w):
+    """The dataset is in place before any job reads it; its date never reruns anything (ancient)."""
+    return ancient(f"results/{w.name}/datasets/{w.dataset}.json")
+
+
+def train_inputs(w):
+    method, tag, _ = parse_variant(w.variant)
+    inputs = {"data": fetched(w)}
+    if tag == "pre":
+        inputs["pretrained"] = pretrained_model(w)
+    if tag != "beta" and config["beta"].get(method) == "search":
+        inputs["beta"] = f"results/{w.name}/beta/{w.model}/{w.dataset}/{method}.yaml"
+    return inputs
+
+
+def train_flags(w):
+    """Every option of the run, so that changing any of them reruns exactly the runs it changes."""
+    method, tag, value = parse_variant(w.variant)
+    options = dict(config["train"], model=w.model, dataset=w.dataset, method=method, sigma_d=float(w.sigma_d),
+                   seed=int(w.seed), **execution("device", "data_dir", "download", "num_workers", "checkpoint_every_s"))
+    beta = config["beta"].get(method)
+    if not isinstance(beta, str) and beta is not None:
+        options["beta"] = beta
+    if tag:
+        options.update(ABLATION_OPTIONS[tag](value, w))
+    picked = train_inputs(w).get("beta")  # a YAML `beta: <the search's pick>`
+    return flags(options) + (f" --config {shlex.quote(picked)}" if picked else "")
+
+
+def eval_sigmas(w):
+    """W/O Noise: the whole grid and every sigma_d a table reads it at; others: the grid or their own sigma_d."""
+    own = {float(w.sigma_d)}
+    if w.variant == "vanilla":
+        table2 = {ABLATIONS["sigma_d"]} if ABLATIONS["enabled"] else set()  # pre+0 is this model there
+        return sorted(set(EVAL["sigmas"]) | set(config["sigma_d"]) | table2 | own)
+    return sorted(set(EVAL["sigmas"]) | own) if EVAL["full_grid"] else sorted(own)
+
+
+def eval_flags(w):
+    options = {k: EVAL[k] for k in ("runs", "seed", "batch_size", "test_subset", "precision")}
+    return flags(dict(options, sigmas=[num(s) for s in eval_sigmas(w)], **execution("device", "data_dir", "download")))
+
+
+def model_file(path):
+    """model.pt, deleted once evaluated when keep_models is false (its MC results stay valid)."""
+    return path if config["keep_models"] else temp(path)
+
+
+# --- what the analysis steps read
+def mc_files(runs):
+    return [f"results/{NAME}/mc/{r}.json" for r in runs]
+
+
+def benchmark_files():
+    trained = EVALUATED + [c for s in SEARCHES for c in beta_candidates(*s)]
+    return ([f"results/{NAME}/benchmarks/train/{r}.tsv" for r in trained]
+            + [f"results/{NAME}/benchmarks/evaluate/{r}.tsv" for r in EVALUATED])
+
+
+def seeds_flag(option, seeds):
+    return f"{option} {' '.join(map(str, seeds))}"
+
+
+GRID_FLAGS = f"--sigma-d {' '.join(map(num, config['sigma_d']))} {seeds_flag('--seeds', config['seeds'])}"
+
+
+def setting_flags(block, option="--setting", seeds="--seeds"):
+    """--setting MODEL DATASET SIGMA_D --seeds ... of the ablations or the convergence count."""
+    return f"{option} {block['model']} {block['dataset']} {num(block['sigma_d'])} {seeds_flag(seeds, block['seeds'])}"
+
+
+def report_flags():
+    out = [GRID_FLAGS, f"--name {NAME}", f"--threshold {CONVERGENCE['threshold']}"]
+    if ABLATIONS["enabled"]:
+        out.append(setting_flags(ABLATIONS, "--ablation", "--ablation-seeds"))
+    if CONVERGENCE["enabled"]:
+        out.append(setting_flags(CONVERGENCE, "--convergence", "--convergence-seeds"))
+        out.append(f"--convergence-methods {' '.join(CONVERGENCE['methods'])}")
+    if config["report"]["stand_ins"]:
+        out.append(f"--stand-in {' '.join(f'{k}={v}' for k, v in config['report']['stand_ins'].items())}")
+    return " ".join(out)
+
+
+TABLES = ["table1", "table2", "ablations", "convergence", "beta_search"]
+
+
+def table_files(name):
+    return [f"results/{NAME}/tables/{name}.{ext}" for ext in ("csv", "md", "tex")]

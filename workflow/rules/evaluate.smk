@@ -1,0 +1,30 @@
+# Monte-Carlo noisy inference of every trained model over its sigma grid (common random numbers:
+# the noise of run r at sigma s depends on (eval.seed, s, r) only, the same for every method).
+
+
+rule evaluate:
+    input:
+        model="results/{name}/runs/{model}/{dataset}/{variant}/sd{sigma_d}/seed{seed}/model.pt",
+        data=fetched,
+    output:
+        result="results/{name}/mc/{model}/{dataset}/{variant}/sd{sigma_d}/seed{seed}.json",
+        rows="results/{name}/mc/{model}/{dataset}/{variant}/sd{sigma_d}/seed{seed}.csv",
+    params:
+        options=eval_flags,
+        # not used here: a change of the run's training options must rerun this evaluation too (and so
+        # its training), also when its model.pt is a temp file Snakemake has already deleted
+        training=train_flags,
+    log:
+        "results/{name}/logs/evaluate/{model}/{dataset}/{variant}/sd{sigma_d}/seed{seed}.log",
+    benchmark:
+        "results/{name}/benchmarks/evaluate/{model}/{dataset}/{variant}/sd{sigma_d}/seed{seed}.tsv"
+    threads: config["resources"]["evaluate"]["threads"]
+    resources:
+        gpu=config["resources"]["gpu"],
+        mem_mb=config["resources"]["evaluate"]["mem_mb"],
+        runtime=config["resources"]["evaluate"]["runtime"],
+    conda:
+        "../envs/neft.yaml"
+    shell:
+        "python -m neft evaluate --model {input.model} --out {output.result} --csv {output.rows} {params.options}"
+        " > {log} 2>&1"
