@@ -18,6 +18,8 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import NeftError
+from .results import read_result
+from .stats import ci95_halfwidth
 
 LAYOUT = re.compile(r"(?P<model>[^/]+)/(?P<dataset>[^/]+)/(?P<variant>[^/]+)/sd(?P<sigma_d>[0-9.]+)/seed(?P<seed>\d+)\.json")
 VARIANT = re.compile(r"(?P<method>[a-z]+)(?:-(?P<tag>[a-z]+?)(?P<value>[0-9.]*))?")
@@ -35,14 +37,12 @@ def parse_variant(variant: str) -> tuple[str, str, float | None]:
 
 def t_ci95(values) -> float:
     """Half-width of the 95% CI of the mean over seeds (Student t, n-1 dof); nan below two values."""
-    from scipy import stats
     v = pd.Series(values, dtype=float).dropna()
-    return float(stats.t.ppf(0.975, len(v) - 1) * v.std() / math.sqrt(len(v))) if len(v) > 1 else math.nan
+    return ci95_halfwidth(v.std(), len(v))
 
 
 def result_rows(path: Path, root: Path) -> list[dict]:
     """The rows of one MC result file (one per sigma; one empty row for a run without weights)."""
-    from .evaluate import read_result
     result = read_result(path)
     m = LAYOUT.fullmatch(path.relative_to(root).as_posix())
     if not m:

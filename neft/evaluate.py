@@ -17,9 +17,9 @@ from .io import check_writable, save_json, save_text
 from .mc import mc_evaluate
 from .noise import NoiseLaw
 from .provenance import provenance
+from .results import RESULT_FORMAT
 from .trainer import resolve_device, set_precision
 
-RESULT_FORMAT = "neft.mc/1"
 log = logging.getLogger("neft")
 TRAIN_KEYS = ("status", "diverged_epoch", "epochs_run", "selection", "selected_epoch", "selected_val_accuracy",
               "flags", "model_args", "method_hparams", "noise_law", "config", "seconds", "provenance")
@@ -70,15 +70,3 @@ def tidy_rows(result: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns) if rows else pd.DataFrame([{**keys, "status": result["status"]}], columns=columns)
 
 
-
-def read_result(path: str | Path) -> dict:
-    """A result file written by `evaluate`, checked for its format."""
-    try:
-        result = json.loads(Path(path).read_text())
-    except (OSError, ValueError) as e:
-        raise CheckpointError(f"{path}: unreadable result file ({e}); rerun its evaluate step") from None
-    if not isinstance(result, dict) or result.get("format") != RESULT_FORMAT:
-        found = result.get("format") if isinstance(result, dict) else type(result).__name__
-        raise CheckpointError(f"{path}: result format {found!r}, expected {RESULT_FORMAT!r}; "
-                              f"rerun its evaluate step with this version of neft")
-    return result

@@ -5,8 +5,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from .errors import NeftError
 
 
@@ -57,4 +55,5 @@ def save_text(path: Path, text: str) -> None:
 
 
 def save_torch(path: Path, obj: Any) -> None:
+    import torch  # here, so that the analysis steps writing text never import torch
     _atomic(path, lambda f: torch.save(obj, f))

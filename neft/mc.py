@@ -15,12 +15,12 @@ from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 
 import torch
-from scipy import stats
 from torch import Tensor, nn
 
 from .layers import noisy_layers
 from .noise import NoiseLaw
 from .seeding import generator
+from .stats import ci95_halfwidth
 
 
 @dataclass
@@ -36,10 +36,6 @@ class SigmaResult:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-def ci95_halfwidth(std: float, n: int) -> float:
-    return float(stats.t.ppf(0.975, n - 1) * std / math.sqrt(n)) if n > 1 else math.nan
 
 
 def summarize(sigma: float, accuracy: list[float], ekl_runs: list[float]) -> SigmaResult:

@@ -18,7 +18,7 @@ from PIL import Image
 from neft.cli import main
 from neft.config import TrainConfig
 from neft.errors import NeftError
-from neft.evaluate import read_result
+from neft.results import read_result
 from neft.methods.injection import NoiseInjection
 from neft.trainer import Interrupted, train
 
@@ -213,7 +213,7 @@ def test_bad_input(tmp_path, monkeypatch, capsys, caplog, made, args, says, prep
     pytest.param('{"format": "neft.mc/1", "resu', "r.json: unreadable result file", id="result-truncated"),
 ])
 def test_result_file(tmp_path, content, says):
-    """What every step reading result files (aggregate) is given by neft.evaluate.read_result."""
+    """What every step reading result files (aggregate) is given by neft.results.read_result."""
     (tmp_path / "r.json").write_text(content)
     with pytest.raises(NeftError) as e:
         read_result(tmp_path / "r.json")

@@ -3,7 +3,9 @@
 Fashion-MNIST is also found in Debian's dataset-fashion-mnist package (/usr/share/datasets/
 fashion-mnist, gzipped idx files): they are unpacked into data_dir the first time."""
 import gzip
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 from torchvision import datasets
@@ -21,10 +23,11 @@ def unpack_debian(raw: Path) -> None:
     for f in IDX_FILES:
         src = DEBIAN_FASHION_MNIST / f"{f}.gz"
         if src.exists() and not (raw / f).exists():
-            tmp = raw / f".{f}.tmp"
-            with gzip.open(src) as fin, open(tmp, "wb") as fout:
+            # a private temp name and an atomic rename: parallel jobs may unpack at the same time
+            fd, tmp = tempfile.mkstemp(dir=raw, prefix=f".{f}.", suffix=".tmp")
+            with gzip.open(src) as fin, os.fdopen(fd, "wb") as fout:
                 shutil.copyfileobj(fin, fout)
-            tmp.replace(raw / f)
+            os.replace(tmp, raw / f)
 
 
 def idx_loader(cls, name: str):
