@@ -3,6 +3,8 @@
 # Idempotent: daemons already running (by their pid files) are left alone.
 # No systemd or cgroups needed. State, logs and pid files go to $NEFT_SLURM_DIR.
 set -euo pipefail
+# dpkg, runuser and mungekey live in sbin, which a CI shell's PATH may lack.
+export PATH="$PATH:/usr/sbin:/sbin"
 
 DIR=${NEFT_SLURM_DIR:-/tmp/neft-slurm}
 CONF=$DIR/slurm.conf
