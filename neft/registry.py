@@ -1,5 +1,5 @@
 """Name -> factory registries, so a Snakemake wildcard or a config value is a registry key."""
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from .errors import ConfigError
@@ -27,9 +27,3 @@ class Registry(Generic[T]):
 
     def names(self) -> list[str]:
         return sorted(self._items)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._items
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.names())

@@ -20,6 +20,7 @@ class Method(nn.Module):
         self.sigma_d = cfg.sigma_d
         self.law = law
         self.hparams: dict = {}  # the effective hyper-parameters, recorded with the results
+        self.layers = noisy_layers(model)  # found once, not at every step (a plain list: not registered)
 
     def noise(self, layers, sigma: float, generator, z: list[Tensor] | None = None) -> list[Tensor] | None:
         """Perturbations for `layers` at sigma (None when there is nothing to add)."""
@@ -46,4 +47,4 @@ METHODS: Registry[type[Method]] = Registry("method")
 
 from . import injection, irs, ovf, vanilla  # noqa: E402,F401  (they register themselves)
 
-__all__ = ["METHODS", "Method", "noisy_layers", "perturbed"]
+__all__ = ["METHODS", "Method", "perturbed"]

@@ -9,9 +9,9 @@ gamma_n = 10^(1-n). The heads carry weight noise of their own sigma (`head_sigma
 from torch import nn
 
 from ..errors import ConfigError
-from ..layers import NoisyLinear
+from ..layers import NoisyLinear, noisy_layers
 from ..models import channels
-from . import METHODS, Method, noisy_layers, perturbed
+from . import METHODS, Method, perturbed
 from .feedback import nft_loss
 
 
@@ -34,6 +34,7 @@ class IRS(Method):
         num_classes, width = model.args["num_classes"], model.args["width"]
         self.heads = nn.ModuleList(snapshot_head(c, pool, num_classes, channels(512, width))
                                    for c, pool in model.irs_taps[:n])
+        self.head_layers = noisy_layers(self.heads)
         self.head_sigma = cfg.sigma_d if cfg.head_sigma is None else cfg.head_sigma
         self.beta = self.resolve_beta(cfg)
         self.gammas = [10.0 ** (k - n) if cfg.reverse_decay else 10.0 ** (1 - k) for k in range(1, n + 1)]
@@ -41,7 +42,7 @@ class IRS(Method):
                             taps=model.irs_taps[:n])
 
     def loss(self, model, x, y, generator):
-        layers, head_layers = noisy_layers(model), noisy_layers(self.heads)
+        layers, head_layers = self.layers, self.head_layers
         with perturbed(layers, self.noise(layers, self.sigma_d, generator)), \
                 perturbed(head_layers, self.noise(head_layers, self.head_sigma, generator)):
             out, features = model(x, taps=True)

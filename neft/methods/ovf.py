@@ -10,7 +10,7 @@ text instead ("the same Gaussian noise pattern"): one standard-normal draw, resc
 oriented-sigma ablation (sigma clamped at 0). All forwards run in training mode, so BatchNorm's
 running statistics also see the noisier forwards, as in the public code.
 """
-from . import METHODS, Method, noisy_layers, perturbed
+from . import METHODS, Method, perturbed
 from .feedback import nft_loss
 
 
@@ -30,7 +30,7 @@ class OVF(Method):
                             gammas=self.gammas, same_pattern=cfg.same_pattern)
 
     def loss(self, model, x, y, generator):
-        layers = noisy_layers(model)
+        layers = self.layers
         z = self.law.standard_normal([layer.weight for layer in layers], generator) if self.same_pattern else None
         with perturbed(layers, self.noise(layers, self.sigma_d, generator, z)):
             out = model(x)
