@@ -14,3 +14,20 @@ def tiny(**overrides) -> TrainConfig:
 
 def state_equal(a: dict, b: dict) -> bool:
     return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def marker_image() -> torch.Tensor:
+    """Black 32x32 image with two markers that reveal the crop offset and the flip of any crop."""
+    image = torch.zeros(1, 32, 32, dtype=torch.uint8)
+    image[0, 16, 10], image[0, 16, 12] = 255, 128
+    return image
+
+
+def offsets_and_flip(batch: torch.Tensor) -> list[tuple[int, int, bool]]:
+    """From crops of the marker image: (dy, dx, flipped) per image."""
+    bright, dim = batch[:, 0].flatten(1).topk(2).indices.unbind(1)
+    rows, cols, dim_cols = bright // 32, bright % 32, dim % 32
+    flipped = dim_cols < cols
+    # unflipped: col = 10 + 4 - dx; flipped: col = 31 - (14 - dx)
+    dx = torch.where(flipped, cols - 17, 14 - cols)
+    return list(zip((20 - rows).tolist(), dx.tolist(), flipped.tolist()))

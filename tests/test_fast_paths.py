@@ -1,7 +1,11 @@
 """The fast paths compute what the plain ones do: GPU-resident augmentation has the distribution of
 the torchvision transforms; bf16 Monte-Carlo agrees with fp32 within the MC standard error."""
 import math
+import subprocess
+import sys
+from pathlib import Path
 
+import pytest
 import torch
 from scipy import stats
 
@@ -12,26 +16,10 @@ from neft.models import build_model
 from neft.noise import NoiseLaw
 from neft.trainer import train
 
-from helpers import tiny
+from helpers import marker_image, offsets_and_flip, tiny
 
 N = 12000
-
-
-def marker_image() -> torch.Tensor:
-    """Black 32x32 image with two markers that reveal the crop offset and the flip of any crop."""
-    image = torch.zeros(1, 32, 32, dtype=torch.uint8)
-    image[0, 16, 10], image[0, 16, 12] = 255, 128
-    return image
-
-
-def offsets_and_flip(batch: torch.Tensor) -> list[tuple[int, int, bool]]:
-    """From crops of the marker image: (dy, dx, flipped) per image."""
-    bright, dim = batch[:, 0].flatten(1).topk(2).indices.unbind(1)
-    rows, cols, dim_cols = bright // 32, bright % 32, dim % 32
-    flipped = dim_cols < cols
-    # unflipped: col = 10 + 4 - dx; flipped: col = 31 - (14 - dx)
-    dx = torch.where(flipped, cols - 17, 14 - cols)
-    return list(zip((20 - rows).tolist(), dx.tolist(), flipped.tolist()))
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_resident_crop_flip_has_the_torchvision_distribution():
@@ -58,3 +46,12 @@ def test_bf16_mc_agrees_with_fp32_within_the_mc_standard_error(tmp_path):
     fp32, bf16 = (mc_evaluate(model, NoiseLaw(), x, y, [0.1], runs=10, seed=0, precision=p)[0] for p in ("fp32", "bf16"))
     assert fp32.mean > 20
     assert abs(bf16.mean - fp32.mean) <= fp32.std / math.sqrt(fp32.runs)
+
+
+@pytest.mark.slow
+def test_the_device_check_passes_on_the_cpu():
+    """benchmarks/device_check.py runs these checks where the fast paths run (CUDA); here it must at
+    least run, and pass, on the CPU."""
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "device_check.py"), "--device", "cpu"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and "4 of 4 checks passed" in out.stdout, out.stdout + out.stderr

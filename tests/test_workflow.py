@@ -80,15 +80,32 @@ def expected_runs(cfg: dict) -> tuple[set, set]:
     return evaluated, evaluated | candidates
 
 
+def merged(base: dict, over: dict) -> dict:
+    return {**base, **{k: merged(base[k], v) if isinstance(v, dict) and isinstance(base.get(k), dict) else v
+                       for k, v in over.items()}}
+
+
 def load_config(name: str) -> dict:
-    """A config file with the schema's defaults filled in."""
+    """A config file, on top of the one it `extends`, with the schema's defaults filled in."""
     from snakemake.utils import validate
     cfg = yaml.safe_load((ROOT / "config" / f"{name}.yaml").read_text())
+    if "extends" in cfg:
+        cfg = merged(load_config(Path(cfg.pop("extends")).stem), cfg)
     validate(cfg, str(ROOT / "workflow" / "schemas" / "config.schema.yaml"))
     return cfg
 
 
-@pytest.mark.parametrize("name", ["paper", "quick", "smoke"])
+def test_quick_first_is_a_part_of_quick(work):
+    """Its runs are quick's, with the very same commands, so quick goes on from them."""
+    first, quick = (expected_runs(load_config(name))[1] for name in ("quick-first", "quick"))
+    assert first < quick and len(first) == 2 * (1 + 3 * 4)
+    commands = [set(re.findall(r"^Shell command: (python -m neft (?:train|evaluate) .*)$",
+                               snakemake("-n", "-p", "--configfile", f"config/{name}.yaml", cwd=work).text, re.M))
+                for name in ("quick-first", "quick")]
+    assert len(commands[0]) == 2 * len(first) and commands[0] < commands[1]
+
+
+@pytest.mark.parametrize("name", ["paper", "quick", "quick-first", "smoke"])
 def test_dry_run_plans_the_grid(work, name):
     evaluated, trained = expected_runs(load_config(name))
     out = snakemake("-n", "--configfile", f"config/{name}.yaml", cwd=work)
@@ -249,6 +266,27 @@ def test_smoke_reruns_exactly_what_a_change_affects(smoke):
     (smoke / "revsigma.yaml").write_text("extends: config/smoke.yaml\nablations: {reversed_delta_sigma: -0.1}\n")
     jobs = planned(snakemake("-n", "--configfile", "revsigma.yaml", cwd=smoke).text)
     assert (jobs["train"], jobs["evaluate"], jobs["aggregate"]) == (1, 1, 1)
+
+
+@pytest.mark.slow
+def test_committed_results_let_a_fresh_checkout_go_on_where_they_stop(smoke, tmp_path):
+    """What a GPU run brings back and we commit (results/ and figures/ without models, logs or
+    .snakemake, tools/gpu/run.sh) is enough: a fresh checkout, whose files have arbitrary dates, trains
+    and evaluates nothing again, and only the runs whose MC results are missing."""
+    fresh = copy_workflow(tmp_path)
+    for part in ("results/smoke", "figures/smoke"):
+        shutil.copytree(smoke / part, fresh / part, ignore=shutil.ignore_patterns("*.pt", "logs"))
+    # the worst order of dates: every file newer than those that were made from it
+    for age, path in enumerate(sorted((fresh / "results").rglob("*"))):
+        os.utime(path, (1.7e9 - age, 1.7e9 - age))
+    jobs = planned(snakemake("-n", "--configfile", "config/smoke.yaml", cwd=fresh).text)
+    assert jobs.get("train", 0) == jobs.get("evaluate", 0) == 0, jobs
+    # a run stopped at its deadline: one MC result never made, so nothing after the aggregate either
+    (fresh / "results/smoke/mc/vgg8/synthetic/irs/sd0.3/seed1.json").unlink()
+    for made_later in ("results/smoke/aggregate", "results/smoke/tables", "results/smoke/report.md", "figures"):
+        shutil.rmtree(fresh / made_later) if (fresh / made_later).is_dir() else (fresh / made_later).unlink()
+    jobs = planned(snakemake("-n", "--configfile", "config/smoke.yaml", cwd=fresh).text)
+    assert (jobs["train"], jobs["evaluate"], jobs["aggregate"], jobs["report"]) == (1, 1, 1, 1), jobs
 
 
 @pytest.mark.slow

@@ -1,0 +1,134 @@
+"""The fast paths against the plain ones on a device: what tests/ checks on the CPU, checked where the
+fast paths really run (CUDA: GPU-resident loader, TF32, channels_last, bf16 autocast, torch.compile).
+Not a test, since CI has no GPU; tools/gpu/run.sh runs it before the grid and stops if a check fails.
+
+    python benchmarks/device_check.py                 # cuda if there is one
+    python benchmarks/device_check.py --device cpu    # the same checks on the CPU (tests/ runs this)
+
+Prints one line per check (measured value, criterion, ok) and exits 1 if any check fails.
+"""
+import argparse
+import math
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from scipy import stats
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from helpers import marker_image, offsets_and_flip, tiny  # noqa: E402
+
+from neft.checkpoint import load_model  # noqa: E402
+from neft.data import crop_flip  # noqa: E402
+from neft.datasets import DATASETS  # noqa: E402
+from neft.layers import noisy_layers, perturbed  # noqa: E402
+from neft.mc import mc_evaluate  # noqa: E402
+from neft.models import build_model  # noqa: E402
+from neft.noise import NoiseLaw  # noqa: E402
+from neft.seeding import generator  # noqa: E402
+from neft.trainer import resolve_device, train  # noqa: E402
+
+RUNS = 10  # MC runs per comparison
+
+
+def crops_are_uniform(device) -> tuple[str, bool]:
+    """Resident crops/flips drawn on the device: uniform over the 9 x 9 offsets x 2 flips."""
+    n = 12000
+    image = marker_image().expand(3, 32, 32).float().div(255).to(device)
+    cells = offsets_and_flip(crop_flip(image.expand(n, 3, 32, 32), generator(device, 0)).cpu())
+    counts = [cells.count(c) for c in sorted(set(cells))]
+    p = stats.chisquare(counts).pvalue
+    return f"{len(counts)} cells, chi-square p = {p:.3g}", len(counts) == 162 and p > 1e-3
+
+
+def test_set(device):
+    spec = DATASETS.get("synthetic")
+    raw = spec.load(Path(tempfile.gettempdir()), False, False)
+    x = torch.stack([spec.transform(train=False)(raw[i][0]) for i in range(len(raw))])
+    y = torch.tensor([raw[i][1] for i in range(len(raw))])
+    return x.to(device), y.to(device)
+
+
+def trained_model(device, precision: str, out: Path):
+    """Narrow VGG-8, 2 epochs on the synthetic set, on the device (resident loader, `precision`)."""
+    summary = train(tiny(epochs=2, train_subset=2048, device=str(device), loader="resident", precision=precision), out)
+    model, _ = load_model(out / "model.pt")
+    return summary, model.to(device)
+
+
+def rebuilt_per_run(model, x, y, sigma: float, seed: int) -> list[float]:
+    """The plain path: the noise added in forward to an untouched model, run by run."""
+    model.eval()
+    layers, accuracy = noisy_layers(model), []
+    for run in range(RUNS):
+        noise = NoiseLaw().sample([layer.weight.detach() for layer in layers], sigma,
+                                  generator(x.device, seed, "mc", float(sigma), run))
+        with torch.no_grad(), perturbed(layers, noise):
+            accuracy.append((model(x).argmax(1) == y).sum().item() * 100 / len(y))
+    return accuracy
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    device = resolve_device(parser.parse_args().device)
+    fast = device.type == "cuda"
+    print(f"device {device} ({torch.cuda.get_device_name(device) if fast else 'CPU'}), torch {torch.__version__}")
+    checks = []
+
+    def check(name, fn):
+        started = time.monotonic()
+        try:
+            measured, ok = fn()
+        except Exception as e:  # a crash is a failed check, with its message; the others still run
+            measured, ok = f"{type(e).__name__}: {' '.join(str(e).split())[:200]}", False
+        checks.append(ok)
+        print(f"{'ok  ' if ok else 'FAIL'} {name}: {measured} ({time.monotonic() - started:.1f} s)", flush=True)
+
+    check("resident crop/flip on the device is uniform", lambda: crops_are_uniform(device))
+    x, y = test_set(device)
+    with tempfile.TemporaryDirectory() as tmp:
+        precision = "tf32" if fast else "fp32"
+        trained = {}
+
+        def training():
+            summary, trained["model"] = trained_model(device, precision, Path(tmp))
+            accuracy = summary["selected_val_accuracy"]
+            return f"{precision}, status {summary['status']}, val accuracy {accuracy:.1f}% (chance 10%)", \
+                summary["status"] == "completed" and accuracy > 20
+        check("training on the device (resident loader)", training)
+        model = trained.get("model") or build_model("vgg8", 3, 10, 32, width=0.125).to(device)
+        if fast:
+            model.to(memory_format=torch.channels_last)
+
+        def in_place():
+            loop = mc_evaluate(model, NoiseLaw(), x, y, [0.2], RUNS, seed=5, batch_size=len(y))[0].accuracy
+            plain = rebuilt_per_run(model, x, y, 0.2, 5)
+            return f"max |difference| {max(abs(a - b) for a, b in zip(loop, plain)):.3g} points over {RUNS} runs", loop == plain
+        check("in-place MC loop == noise added in forward, fp32", in_place)
+
+        def within_standard_error(precision, runner=model):
+            reference = mc_evaluate(model, NoiseLaw(), x, y, [0.1], RUNS, seed=0)[0]
+            other = mc_evaluate(runner, NoiseLaw(), x, y, [0.1], RUNS, seed=0, precision=precision)[0]
+            se = reference.std / math.sqrt(RUNS)
+            return f"{other.mean:.2f} vs fp32 {reference.mean:.2f} (SE {se:.2f})", abs(other.mean - reference.mean) <= se
+        check("bf16 MC mean within one MC standard error of fp32", lambda: within_standard_error("bf16"))
+        if fast:
+            check("torch.compile MC mean within one MC standard error of eager",
+                  lambda: within_standard_error("fp32", torch.compile(model)))
+
+            def cpu_agrees():
+                cpu_model = build_model("vgg8", 3, 10, 32, width=0.125)
+                cpu_model.load_state_dict(model.state_dict())
+                on_cpu = mc_evaluate(cpu_model, NoiseLaw(), x.cpu(), y.cpu(), [0.0], 1, seed=0)[0].mean
+                here = mc_evaluate(model, NoiseLaw(), x, y, [0.0], 1, seed=0)[0].mean
+                return f"{here:.2f} vs CPU {on_cpu:.2f}", abs(here - on_cpu) <= 0.2
+            check("clean accuracy on the device == on the CPU (within 0.2 points)", cpu_agrees)
+    print(f"{sum(checks)} of {len(checks)} checks passed")
+    sys.exit(0 if all(checks) else 1)
+
+
+if __name__ == "__main__":
+    main()
