@@ -118,6 +118,29 @@ def figure3_section(runs, claims, grid, seeds, stand_ins) -> Section:
     return section
 
 
+def per_sigma(runs, claims, grid, seeds, stand_ins) -> str:
+    """Figure 3 as numbers: each method's accuracy at eval sigma = sigma_d (mean ± CI95 over seeds), and
+    OVF's and IRS's paired difference from W/ Noise with whether it clears its CI."""
+    def beat(a, b):
+        verdict = beats(a, b)
+        return "–" if verdict == NOT_RUN else f"{diff_text(a, b)} {'yes' if verdict == REPRODUCED else 'no'}"
+    parts = []
+    for model, dataset, used, _ in panels(runs, claims, stand_ins):
+        if not has_runs(runs, model, used):
+            continue
+        rows = []
+        for s in grid:
+            at = Setting(model, used, s, seeds)
+            acc = {m: at.accuracy(runs, m, 0.0 if m == "vanilla" else None) for m in NAMES}
+            rows.append({"sigma_d": f"{s:g}", **{NAMES[m]: cell(a.mean(), t_ci95(a)) for m, a in acc.items()},
+                         **{f"{NAMES[m]} - W/ Noise": beat(acc[m], acc["noise"]) for m in ("ovf", "irs")}})
+        parts.append(f"**{model} / {used}**\n\n" + md_table(rows, "no runs"))
+    intro = ("Accuracy (%) at eval sigma = sigma_d, mean ± CI95 over seeds "
+             f"{fmt_list(seeds)}; the last two columns: paired difference from W/ Noise ± CI95 (n seeds), and "
+             "whether it is above 0 with its CI (the Figure 3 rule at that sigma_d).")
+    return "## Figure 3 per sigma_d\n\n" + "\n\n".join([intro, *parts]) if parts else ""
+
+
 def figure4_section(runs, claims, grid, seeds, stand_ins) -> Section:
     section = Section("Figure 4", "Mean EKL of the correct predictions (lower = more confident), at eval sigma = "
                                   "sigma_d; count of sigma_d where the method is below W/ Noise.")
@@ -283,7 +306,9 @@ def report(runs: pd.DataFrame, out: Path, name: str, grid: list[float], seeds: l
         "## Setting used\n\n" + setting_table(runs),
         "## Verdict rules\n\n" + "\n".join(f"- {t}: {r}" for t, r in RULES.items()) + f"\n- Everywhere: {RULE_COMMON}",
         "\n\n".join(f"![{Path(f).stem}]({relative(f, here)})" for f in figures if Path(f).suffix == ".png"),
-        *(s.markdown() for s in sections),
+        sections[0].markdown(),
+        per_sigma(runs, claims, grid, seeds, stand_ins),
+        *(s.markdown() for s in sections[1:]),
         "## Runs\n\n" + health(runs),
         "## Compute\n\n" + compute(runs, benchmarks),
         "## Tables\n\n" + "\n".join(f"- [{Path(t).name}]({relative(t, here)})" for t in tables) if tables else "",

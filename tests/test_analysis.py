@@ -185,6 +185,17 @@ def test_report_puts_numbers_beside_the_paper(tmp_path):
     assert "## Verdict rules" in text and "| vgg8 | mnist | 4 | 3 | 0 1 | 2 |" in text
 
 
+def test_report_says_at_each_sigma_d_whether_nft_beats_noise_injection(tmp_path):
+    specs = [(m, 0.3, s, {0.3: [a + s, a + s]}, {}) for m, a in [("noise", 40.0), ("ovf", 50.0), ("irs", 39.0)]
+             for s in (0, 1)] + [("vanilla", 0.0, s, {0.0: [90.0, 90.0], 0.3: [20.0 + 2 * s] * 2}, {}) for s in (0, 1)]
+    out = tmp_path / "report.md"
+    report(runs_of(tmp_path, specs), out, "unit", [0.3], [0, 1], None, None, ["noise"], 5.0, {}, [], [], [])
+    text = " ".join(out.read_text().split())
+    ci = stats.t.ppf(0.975, 1) * pd.Series([20.0, 22.0]).std() / math.sqrt(2)
+    assert (f"| 0.3 | 21.00 ± {ci:.2f} | 40.50 ± 6.35 | 50.50 ± 6.35 | 39.50 ± 6.35 | +10.00 ± 0.00 (n=2) yes "
+            f"| -1.00 ± 0.00 (n=2) no |") in text
+
+
 def test_figures_are_png_and_pdf(tmp_path):
     from neft.figures import figure
     specs = [(m, sd, s, {0.0: [90.0, 90.0], sd: [40.0 + s, 41.0 + s]}, dict(beta=0.01 if m != "noise" else None))
