@@ -1,5 +1,6 @@
 """What produced a result: git commit, package versions, device, host, time."""
 import datetime
+import os
 import platform
 import socket
 import subprocess
@@ -14,16 +15,19 @@ from . import __version__
 
 @lru_cache(maxsize=1)
 def git_commit() -> str:
+    """HEAD of the checkout neft runs from (-dirty if tracked files changed); in a copy without .git (a
+    GPU machine the tree was copied to), NEFT_GIT_COMMIT as the copier set it, else 'unknown'."""
     root = Path(__file__).resolve().parent.parent
+    fallback = os.environ.get("NEFT_GIT_COMMIT") or "unknown"
     try:
         out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
                              text=True, timeout=10)
         dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
                                capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.TimeoutExpired):
-        return "unknown"
+        return fallback
     if out.returncode != 0:
-        return "unknown"
+        return fallback
     return out.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
 
 

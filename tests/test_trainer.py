@@ -62,6 +62,20 @@ def test_split_sizes_and_selection(tmp_path):
     assert saved["provenance"]["torch"] == torch.__version__ and saved["config"]["seed"] == 0
 
 
+def test_a_copy_without_git_takes_its_commit_from_the_environment(monkeypatch):
+    from neft import provenance
+
+    def no_git(*args, **kwargs):
+        raise OSError("git: not found")
+    monkeypatch.setattr(provenance.subprocess, "run", no_git)
+    monkeypatch.setenv("NEFT_GIT_COMMIT", "0123abcd")
+    provenance.git_commit.cache_clear()
+    try:
+        assert provenance.git_commit() == "0123abcd"
+    finally:
+        provenance.git_commit.cache_clear()
+
+
 def test_nan_loss_ends_the_run_as_diverged(tmp_path, monkeypatch):
     calls = {"n": 0}
     original = Vanilla.loss

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Run there, in the checkout's root, on a GPU machine with PyTorch but no network, inside a time limit
 # per command (this workplace's device machines: 10 minutes). Prepared here by tools/gpu/prepare.sh.
-#   tools/gpu/run.sh [--bench] [--minutes 8] [--configfile config/quick.yaml] [--cores N]
+#   tools/gpu/run.sh --commit SHA [--bench] [--minutes 8] [--configfile config/quick.yaml] [--cores N]
+# SHA: `git rev-parse HEAD` of the checkout sent (commit first): the copy there has no .git, and every
+# result file records it as its git_commit.
 # It installs the carried wheels, unpacks the carried Fashion-MNIST, optionally runs
 # benchmarks/bench.py, then runs the grid with Snakemake until it is done or --minutes have passed
 # (then Snakemake is interrupted: finished runs stay, the runs in flight are lost). Everything the DAG
@@ -19,10 +21,14 @@ while [ $# -gt 0 ]; do
     --minutes) MINUTES=$2; shift ;;
     --configfile) CONFIGFILE=$2; shift ;;
     --cores) CORES=$2; shift ;;
+    --commit) export NEFT_GIT_COMMIT=$2; shift ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
 done
+if [ -z "${NEFT_GIT_COMMIT:-}" ] && ! git rev-parse HEAD > /dev/null 2>&1; then
+  echo "run.sh: no .git here, so pass --commit <git rev-parse HEAD of the checkout sent>" >&2; exit 2
+fi
 exec > >(tee -a "$OUT/run.log") 2>&1
 started=$(date +%s)
 say() { echo "[run.sh +$(( $(date +%s) - started ))s] $*"; }
