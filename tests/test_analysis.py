@@ -192,8 +192,11 @@ def test_report_says_at_each_sigma_d_whether_nft_beats_noise_injection(tmp_path)
     report(runs_of(tmp_path, specs), out, "unit", [0.3], [0, 1], None, None, ["noise"], 5.0, {}, [], [], [])
     text = " ".join(out.read_text().split())
     ci = stats.t.ppf(0.975, 1) * pd.Series([20.0, 22.0]).std() / math.sqrt(2)
-    assert (f"| 0.3 | 21.00 ± {ci:.2f} | 40.50 ± 6.35 | 50.50 ± 6.35 | 39.50 ± 6.35 | +10.00 ± 0.00 (n=2) yes "
-            f"| -1.00 ± 0.00 (n=2) no |") in text
+    assert (f"| 0.3 | 21.00 ± {ci:.2f} | 40.50 ± 6.35 | 50.50 ± 6.35 | 39.50 ± 6.35 | +10.00 ± 0.00 (n=2) "
+            f"| -1.00 ± 0.00 (n=2) |") in text
+    assert "- vgg8 / mnist, OVF minus W/ Noise: above 0 at sigma_d 0.3." in text
+    assert "- vgg8 / mnist, IRS minus W/ Noise: below 0 at sigma_d 0.3." in text
+    assert "flagged as collapsed (below half of chance while the loss fell) in 0 of 2 IRS runs" in text
 
 
 def test_figures_are_png_and_pdf(tmp_path):
