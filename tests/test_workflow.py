@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -294,3 +295,42 @@ def test_smoke_html_report_has_the_figures(smoke):
     out = snakemake("--configfile", "config/smoke.yaml", "--report", "report.html", cwd=smoke)
     assert out.returncode == 0, out.text[-3000:]
     assert "figure3.png" in (smoke / "report.html").read_text(errors="replace")
+
+
+@pytest.mark.slow
+def test_gpu_kit_brings_back_what_finished_and_the_next_call_goes_on(tmp_path):
+    """tools/gpu/run.sh (here on the CPU, no wheels to install): a call cut at its deadline still packs
+    results.tar.gz; a call that finishes packs the MC results and no model; unpack.sh puts them into
+    another checkout, where nothing is left to train."""
+    there = copy_workflow(tmp_path / "there")
+    for name in ("profiles", "tools"):
+        shutil.copytree(ROOT / name, there / name)
+    (there / "one.yaml").write_text(
+        "extends: config/smoke.yaml\nmethods: [vanilla, noise]\nseeds: [0]\nbeta: {ovf: default, irs: default}\n"
+        "ablations: {enabled: false}\nconvergence: {enabled: false}\n")
+    env = dict(os.environ, PYTHON=sys.executable)
+
+    def call(*args):
+        out_dir = Path(tempfile.mkdtemp(dir=tmp_path))
+        run = subprocess.run(["bash", "tools/gpu/run.sh", "--commit", "0123abcd", "--configfile", "one.yaml",
+                              "--cores", "2", *args], cwd=there, env=dict(env, OUT=str(out_dir)),
+                             capture_output=True, text=True, timeout=600)
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+        return out_dir, (out_dir / "run.log").read_text()
+
+    _, log = call("--minutes", "0.02")
+    assert "(deadline)" in log
+    out_dir, log = call("--minutes", "5")
+    assert "snakemake exit 0" in log and "packed 2 MC results" in log, log[-3000:]
+    packed = subprocess.run(["tar", "tzf", str(out_dir / "results.tar.gz")], capture_output=True, text=True).stdout
+    assert "results/smoke/mc/vgg8/synthetic/noise/sd0.3/seed0.json" in packed and ".pt" not in packed
+    assert "figures/smoke/figure3.png" in packed and "/logs/" not in packed
+
+    here = copy_workflow(tmp_path / "here")
+    shutil.copytree(ROOT / "tools", here / "tools")
+    shutil.copy2(there / "one.yaml", here / "one.yaml")
+    subprocess.run(["git", "init", "-q"], cwd=here, check=True)
+    unpacked = subprocess.run(["bash", "tools/gpu/unpack.sh", str(out_dir / "results.tar.gz")], cwd=here,
+                              capture_output=True, text=True)
+    assert unpacked.returncode == 0 and "unpacked 2 MC results" in unpacked.stdout, unpacked.stdout + unpacked.stderr
+    assert "Nothing to be done" in snakemake("-n", "--configfile", "one.yaml", cwd=here).text

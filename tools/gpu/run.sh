@@ -41,8 +41,8 @@ fi
 export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1
 # the rules call `python`: make it this interpreter (a wrapper, not a link, which would lose its venv)
 interpreter=$(command -v "$PYTHON") || { say "no $PYTHON here"; exit 2; }
-rm -rf /tmp/gpu-bin && mkdir /tmp/gpu-bin && printf '#!/bin/sh\nexec %s "$@"\n' "$interpreter" > /tmp/gpu-bin/python &&
-  chmod +x /tmp/gpu-bin/python && export PATH=/tmp/gpu-bin:$PATH
+bin=$(mktemp -d) && printf '#!/bin/sh\nexec %s "$@"\n' "$interpreter" > "$bin/python" && chmod +x "$bin/python" &&
+  export PATH=$bin:$PATH
 
 raw=data/FashionMNIST/raw
 if [ -d .data/fashion-mnist ] && [ ! -e "$raw/t10k-labels-idx1-ubyte" ]; then
