@@ -5,6 +5,7 @@ import argparse
 import dataclasses
 import logging
 import sys
+import traceback
 from pathlib import Path
 
 import yaml
@@ -206,23 +207,37 @@ def run(args: argparse.Namespace) -> None:
             print(f"{registry.kind}s: {', '.join(registry.names())}")
 
 
+def release(error: BaseException) -> None:
+    """Drop what the frames of `error` (and the errors it chains) hold, so that a DataLoader caught in
+    them stops its workers now. Left to interpreter shutdown, the workers may never be told to stop
+    (Python 3.12 cannot start the thread that does it), and exit waits forever for them, since they
+    ignore SIGTERM (data.ignore_sigterm)."""
+    while error is not None:
+        traceback.clear_frames(error.__traceback__)
+        error = error.__cause__ or error.__context__
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     args = make_parser().parse_args(argv)
+    code = 0
     try:
         run(args)
     except NeftError as e:
         # one raised in a DataLoader worker comes back with the worker's traceback: keep its last line
         message = str(e).strip().splitlines()[-1].removeprefix(f"{type(e).__module__}.{type(e).__name__}: ")
         sys.stderr.write(f"neft: error: {message}\n")
-        return 2
-    except KeyboardInterrupt:
+        release(e)
+        code = 2
+    except KeyboardInterrupt as e:
         sys.stderr.write("neft: interrupted\n")
-        return 130
+        release(e)
+        code = 130
     except Exception as e:
         from .trainer import Interrupted
-        if isinstance(e, Interrupted):
-            sys.stderr.write(f"neft: {e}\n")
-            return 143
-        raise
-    return 0
+        if not isinstance(e, Interrupted):
+            raise
+        sys.stderr.write(f"neft: {e}\n")
+        release(e)
+        code = 143
+    return code

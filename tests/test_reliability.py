@@ -6,6 +6,7 @@ step would read). Most rows run `neft.cli.main` in this process; a few run `pyth
 """
 import json
 import logging
+import multiprocessing
 import re
 import subprocess
 import sys
@@ -231,6 +232,20 @@ def test_bad_input_real_process(tmp_path, made, args, says, prepare):
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
     assert out.stderr.splitlines()[-1].startswith("neft: error: ") and says in out.stderr.splitlines()[-1]
+
+
+def test_an_error_in_a_worker_leaves_no_worker_behind(tmp_path, made, monkeypatch):
+    """Once main() returns, the DataLoader workers are gone: left to interpreter shutdown, Python 3.12
+    hangs at exit (they ignore SIGTERM), which only a real process on 3.12 shows."""
+    case = next(c for c in CASES if c[0] == "image-truncated")
+    case[3](tmp_path, made)
+    monkeypatch.chdir(tmp_path)
+    try:
+        assert main(case[1]) == 2
+        assert multiprocessing.active_children() == []
+    finally:
+        for child in multiprocessing.active_children():
+            child.kill()
 
 
 def test_every_row_is_in_the_doc():
