@@ -271,17 +271,17 @@ def test_smoke_reruns_exactly_what_a_change_affects(smoke):
 
 @pytest.mark.slow
 def test_committed_results_let_a_fresh_checkout_go_on_where_they_stop(smoke, tmp_path):
-    """What a GPU run brings back and we commit (results/ and figures/ without models, logs or
-    .snakemake, tools/gpu/run.sh) is enough: a fresh checkout, whose files have arbitrary dates, trains
-    and evaluates nothing again, and only the runs whose MC results are missing."""
+    """What a GPU run brings back (results/ and figures/ without models, logs or .snakemake, with their
+    dates, as tools/gpu/unpack.sh leaves them) is enough: nothing is trained or evaluated again, only
+    the runs whose MC results are missing; a search that reruns still reruns the runs it feeds. (The
+    dates a clone gives: test_gpu_kit_...)"""
     fresh = copy_workflow(tmp_path)
     for part in ("results/smoke", "figures/smoke"):
         shutil.copytree(smoke / part, fresh / part, ignore=shutil.ignore_patterns("*.pt", "logs"))
-    # the worst order of dates: every file newer than those that were made from it
-    for age, path in enumerate(sorted((fresh / "results").rglob("*"))):
-        os.utime(path, (1.7e9 - age, 1.7e9 - age))
     jobs = planned(snakemake("-n", "--configfile", "config/smoke.yaml", cwd=fresh).text)
     assert jobs.get("train", 0) == jobs.get("evaluate", 0) == 0, jobs
+    jobs = planned(snakemake("-n", "--configfile", "config/smoke.yaml", "--forcerun", "beta_search", cwd=fresh).text)
+    assert (jobs["beta_search"], jobs["train"], jobs["evaluate"]) == (1, 8, 8), jobs  # IRS runs on the searched beta
     # a run stopped at its deadline: one MC result never made, so nothing after the aggregate either
     (fresh / "results/smoke/mc/vgg8/synthetic/irs/sd0.3/seed1.json").unlink()
     for made_later in ("results/smoke/aggregate", "results/smoke/tables", "results/smoke/report.md", "figures"):
@@ -334,3 +334,9 @@ def test_gpu_kit_brings_back_what_finished_and_the_next_call_goes_on(tmp_path):
                               capture_output=True, text=True)
     assert unpacked.returncode == 0 and "unpacked 2 MC results" in unpacked.stdout, unpacked.stdout + unpacked.stderr
     assert "Nothing to be done" in snakemake("-n", "--configfile", "one.yaml", cwd=here).text
+    # a clone writes files in path order (each newer than those before it): the analysis is redone, not
+    # the runs (a grid with `beta: search` would redo its search and the runs it feeds: docs/pipeline.md)
+    for age, path in enumerate(sorted((here / "results").rglob("*"))):
+        os.utime(path, (1.7e9 + age, 1.7e9 + age))
+    jobs = planned(snakemake("-n", "--configfile", "one.yaml", cwd=here).text)
+    assert jobs.get("train", 0) == jobs.get("evaluate", 0) == 0, jobs

@@ -183,8 +183,7 @@ def train_inputs(w):
     if tag == "pre":
         inputs["pretrained"] = pretrained_model(w)
     if tag != "beta" and config["beta"].get(method) == "search":
-        # ancient: a search that reruns still reruns this run, but a checkout's arbitrary file dates do not
-        inputs["beta"] = ancient(f"results/{w.name}/beta/{w.model}/{w.dataset}/{method}.yaml")
+        inputs["beta"] = f"results/{w.name}/beta/{w.model}/{w.dataset}/{method}.yaml"
     return inputs
 
 
