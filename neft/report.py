@@ -46,11 +46,19 @@ def paired(a: pd.Series, b: pd.Series) -> tuple[float, float, int]:
     return (d.mean() if len(d) else math.nan), t_ci95(d), len(d)
 
 
-def beats(a: pd.Series, b: pd.Series) -> str:
+def compare(a: pd.Series, b: pd.Series) -> str | None:
+    """a - b paired by seed: 'above 0' or 'below 0' together with its CI95 (one seed: by its sign), else
+    'CI95 spans 0'; None if no seed has both."""
     diff, ci, n = paired(a, b)
     if n == 0:
-        return NOT_RUN
-    return REPRODUCED if diff > 0 and (n < 2 or diff - ci > 0) else NOT_REPRODUCED
+        return None
+    margin = 0.0 if n < 2 else ci
+    return "above 0" if diff - margin > 0 else "below 0" if diff + margin < 0 else "CI95 spans 0"
+
+
+def beats(a: pd.Series, b: pd.Series) -> str:
+    outcome = compare(a, b)
+    return NOT_RUN if outcome is None else REPRODUCED if outcome == "above 0" else NOT_REPRODUCED
 
 
 def diff_text(a: pd.Series, b: pd.Series) -> str:
@@ -116,16 +124,6 @@ def figure3_section(runs, claims, grid, seeds, stand_ins) -> Section:
             else:
                 section.add(claim, "–", ours, None, note)
     return section
-
-
-def compare(a: pd.Series, b: pd.Series) -> str | None:
-    """a - b paired by seed: 'above 0' or 'below 0' together with its CI95 (one seed: by its sign), else
-    'CI95 spans 0'; None if no seed has both."""
-    diff, ci, n = paired(a, b)
-    if n == 0:
-        return None
-    margin = 0.0 if n < 2 else ci
-    return "above 0" if diff - margin > 0 else "below 0" if diff + margin < 0 else "CI95 spans 0"
 
 
 def per_sigma(runs, claims, grid, seeds, stand_ins) -> tuple[str, list[str]]:
