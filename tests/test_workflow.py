@@ -318,8 +318,8 @@ def test_gpu_kit_brings_back_what_finished_and_the_next_call_goes_on(tmp_path):
         assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
         return out_dir, (out_dir / "run.log").read_text()
 
-    _, log = call("--minutes", "0.02")
-    assert "(deadline)" in log
+    _, log = call("--minutes", "1.6")  # 96 s, less 75 s to stop and pack: the grid runs for about 20 s
+    assert "(deadline)" in log, log[-3000:]
     out_dir, log = call("--minutes", "5")
     assert "snakemake exit 0" in log and "packed 2 MC results" in log, log[-3000:]
     packed = subprocess.run(["tar", "tzf", str(out_dir / "results.tar.gz")], capture_output=True, text=True).stdout

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Run there, in the checkout's root, on a GPU machine with PyTorch but no network, inside a time limit
 # per command (this workplace's device machines: 10 minutes). Prepared here by tools/gpu/prepare.sh.
-#   tools/gpu/run.sh --commit SHA [--bench] [--minutes 8] [--configfile config/quick.yaml] [--cores N]
+#   tools/gpu/run.sh --commit SHA [--bench] [--minutes 9] [--configfile config/quick.yaml] [--cores N]
 # SHA: `git rev-parse HEAD` of the checkout sent (commit first): the copy there has no .git, and every
 # result file records it as its git_commit.
 # It installs the carried wheels, unpacks the carried Fashion-MNIST, optionally runs
-# benchmarks/bench.py, then runs the grid with Snakemake until it is done or --minutes have passed
-# (then Snakemake is interrupted: finished runs stay, the runs in flight are lost). Everything the DAG
+# benchmarks/bench.py, then runs the grid with Snakemake until it is done or until 75 s before
+# --minutes (counted from its start, the whole script) have passed: then Snakemake is interrupted,
+# finished runs stay, the runs in flight are lost. Everything the DAG
 # finished comes back as $OUT/results.tar.gz (results/<name>, figures/<name>, no models or
 # checkpoints); unpack it here with tools/gpu/unpack.sh, commit, and the next call goes on from there.
 # Also in $OUT: run.log (all output), logs.tar.gz (the jobs' logs), bench.json with --bench. On a GPU,
@@ -14,7 +15,7 @@
 set -uo pipefail
 OUT=${OUT:?set OUT to the folder that comes back}
 PYTHON=${PYTHON:-python3}
-BENCH=0 MINUTES=8 CONFIGFILE=config/quick.yaml CORES=$(nproc)
+BENCH=0 MINUTES=9 CONFIGFILE=config/quick.yaml CORES=$(nproc)
 while [ $# -gt 0 ]; do
   case $1 in
     --bench) BENCH=1 ;;
@@ -69,14 +70,21 @@ while "name" not in config:  # a config that `extends` another takes its name fr
 print(config["name"])
 PY
 ) || { say "cannot read the grid's name from $CONFIGFILE"; exit 2; }
-say "snakemake $CONFIGFILE ($name) for at most $MINUTES min on $CORES cores"
-# SIGINT at the deadline: Snakemake stops its jobs and removes their incomplete outputs
-timeout -s INT -k 60 "${MINUTES}m" python -m snakemake --profile profiles/local --configfile "$CONFIGFILE" \
-  --cores "$CORES" --scheduler greedy
-rc=$?
-say "snakemake exit $rc$([ $rc = 124 ] && echo ' (deadline)')"
+# the grid gets what is left of --minutes, less 75 s to stop it, list what is left and pack
+left=$(( $(awk -v m="$MINUTES" 'BEGIN { print int(m * 60) }') - ($(date +%s) - started) - 75 ))
+if [ "$left" -lt 10 ]; then
+  say "only ${left}s left of --minutes $MINUTES: the grid is not run"
+else
+  say "snakemake $CONFIGFILE ($name) for at most ${left}s on $CORES cores"
+  # SIGINT at the deadline: Snakemake stops its jobs and removes their incomplete outputs
+  timeout -s INT -k 45 "$left" python -m snakemake --profile profiles/local --configfile "$CONFIGFILE" \
+    --cores "$CORES" --scheduler greedy
+  rc=$?
+  say "snakemake exit $rc$([ $rc = 124 ] && echo ' (deadline)')"
+fi
 python -m snakemake --configfile "$CONFIGFILE" -n --quiet rules --rerun-incomplete 2>&1 | grep -A30 "^Job stats" ||
   say "nothing left to run"
+[ -d "results/$name" ] || { say "no results/$name to pack"; exit 1; }
 
 # what to commit (no models, checkpoints or logs), and the logs apart, to read
 tar czf "$OUT/results.tar.gz" --exclude='*.pt' --exclude='*.pt.tmp*' --exclude='logs' \
