@@ -308,19 +308,20 @@ def test_gpu_kit_brings_back_what_finished_and_the_next_call_goes_on(tmp_path):
     (there / "one.yaml").write_text(
         "extends: config/smoke.yaml\nmethods: [vanilla, noise]\nseeds: [0]\nbeta: {ovf: default, irs: default}\n"
         "ablations: {enabled: false}\nconvergence: {enabled: false}\n")
+    (there / "long.yaml").write_text("extends: one.yaml\nname: long\ntrain: {epochs: 1000}\n")  # never done in time
     env = dict(os.environ, PYTHON=sys.executable)
 
-    def call(*args):
+    def call(config, minutes):
         out_dir = Path(tempfile.mkdtemp(dir=tmp_path))
-        run = subprocess.run(["bash", "tools/gpu/run.sh", "--commit", "0123abcd", "--configfile", "one.yaml",
-                              "--cores", "2", *args], cwd=there, env=dict(env, OUT=str(out_dir)),
+        run = subprocess.run(["bash", "tools/gpu/run.sh", "--commit", "0123abcd", "--configfile", config,
+                              "--cores", "2", "--minutes", minutes], cwd=there, env=dict(env, OUT=str(out_dir)),
                              capture_output=True, text=True, timeout=600)
         assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
         return out_dir, (out_dir / "run.log").read_text()
 
-    _, log = call("--minutes", "1.6")  # 96 s, less 75 s to stop and pack: the grid runs for about 20 s
+    _, log = call("long.yaml", "1.6")  # 96 s, less 75 s to stop and pack: the grid runs for about 20 s
     assert "(deadline)" in log, log[-3000:]
-    out_dir, log = call("--minutes", "5")
+    out_dir, log = call("one.yaml", "5")
     assert "snakemake exit 0" in log and "packed 2 MC results" in log, log[-3000:]
     packed = subprocess.run(["tar", "tzf", str(out_dir / "results.tar.gz")], capture_output=True, text=True).stdout
     assert "results/smoke/mc/vgg8/synthetic/noise/sd0.3/seed0.json" in packed and ".pt" not in packed
