@@ -21,8 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from helpers import marker_image, offsets_and_flip, tiny  # noqa: E402
 
 from neft.checkpoint import load_model  # noqa: E402
-from neft.data import crop_flip  # noqa: E402
-from neft.datasets import DATASETS  # noqa: E402
+from neft.data import crop_flip, evaluation_data  # noqa: E402
 from neft.layers import noisy_layers, perturbed  # noqa: E402
 from neft.mc import mc_evaluate  # noqa: E402
 from neft.models import build_model  # noqa: E402
@@ -44,10 +43,7 @@ def crops_are_uniform(device) -> tuple[str, bool]:
 
 
 def test_set(device):
-    spec = DATASETS.get("synthetic")
-    raw = spec.load(Path(tempfile.gettempdir()), False, False)
-    x = torch.stack([spec.transform(train=False)(raw[i][0]) for i in range(len(raw))])
-    y = torch.tensor([raw[i][1] for i in range(len(raw))])
+    x, y, _ = evaluation_data("synthetic", tempfile.gettempdir(), False, num_workers=0)
     return x.to(device), y.to(device)
 
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 from scipy import stats
 
-from neft.data import SeededAugment, crop_flip
+from neft.data import SeededAugment, crop_flip, evaluation_data
 from neft.datasets import DATASETS
 from neft.mc import mc_evaluate
 from neft.models import build_model
@@ -39,10 +39,7 @@ def test_bf16_mc_agrees_with_fp32_within_the_mc_standard_error(tmp_path):
     train(tiny(epochs=2, train_subset=1024), tmp_path)
     model = build_model("vgg8", 3, 10, 32, width=0.125)
     model.load_state_dict(torch.load(tmp_path / "model.pt", weights_only=True)["state_dict"])
-    spec = DATASETS.get("synthetic")
-    raw = spec.load(tmp_path, False, False)
-    x = torch.stack([spec.transform(train=False)(raw[i][0]) for i in range(len(raw))])
-    y = torch.tensor([raw[i][1] for i in range(len(raw))])
+    x, y, _ = evaluation_data("synthetic", str(tmp_path), False, num_workers=0)
     fp32, bf16 = (mc_evaluate(model, NoiseLaw(), x, y, [0.1], runs=10, seed=0, precision=p)[0] for p in ("fp32", "bf16"))
     assert fp32.mean > 20
     assert abs(bf16.mean - fp32.mean) <= fp32.std / math.sqrt(fp32.runs)
