@@ -57,11 +57,14 @@ def result_rows(path: Path, root: Path) -> list[dict]:
     if method != cfg["method"]:
         raise NeftError(f"{path}: variant {m['variant']!r} is not a {cfg['method']!r} run")
     run = dict(named, variant=m["variant"], method=method, status=result["status"],
-               diverged_epoch=train["diverged_epoch"], head_collapse=bool(train["flags"].get("irs_head_collapse")),
+               diverged_epoch=train["diverged_epoch"],
+               heads_anti_aligned=len(train["flags"].get("irs_heads_anti_aligned", [])),
                beta=hp.get("beta", math.nan), n_feedback=hp.get("n_feedback", math.nan), epochs=cfg["epochs"],
                width=cfg["width"], train_subset=cfg["train_subset"], val_accuracy=train["selected_val_accuracy"],
-               n_test=result.get("n_test"), train_seconds=train["seconds"], eval_seconds=result["seconds"],
-               device=result["provenance"]["device"], file=path.as_posix())
+               init=cfg.get("init", "unrecorded"), selection=train.get("selection"), n_test=result.get("n_test"), train_seconds=train["seconds"],
+               eval_seconds=result["seconds"], device=result["provenance"]["device"],
+               git_commit=result["provenance"].get("git_commit", "unknown"),
+               date=result["provenance"].get("time", "")[:10], file=path.as_posix())
     per_sigma = [dict(eval_sigma=round(r["sigma"], DIGITS), runs=r["runs"], accuracy=r["mean"], mc_std=r["std"],
                       mc_ci95=r["ci95"], ekl=r["ekl"]) for r in result["results"]]
     return [{**run, **r} for r in per_sigma or [{}]]
@@ -71,18 +74,19 @@ def collect(paths: list[Path], root: Path) -> pd.DataFrame:
     """Per-seed rows of every result file, in a stable order."""
     rows = [row for p in paths for row in result_rows(Path(p), Path(root))]
     columns = ["model", "dataset", "variant", "method", "sigma_d", "seed", "status", "eval_sigma", "runs", "accuracy",
-               "mc_std", "mc_ci95", "ekl", "diverged_epoch", "head_collapse", "beta", "n_feedback", "epochs", "width",
-               "train_subset", "val_accuracy", "n_test", "train_seconds", "eval_seconds", "device", "file"]
+               "mc_std", "mc_ci95", "ekl", "diverged_epoch", "heads_anti_aligned", "beta", "n_feedback", "epochs",
+               "width", "train_subset", "val_accuracy", "init", "selection", "n_test", "train_seconds", "eval_seconds", "device",
+               "git_commit", "date", "file"]
     runs = pd.DataFrame(rows, columns=columns)
     return runs.sort_values(["model", "dataset", "variant", "sigma_d", "seed", "eval_sigma"], ignore_index=True)
 
 
 def summarize(runs: pd.DataFrame) -> pd.DataFrame:
     """Mean, std (ddof 1) and Student-t CI95 over seeds for each model/dataset/variant/sigma_d/eval sigma,
-    with the number of seeds averaged, of diverged seeds, and of IRS runs whose heads collapsed."""
+    with the number of seeds averaged, of diverged seeds, and of IRS runs with anti-aligned heads."""
     seeds = runs.drop_duplicates(KEYS + ["seed"])
     health = seeds.groupby(KEYS).agg(n_diverged=("status", lambda s: int((s == "diverged").sum())),
-                                     n_collapsed=("head_collapse", "sum"), beta=("beta", "first"))
+                                     n_anti_aligned=("heads_anti_aligned", lambda h: int((h > 0).sum())), beta=("beta", "first"))
     evaluated = runs.dropna(subset=["eval_sigma"])
     stats = evaluated.groupby(KEYS + ["eval_sigma"]).agg(
         n_seeds=("accuracy", "count"), mean=("accuracy", "mean"), std=("accuracy", "std"),

@@ -97,10 +97,11 @@ def add_analysis_commands(sub) -> None:
     p.add_argument("name", choices=["figure3", "figure4"])
     add_grid_options(p)
     p = sub.add_parser("tables", help="Table 1, Table 2, ablations, convergence count or beta search table")
-    p.add_argument("name", choices=["table1", "table2", "ablations", "convergence", "beta"])
+    p.add_argument("name", choices=["table1", "table2", "ablations", "convergence", "init", "beta"])
     p.add_argument("--runs", help="runs.csv written by aggregate (all tables but beta)")
     p.add_argument("--out", nargs="+", required=True, help="output files: .csv (tidy), .md, .tex")
-    p.add_argument("--setting", nargs=3, metavar=("MODEL", "DATASET", "SIGMA_D"), help="where the ablation runs")
+    p.add_argument("--setting", nargs=3, metavar=("MODEL", "DATASET", "SIGMA_D"),
+                   help="where the ablation runs (none: the table says 'not run')")
     p.add_argument("--seeds", nargs="+", type=int, default=[], help="seeds of the setting")
     p.add_argument("--methods", nargs="+", default=["noise", "ovf", "irs"], help="convergence: methods counted")
     p.add_argument("--threshold", type=float, default=5.0, help="convergence: points below the mean = non-converged")
@@ -119,6 +120,8 @@ def add_analysis_commands(sub) -> None:
     p.add_argument("--figures", nargs="*", default=[], help="figure files to show")
     p.add_argument("--tables", nargs="*", default=[], help="table files to link")
     p.add_argument("--benchmarks", nargs="*", default=[], help="Snakemake benchmark files (.../benchmarks/<rule>/...)")
+    p.add_argument("--beta", nargs="*", default=[], metavar="METHOD=SOURCE",
+                   help="how each NFT method's beta was set (default, search or a number), for the settings table")
 
 
 def add_grid_options(p) -> None:
@@ -153,32 +156,42 @@ def run_analysis(args: argparse.Namespace) -> None:
         from .figures import figure
         figure(args.name, read_runs(args.runs), args.sigma_d, args.seeds, args.out)
     elif args.command == "tables":
+        import pandas as pd
+
         from . import tables
         if args.name == "beta":
             long = tables.beta_search(args.search)
         else:
-            where = setting(args.setting, args.seeds, "setting")
-            if args.runs is None or where is None:
-                raise ConfigError(f"tables {args.name} needs --runs and --setting MODEL DATASET SIGMA_D")
-            runs = read_runs(args.runs)
-            long = (tables.convergence(runs, where, args.methods, args.threshold) if args.name == "convergence"
-                    else getattr(tables, args.name)(runs, where))
+            if args.runs is None:
+                raise ConfigError(f"tables {args.name} needs --runs (and --setting MODEL DATASET SIGMA_D, without "
+                                  f"which the table says 'not run')")
+            where, runs = setting(args.setting, args.seeds, "setting"), read_runs(args.runs)
+            builders = {"convergence": lambda r, w: tables.convergence(r, w, args.methods, args.threshold),
+                        "init": tables.init_sensitivity}
+            long = pd.DataFrame() if where is None else builders.get(args.name, getattr(tables, args.name))(runs, where)
         tables.write(args.name, long, args.out, TABLE_TITLES[args.name])
     else:
-        from .report import report
-        stand_ins = dict(s.split("=", 1) for s in args.stand_in if "=" in s)
-        if len(stand_ins) != len(args.stand_in):
-            raise ConfigError(f"--stand-in takes PAPER=USED pairs, got {' '.join(args.stand_in)}")
-        report(read_runs(args.runs), args.out[0], args.name, args.sigma_d, args.seeds,
-               setting(args.ablation, args.ablation_seeds, "ablation"),
-               setting(args.convergence, args.convergence_seeds, "convergence"), args.convergence_methods,
-               args.threshold, stand_ins, args.figures, args.tables, args.benchmarks)
+        from .report import Grid, report
+        stand_ins = pairs(args.stand_in, "--stand-in")
+        grid = Grid(args.name, args.sigma_d, args.seeds, setting(args.ablation, args.ablation_seeds, "ablation"),
+                    setting(args.convergence, args.convergence_seeds, "convergence"), args.convergence_methods,
+                    args.threshold, stand_ins, pairs(args.beta, "--beta"))
+        report(read_runs(args.runs), args.out[0], grid, args.figures, args.tables, args.benchmarks)
+
+
+def pairs(values: list[str], option: str) -> dict[str, str]:
+    """KEY=VALUE words -> a dict (one line naming the option when a word has no '=')."""
+    found = dict(v.split("=", 1) for v in values if "=" in v)
+    if len(found) != len(values):
+        raise ConfigError(f"{option} takes KEY=VALUE pairs, got {' '.join(values)}")
+    return found
 
 
 TABLE_TITLES = {"table1": "Table 1. Accuracy (%) vs the number of negative feedbacks",
                 "table2": "Table 2. NFT from a W/O Noise (vanilla) model: pretrained + k epochs vs from scratch",
                 "ablations": "Ablations: reversed decay, reversed oriented sigma, IRS heads without noise",
                 "convergence": "Convergence: non-converged runs (diverged or > threshold below the runs' mean)",
+                "init": "Initialisation sensitivity (beyond the paper): public code's init vs PyTorch's default",
                 "beta": "Beta search: mean noisy validation accuracy (%) per candidate"}
 
 

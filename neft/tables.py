@@ -53,6 +53,13 @@ def cell(mean: float, ci95: float) -> str:
     return f"{mean:.2f}" if pd.isna(ci95) else f"{mean:.2f} ± {ci95:.2f}"
 
 
+def signed(diff: float, ci95: float) -> str:
+    """A difference with its sign (method minus comparison), and its CI95 where there is one."""
+    if pd.isna(diff):
+        return "–"
+    return f"{diff:+.2f}" if pd.isna(ci95) else f"{diff:+.2f} ± {ci95:.2f}"
+
+
 def variants(runs: pd.DataFrame, setting: Setting, method: str, tag: str) -> list[tuple[float, str]]:
     """(value, variant) of the `method-<tag><value>` runs present at the setting, by value."""
     here = runs[(runs.model == setting.model) & (runs.dataset == setting.dataset)
@@ -112,19 +119,46 @@ def ablations(runs: pd.DataFrame, setting: Setting) -> pd.DataFrame:
 
 
 def convergence(runs: pd.DataFrame, setting: Setting, methods: list[str], threshold: float) -> pd.DataFrame:
-    """Non-converged runs: diverged, or more than `threshold` points below the mean of the runs that
-    finished (paper Sec. 4.4)."""
+    """Non-converged runs (paper Sec. 4.4), each run counted once: it diverged (also when an epoch before
+    the divergence was kept and evaluated), or it finished more than `threshold` points below the mean of
+    the runs that finished. Only finished runs enter that mean."""
     rows = []
     for method in methods:
-        status = setting.rows(runs, method).drop_duplicates("seed")
+        status = setting.rows(runs, method).drop_duplicates("seed").set_index("seed").status
         acc = setting.accuracy(runs, method)
-        diverged = int((status.status == "diverged").sum())
-        low = int((acc < acc.mean() - threshold).sum())
+        finished = acc[status.reindex(acc.index) != "diverged"]
+        diverged = int((status == "diverged").sum())
+        low = int((finished < finished.mean() - threshold).sum())
         rows.append(dict(method=method, runs=len(status), diverged=diverged, below_threshold=low,
-                         non_converged=diverged + low, threshold=threshold, mean=acc.mean(),
-                         accuracies=" ".join(f"{a:.2f}" for a in acc)))
+                         non_converged=diverged + low, threshold=threshold, mean=finished.mean(),
+                         accuracies=" ".join(f"{a:.2f}" for a in finished)))
     return pd.DataFrame(rows, columns=["method", "runs", "diverged", "below_threshold", "non_converged", "threshold",
                                        "mean", "accuracies"])
+
+
+INIT_VARIANT = "initpytorch"  # the same run with PyTorch's default initialisation (neft train --init pytorch)
+
+
+def init_sensitivity(runs: pd.DataFrame, setting: Setting) -> pd.DataFrame:
+    """Each method under the public code's initialisation (its main run) and under PyTorch's default (the
+    `-initpytorch` run) at the setting's sigma_d; the change (PyTorch - reference) and, for OVF and IRS,
+    the difference from W/ Noise under the same initialisation, all paired by seed (verdicts.paired)."""
+    from .verdicts import outcomes, paired
+    inits = {"reference": "", "pytorch": f"-{INIT_VARIANT}"}
+    acc = {(m, i): setting.accuracy(runs, m + suffix, sigma_d=0.0 if m == "vanilla" else None)
+           for m in NAMES for i, suffix in inits.items()}
+    rows = []
+    for method in NAMES:
+        change = paired(acc[method, "pytorch"], acc[method, "reference"])
+        for init in inits:
+            vs = paired(acc[method, init], acc["noise", init]) if method in ("ovf", "irs") else None
+            tested = vs is not None and vs.n > 0
+            rows.append(dict(method=method, init=init, variant=method + inits[init], **stats(acc[method, init]),
+                             change=change.diff, change_ci95=change.ci95,
+                             minus_noise=vs.diff if tested else None, minus_noise_ci95=vs.ci95 if tested else None,
+                             minus_noise_outcome=outcomes([vs])[0] if tested else None))
+    return pd.DataFrame(rows, columns=["method", "init", "variant", "n_seeds", "mean", "std", "ci95", "seeds", "change",
+                                       "change_ci95", "minus_noise", "minus_noise_ci95", "minus_noise_outcome"])
 
 
 def beta_search(paths: list[Path]) -> pd.DataFrame:
@@ -154,7 +188,23 @@ WIDE = {  # table name -> how to lay it out for a reader
                                     change=t.change.map("{:+.2f}".format))[["method", "ablation", "NFT", "ablated", "change"]],
     "convergence": lambda t: t[["method", "runs", "diverged", "below_threshold", "non_converged", "mean"]].round(2),
     "beta": lambda t: t.assign(val_accuracy=t.val_accuracy.round(2)),
+    "init": lambda t: init_wide(t),
 }
+
+
+def init_wide(long: pd.DataFrame) -> pd.DataFrame:
+    """One row per method: accuracy under each initialisation, the change, and the difference from W/ Noise."""
+    by = long.set_index(["method", "init"])
+    rows = []
+    for method in dict.fromkeys(long.method):
+        ref, pt = by.loc[(method, "reference")], by.loc[(method, "pytorch")]
+        row = {"method": NAMES.get(method, method), "reference init": cell(ref["mean"], ref.ci95),
+               "PyTorch init": cell(pt["mean"], pt.ci95), "PyTorch − reference": signed(pt.change, pt.change_ci95)}
+        for name, r in (("reference", ref), ("PyTorch", pt)):
+            row[f"− W/ Noise ({name})"] = ("–" if pd.isna(r.minus_noise) else
+                                          f"{signed(r.minus_noise, r.minus_noise_ci95)} ({r.minus_noise_outcome})")
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def write(name: str, long: pd.DataFrame, outs: list[Path], title: str) -> None:

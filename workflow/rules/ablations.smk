@@ -1,56 +1,24 @@
-# Table 1, Table 2, the other ablations and the convergence count (their runs are in EVALUATED, see
+# Table 1, Table 2, the other ablations, the initialisation sensitivity and the convergence count (their runs are in EVALUATED, see
 # common.smk), and the beta search table. Each: tidy CSV, Markdown, LaTeX.
 
 
-rule table1:
+rule ablation_table:
     input:
         runs=f"results/{NAME}/aggregate/runs.csv",
     output:
-        csv=report(f"results/{NAME}/tables/table1.csv", category="Tables"),
-        md=f"results/{NAME}/tables/table1.md",
-        tex=f"results/{NAME}/tables/table1.tex",
+        csv=report("results/{name}/tables/{table}.csv", category="Tables"),
+        md="results/{name}/tables/{table}.md",
+        tex="results/{name}/tables/{table}.tex",
+    wildcard_constraints:
+        table="table1|table2|ablations|init",
     params:
         setting=setting_flags(ABLATIONS),
     log:
-        f"results/{NAME}/logs/table1.log",
+        "results/{name}/logs/{table}.log",
     conda:
         "../envs/neft.yaml"
     shell:
-        "python -m neft tables table1 --runs {input.runs} --out {output} {params.setting} > {log} 2>&1"
-
-
-rule table2:
-    input:
-        runs=f"results/{NAME}/aggregate/runs.csv",
-    output:
-        csv=report(f"results/{NAME}/tables/table2.csv", category="Tables"),
-        md=f"results/{NAME}/tables/table2.md",
-        tex=f"results/{NAME}/tables/table2.tex",
-    params:
-        setting=setting_flags(ABLATIONS),
-    log:
-        f"results/{NAME}/logs/table2.log",
-    conda:
-        "../envs/neft.yaml"
-    shell:
-        "python -m neft tables table2 --runs {input.runs} --out {output} {params.setting} > {log} 2>&1"
-
-
-rule ablations:
-    input:
-        runs=f"results/{NAME}/aggregate/runs.csv",
-    output:
-        csv=report(f"results/{NAME}/tables/ablations.csv", category="Tables"),
-        md=f"results/{NAME}/tables/ablations.md",
-        tex=f"results/{NAME}/tables/ablations.tex",
-    params:
-        setting=setting_flags(ABLATIONS),
-    log:
-        f"results/{NAME}/logs/ablations.log",
-    conda:
-        "../envs/neft.yaml"
-    shell:
-        "python -m neft tables ablations --runs {input.runs} --out {output} {params.setting} > {log} 2>&1"
+        "python -m neft tables {wildcards.table} --runs {input.runs} --out {output} {params.setting} > {log} 2>&1"
 
 
 rule convergence:

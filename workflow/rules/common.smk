@@ -103,6 +103,9 @@ def ablation_runs():
             yield at("ovf-revsigma")
         if a["irs_without_head_noise"]:
             yield at("irs-noheadnoise")
+        if a["init_sensitivity"]:
+            yield at("vanilla-initpytorch", 0)
+            yield from (at(f"{method}-initpytorch") for method in ("noise", "ovf", "irs"))
 
 
 def convergence_runs():
@@ -144,6 +147,7 @@ ABLATION_OPTIONS = {  # variant tag -> what it changes (see neft/aggregate.py)
     "revsigma": lambda value, w: {"delta_sigma": ABLATIONS["reversed_delta_sigma"]},
     "noheadnoise": lambda value, w: {"head_sigma": 0.0},
     "beta": lambda value, w: {"beta": float(value)},
+    "initpytorch": lambda value, w: {"init": "pytorch"},
 }
 
 
@@ -202,11 +206,12 @@ def train_flags(w):
 
 
 def eval_sigmas(w):
-    """W/O Noise: the whole grid and every sigma_d a table reads it at; others: the grid or their own sigma_d."""
-    own = {float(w.sigma_d)}
-    if w.variant == "vanilla":
-        table2 = {ABLATIONS["sigma_d"]} if ABLATIONS["enabled"] else set()  # pre+0 is this model there
-        return sorted(set(EVAL["sigmas"]) | set(config["sigma_d"]) | table2 | own)
+    """W/O Noise: the whole grid and every sigma_d a table reads it at; others: the grid or their own sigma_d.
+    Every model also at sigma = 0 (its clean accuracy: one run)."""
+    own = {0.0, float(w.sigma_d)}
+    if parse_variant(w.variant)[0] == "vanilla":
+        ablation = {ABLATIONS["sigma_d"]} if ABLATIONS["enabled"] else set()  # Table 2's pre+0, the init table
+        return sorted(set(EVAL["sigmas"]) | set(config["sigma_d"]) | ablation | own)
     return sorted(set(EVAL["sigmas"]) | own) if EVAL["full_grid"] else sorted(own)
 
 
@@ -239,23 +244,26 @@ GRID_FLAGS = f"--sigma-d {' '.join(map(num, config['sigma_d']))} {seeds_flag('--
 
 
 def setting_flags(block, option="--setting", seeds="--seeds"):
-    """--setting MODEL DATASET SIGMA_D --seeds ... of the ablations or the convergence count."""
+    """--setting MODEL DATASET SIGMA_D --seeds ... of the ablations or the convergence count ('' when it is
+    disabled: its tables then say 'not run')."""
+    if not block["enabled"]:
+        return ""
     return f"{option} {block['model']} {block['dataset']} {num(block['sigma_d'])} {seeds_flag(seeds, block['seeds'])}"
 
 
 def report_flags():
-    out = [GRID_FLAGS, f"--name {NAME}", f"--threshold {CONVERGENCE['threshold']}"]
-    if ABLATIONS["enabled"]:
-        out.append(setting_flags(ABLATIONS, "--ablation", "--ablation-seeds"))
+    beta = " ".join(f"{m}={config['beta'].get(m, 'default')}" for m in ("ovf", "irs"))
+    out = [GRID_FLAGS, f"--name {NAME}", f"--threshold {CONVERGENCE['threshold']}", f"--beta {beta}"]
+    out.append(setting_flags(ABLATIONS, "--ablation", "--ablation-seeds"))
+    out.append(setting_flags(CONVERGENCE, "--convergence", "--convergence-seeds"))
     if CONVERGENCE["enabled"]:
-        out.append(setting_flags(CONVERGENCE, "--convergence", "--convergence-seeds"))
         out.append(f"--convergence-methods {' '.join(CONVERGENCE['methods'])}")
     if config["report"]["stand_ins"]:
         out.append(f"--stand-in {' '.join(f'{k}={v}' for k, v in config['report']['stand_ins'].items())}")
     return " ".join(out)
 
 
-TABLES = ["table1", "table2", "ablations", "convergence", "beta_search"]
+TABLES = ["table1", "table2", "ablations", "convergence", "init", "beta_search"]
 
 
 def table_files(name):
