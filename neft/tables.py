@@ -1,5 +1,5 @@
-"""Table 1 (number of feedbacks), Table 2 (pretrained + k epochs), the other ablations, the convergence
-count and the beta search, computed from the per-seed rows of runs.csv (see aggregate.py).
+"""Table 1 (number of feedbacks), Table 2 (pretrained + k epochs), the other ablations, the initialisation
+sensitivity, the convergence count and the beta search, computed from the per-seed rows of runs.csv (see aggregate.py).
 
 Every accuracy is the MC mean of a run at the ablation's sigma_d, averaged over the setting's seeds
 (Student-t CI95 over seeds). Each table is written as a tidy CSV, and as Markdown and LaTeX with one
@@ -33,7 +33,8 @@ class Setting:
                     & (runs.sigma_d == round(sd, DIGITS)) & runs.seed.isin(self.seeds)]
 
     def accuracy(self, runs: pd.DataFrame, variant: str, sigma_d: float | None = None) -> pd.Series:
-        """MC mean accuracy at the setting's sigma_d, by seed (diverged seeds are absent)."""
+        """MC mean accuracy at the setting's sigma_d, by seed (a run that diverged before any kept epoch has
+        none; one that diverged later has its kept epoch's)."""
         rows = self.rows(runs, variant, sigma_d)
         rows = rows[rows.eval_sigma == round(self.sigma_d, DIGITS)]
         return rows.set_index("seed")["accuracy"].dropna().sort_index()
