@@ -1,5 +1,5 @@
 """Command line: `python -m neft train|evaluate|list`, and the pipeline's analysis steps
-`fetch|aggregate|beta-search|figures|tables|report`. Options mirror the config dataclasses; a YAML
+`fetch|aggregate|beta-search|figures|tables|report|html`. Options mirror the config dataclasses; a YAML
 file given with --config sets them too (flags win). Bad input -> one line on stderr, exit 2."""
 import argparse
 import dataclasses
@@ -78,7 +78,7 @@ def make_parser() -> Parser:
 
 def add_analysis_commands(sub) -> None:
     """The pipeline's steps besides train and evaluate (fetch.py, aggregate.py, beta_search.py, figures.py,
-    tables.py, report.py)."""
+    tables.py, report.py, html.py)."""
     p = sub.add_parser("aggregate", help="MC result files -> per-seed rows (runs.csv) and means over seeds (summary.csv)")
     p.add_argument("files", nargs="+", help="result JSON files, at ROOT/<model>/<dataset>/<variant>/sd<s>/seed<n>.json")
     p.add_argument("--root", required=True, help="the folder the files' layout starts from")
@@ -99,12 +99,16 @@ def add_analysis_commands(sub) -> None:
     p = sub.add_parser("tables", help="Table 1, Table 2, ablations, convergence count or beta search table")
     p.add_argument("name", choices=["table1", "table2", "ablations", "convergence", "beta"])
     p.add_argument("--runs", help="runs.csv written by aggregate (all tables but beta)")
-    p.add_argument("--out", nargs="+", required=True, help="output files: .csv (tidy), .md, .tex")
+    p.add_argument("--out", nargs="+", required=True, help="output files: .csv (tidy), .md, .html, .tex")
     p.add_argument("--setting", nargs=3, metavar=("MODEL", "DATASET", "SIGMA_D"), help="where the ablation runs")
     p.add_argument("--seeds", nargs="+", type=int, default=[], help="seeds of the setting")
     p.add_argument("--methods", nargs="+", default=["noise", "ovf", "irs"], help="convergence: methods counted")
     p.add_argument("--threshold", type=float, default=5.0, help="convergence: points below the mean = non-converged")
     p.add_argument("--search", nargs="*", default=[], help="beta: the CSV files written by beta-search")
+    add_stand_in_option(p)
+    p = sub.add_parser("html", help="a Markdown file (the report, a table) as one self-contained HTML page")
+    p.add_argument("source", help="Markdown file; the images it shows are embedded")
+    p.add_argument("--out", required=True, help="output HTML file")
     p = sub.add_parser("report", help="the replication report: numbers beside the paper's, verdict per claim")
     add_grid_options(p)
     p.add_argument("--name", default="neft", help="the config's name, for the title")
@@ -114,8 +118,6 @@ def add_analysis_commands(sub) -> None:
     p.add_argument("--convergence-seeds", nargs="+", type=int, default=[])
     p.add_argument("--convergence-methods", nargs="+", default=["noise", "ovf", "irs"])
     p.add_argument("--threshold", type=float, default=5.0, help="convergence: points below the mean = non-converged")
-    p.add_argument("--stand-in", nargs="*", default=[], metavar="PAPER=USED",
-                   help="check the paper's claims on dataset PAPER with runs on dataset USED (flagged)")
     p.add_argument("--figures", nargs="*", default=[], help="figure files to show")
     p.add_argument("--tables", nargs="*", default=[], help="table files to link")
     p.add_argument("--benchmarks", nargs="*", default=[], help="Snakemake benchmark files (.../benchmarks/<rule>/...)")
@@ -126,6 +128,21 @@ def add_grid_options(p) -> None:
     p.add_argument("--out", nargs="+", required=True, help="output file(s)")
     p.add_argument("--sigma-d", nargs="+", type=float, required=True, help="training sigma_d of the main grid")
     p.add_argument("--seeds", nargs="+", type=int, required=True, help="seeds of the main grid")
+    add_stand_in_option(p)
+
+
+def add_stand_in_option(p) -> None:
+    p.add_argument("--stand-in", nargs="*", default=[], metavar="PAPER=USED",
+                   help="dataset USED stands in for the paper's dataset PAPER (named so; the report checks PAPER's "
+                        "claims on it)")
+
+
+def stand_ins(pairs: list[str]) -> dict[str, str]:
+    """--stand-in PAPER=USED ... -> {PAPER: USED}."""
+    found = dict(p.split("=", 1) for p in pairs if "=" in p)
+    if len(found) != len(pairs):
+        raise ConfigError(f"--stand-in takes PAPER=USED pairs, got {' '.join(pairs)}")
+    return found
 
 
 def setting(values: list[str] | None, seeds: list[int], option: str):
@@ -151,7 +168,7 @@ def run_analysis(args: argparse.Namespace) -> None:
         print(f"beta = {search(args.files, args.out, args.csv):g}")
     elif args.command == "figures":
         from .figures import figure
-        figure(args.name, read_runs(args.runs), args.sigma_d, args.seeds, args.out)
+        figure(args.name, read_runs(args.runs), args.sigma_d, args.seeds, args.out, stand_ins(args.stand_in))
     elif args.command == "tables":
         from . import tables
         if args.name == "beta":
@@ -163,23 +180,25 @@ def run_analysis(args: argparse.Namespace) -> None:
             runs = read_runs(args.runs)
             long = (tables.convergence(runs, where, args.methods, args.threshold) if args.name == "convergence"
                     else getattr(tables, args.name)(runs, where))
-        tables.write(args.name, long, args.out, TABLE_TITLES[args.name])
+        where_text = "" if args.name == "beta" else f" — {where.describe(runs, stand_ins(args.stand_in))}"
+        tables.write(args.name, long, args.out, TABLE_TITLES[args.name] + where_text)
+    elif args.command == "html":
+        from .html import render
+        render(args.source, args.out)
     else:
         from .report import report
-        stand_ins = dict(s.split("=", 1) for s in args.stand_in if "=" in s)
-        if len(stand_ins) != len(args.stand_in):
-            raise ConfigError(f"--stand-in takes PAPER=USED pairs, got {' '.join(args.stand_in)}")
         report(read_runs(args.runs), args.out[0], args.name, args.sigma_d, args.seeds,
                setting(args.ablation, args.ablation_seeds, "ablation"),
                setting(args.convergence, args.convergence_seeds, "convergence"), args.convergence_methods,
-               args.threshold, stand_ins, args.figures, args.tables, args.benchmarks)
+               args.threshold, stand_ins(args.stand_in), args.figures, args.tables, args.benchmarks)
 
 
-TABLE_TITLES = {"table1": "Table 1. Accuracy (%) vs the number of negative feedbacks",
-                "table2": "Table 2. NFT from a W/O Noise (vanilla) model: pretrained + k epochs vs from scratch",
-                "ablations": "Ablations: reversed decay, reversed oriented sigma, IRS heads without noise",
-                "convergence": "Convergence: non-converged runs (diverged or > threshold below the runs' mean)",
-                "beta": "Beta search: mean noisy validation accuracy (%) per candidate"}
+TABLE_TITLES = {"table1": "Table 1. Mean noisy Top-1 accuracy (%) vs the number of negative feedbacks N",
+                "table2": "Table 2. Mean noisy Top-1 accuracy (%) of NFT from the W/O Noise model (pretrained + k "
+                          "epochs) and from scratch",
+                "ablations": "Ablations. Mean noisy Top-1 accuracy (%) of NFT and its ablated versions",
+                "convergence": "Convergence. Non-converged runs of each method",
+                "beta": "β search. Mean noisy validation accuracy (%) of each candidate β"}
 
 
 def run(args: argparse.Namespace) -> None:
