@@ -16,7 +16,7 @@ import pandas as pd
 from .aggregate import DIGITS, t_ci95
 from .errors import NeftError
 from .names import METHOD_NAMES, dataset_name, model_name
-from .tables import span
+from .tables import counted, span
 
 PANEL_ORDER = ["vgg8", "resnet18", "mnist", "fashion_mnist", "cifar10", "cifar100", "tinyimagenet"]  # the paper's
 STYLES = {  # Okabe-Ito colours (told apart under the common colour-vision deficiencies), a marker and a dash each
@@ -58,11 +58,6 @@ def means(points: pd.DataFrame, y: str, mc_ci: str) -> pd.DataFrame:
                          epochs=g.epochs.iloc[0], runs=g.runs.max(), beta=g.beta.iloc[0]))
     return pd.DataFrame(rows, columns=["model", "dataset", "method", "x", "mean", "ci95", "n", "epochs", "runs",
                                        "beta"])
-
-
-def counted(values: pd.Series, unit: str) -> str:
-    """'1 seed', '2–3 seeds'."""
-    return f"{span(values)} {unit}{'' if values.max() == 1 else 's'}"
 
 
 def subtitle(panel: pd.DataFrame) -> str:

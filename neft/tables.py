@@ -48,7 +48,7 @@ class Setting:
                 f"seeds {' '.join(map(str, self.seeds))} (n = {len(self.seeds)})")
         main = pd.concat([self.rows(runs, m) for m in NAMES]) if runs is not None else pd.DataFrame()
         if len(main):
-            text += f", {span(main.epochs)} epochs" if main.epochs.notna().any() else ""
+            text += f", {counted(main.epochs, 'epoch')}" if main.epochs.notna().any() else ""
             text += f", R = {span(main.runs)}" if main.runs.notna().any() else ""
         return text
 
@@ -57,6 +57,11 @@ def span(values: pd.Series) -> str:
     """'3' or '1–3'."""
     lo, hi = int(values.min()), int(values.max())
     return f"{lo}" if lo == hi else f"{lo}–{hi}"
+
+
+def counted(values: pd.Series, unit: str) -> str:
+    """'1 epoch', '2–3 epochs'."""
+    return f"{span(values)} {unit}{'' if values.max() == 1 else 's'}"
 
 
 def stats(acc: pd.Series) -> dict:
@@ -196,7 +201,7 @@ WIDE = {  # table name -> how to lay it out for a reader
     "convergence": convergence_wide,
     "beta": lambda t: pd.DataFrame({
         "model": t.model.map(model_name), "dataset": t.dataset.map(dataset_name), "method": t.method.map(method_name),
-        "σ_d": t.sigma_d.map("{:g}".format), "β": t.beta.map("{:g}".format), "seeds": t.n_seeds.map(str),
+        "σ_d": t.sigma_d.map("{:g}".format), "β": t.beta.map("{:g}".format), "n (seeds)": t.n_seeds.map(str),
         "validation accuracy": [cell(m, c) for m, c in zip(t.val_accuracy, t.val_ci95)],
         "chosen": t.chosen.map({True: "yes", False: ""})}),
 }
@@ -231,12 +236,15 @@ def alignment(table: pd.DataFrame) -> list[str]:
 LATEX = {"σ_d": r"$\sigma_d$", "β": r"$\beta$", "±": r"$\pm$", "−": "$-$", "–": "--", "—": "---", "<": "$<$",
          ">": "$>$", "~": r"\textasciitilde{}", "\\": r"\textbackslash{}", "^": r"\^{}",
          **{c: "\\" + c for c in "&%$#_{}"}}
-LATEX_TOKENS = re.compile(r"(\d+)~(\d+)|" + "|".join(map(re.escape, sorted(LATEX, key=len, reverse=True))))
+LATEX_TOKENS = re.compile(r"(\d+)~(\d+)|(?<!\w)-(?=\d)|" + "|".join(map(re.escape, sorted(LATEX, key=len, reverse=True))))
 
 
 def latex(text: str) -> str:
-    """Plain text -> LaTeX text: specials escaped, σ_d, β, ± as math, '1~3' as $1{\\sim}3$."""
-    return LATEX_TOKENS.sub(lambda m: f"${m[1]}{{\\sim}}{m[2]}$" if m[1] else LATEX[m[0]], text)
+    """Plain text -> LaTeX text: specials escaped; σ_d, β, ± and a number's minus sign as math; '1~3' as
+    $1{\\sim}3$."""
+    def token(m: re.Match) -> str:
+        return f"${m[1]}{{\\sim}}{m[2]}$" if m[1] else "$-$" if m[0] == "-" else LATEX[m[0]]
+    return LATEX_TOKENS.sub(token, text)
 
 
 def latex_table(name: str, table: pd.DataFrame, title: str, said: list[str]) -> str:

@@ -236,6 +236,9 @@ def seeds_flag(option, seeds):
 
 
 GRID_FLAGS = f"--sigma-d {' '.join(map(num, config['sigma_d']))} {seeds_flag('--seeds', config['seeds'])}"
+# a dataset standing in for the paper's: named so in the figures and tables, its claims checked in the report
+STAND_INS = config["report"]["stand_ins"]
+STAND_IN_FLAGS = f"--stand-in {' '.join(f'{k}={v}' for k, v in STAND_INS.items())}" if STAND_INS else ""
 
 
 def setting_flags(block, option="--setting", seeds="--seeds"):
@@ -250,13 +253,21 @@ def report_flags():
     if CONVERGENCE["enabled"]:
         out.append(setting_flags(CONVERGENCE, "--convergence", "--convergence-seeds"))
         out.append(f"--convergence-methods {' '.join(CONVERGENCE['methods'])}")
-    if config["report"]["stand_ins"]:
-        out.append(f"--stand-in {' '.join(f'{k}={v}' for k, v in config['report']['stand_ins'].items())}")
-    return " ".join(out)
+    return " ".join([*out, STAND_IN_FLAGS])
 
 
 TABLES = ["table1", "table2", "ablations", "convergence", "beta_search"]
 
 
+TABLE_FORMATS = {"html": "HTML", "csv": "CSV", "tex": "LaTeX"}  # shown in the Snakemake report; .md is not
+
+
 def table_files(name):
-    return [f"results/{NAME}/tables/{name}.{ext}" for ext in ("csv", "md", "tex")]
+    return [f"results/{NAME}/tables/{name}.{ext}" for ext in ("csv", "md", "html", "tex")]
+
+
+def table_outputs(name, label):
+    """A table rule's outputs: .md for report.md, the others also in the Snakemake report."""
+    shown = {ext: report(f"results/{NAME}/tables/{name}.{ext}", category="Tables", labels={"table": label, "format": fmt})
+             for ext, fmt in TABLE_FORMATS.items()}
+    return dict(md=f"results/{NAME}/tables/{name}.md", **shown)
