@@ -17,13 +17,15 @@ tr:nth-child(even) td { background: #fafafa; }
 img { max-width: 100%; }
 code { background: #f2f2f2; padding: 0 0.2rem; }"""
 IMAGE = re.compile(r'<img ([^>]*?)src="([^"]+)"')
+# GitHub (CommonMark) lets a list start right below a line of text; Python-Markdown needs a blank line
+LIST_BELOW_TEXT = re.compile(r"^(?![-*] |\d+\. |\s)(.+)\n(?=[-*] |\d+\. )", re.M)
 MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
 
 
 def page(text: str, title: str, base: Path | None = None) -> str:
     """An HTML page of Markdown `text`; images at paths relative to `base` are embedded as data URIs."""
     import markdown
-    body = markdown.markdown(text, extensions=["tables"])
+    body = markdown.markdown(LIST_BELOW_TEXT.sub(r"\1\n\n", text), extensions=["tables"])
     if base is not None:
         body = IMAGE.sub(lambda m: embedded(m, Path(base)), body)
     return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{html.escape(title)}</title>\n'

@@ -346,3 +346,25 @@ def test_figures_are_reproducible_png_300_dpi_and_pdf_with_truetype_fonts(tmp_pa
 def test_analysis_commands_fail_in_one_line(tmp_path, args, message):
     out = subprocess.run([sys.executable, "-m", "neft", *args], capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert out.returncode == 2 and out.stderr.count("\n") == 1 and message in out.stderr
+
+
+def test_html_page_embeds_the_images_it_shows(tmp_path):
+    """The Snakemake report shows a page in a frame of its own: an image must travel inside it."""
+    import base64
+
+    from neft.html import render
+    (tmp_path / "figures").mkdir()
+    image = tmp_path / "figures" / "f.png"
+    image.write_bytes(b"\x89PNG not really")
+    source = tmp_path / "report.md"
+    source.write_text("# Report: unit\n\n| claim | ours |\n|:--|--:|\n| x | +1.00 ± 0.50 |\n\nIn words:\n- one\n- two\n\n"
+                      "![f](figures/f.png)\n")
+    render(source, tmp_path / "report.html")
+    page = (tmp_path / "report.html").read_text()
+    assert "<p>In words:</p>\n<ul>\n<li>one</li>\n<li>two</li>\n</ul>" in page  # a list right below text, as on GitHub
+    assert "<title>Report: unit</title>" in page and '<td style="text-align: right;">+1.00 ± 0.50</td>' in page
+    assert f'src="data:image/png;base64,{base64.b64encode(image.read_bytes()).decode()}"' in page
+    source.write_text("![f](figures/missing.png)\n")
+    with pytest.raises(NeftError, match="missing.png"):
+        render(source, tmp_path / "broken.html")
+    assert not (tmp_path / "broken.html").exists()

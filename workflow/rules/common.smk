@@ -259,7 +259,15 @@ def report_flags():
 TABLES = ["table1", "table2", "ablations", "convergence", "beta_search"]
 
 
-TABLE_FORMATS = {"html": "HTML", "csv": "CSV", "tex": "LaTeX"}  # shown in the Snakemake report; .md is not
+# Snakemake report labels; of two formats the report shows the first in sort order
+FIGURE_FORMATS = {"png": "image (PNG)", "pdf": "vector (PDF)"}
+TABLE_FORMATS = {"html": "HTML", "csv": "CSV", "tex": "LaTeX"}  # .md is for report.md
+
+
+def figure_outputs(name, label):
+    return {ext: report(f"figures/{NAME}/{name}.{ext}", caption=f"../report/{name}.rst", category="Figures",
+                        labels={"figure": label, "format": fmt}) for ext, fmt in FIGURE_FORMATS.items()}
+
 
 
 def table_files(name):

@@ -1,11 +1,6 @@
 # Figure 3 (accuracy) and Figure 4 (EKL) over sigma_d, one panel per model/dataset, PNG and PDF.
 
 
-def figure_outputs(name, label):
-    return {fmt: report(f"figures/{NAME}/{name}.{fmt}", caption=f"../report/{name}.rst", category="Figures",
-                        labels={"figure": label, "format": fmt.upper()}) for fmt in ("png", "pdf")}
-
-
 rule figure3:
     input:
         runs=f"results/{NAME}/aggregate/runs.csv",
