@@ -17,7 +17,7 @@ from tabulate import tabulate
 from .aggregate import DIGITS, parse_variant, t_ci95
 from .errors import NeftError
 from .io import save_text
-from .names import METHOD_NAMES as NAMES  # noqa: F401 (report.py imports it from here)
+from .names import METHOD_NAMES as NAMES  # report.py imports it from here too
 from .names import dataset_name, method_name, model_name
 
 

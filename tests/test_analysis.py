@@ -150,7 +150,8 @@ def test_tables_are_written_as_csv_markdown_html_latex(tmp_path):
 def test_latex_escapes_what_latex_would_misread():
     from neft.tables import latex
     assert latex("1~3") == "$1{\\sim}3$" and latex("a ~ b") == "a \\textasciitilde{} b"
-    assert latex("σ_d = 0.3, β ± 1.2, -3.50, pre-trained") == "$\\sigma_d$ = 0.3, $\\beta$ $\\pm$ 1.2, $-$3.50, pre-trained"
+    assert latex("σ_d = 0.3, β ± 1.2, -3.50, pre-trained") == (
+        "$\\sigma_d$ = 0.3, $\\beta$ $\\pm$ 1.2, $-$3.50, pre-trained")
     assert latex("50% & #1_{x}^\\<") == "50\\% \\& \\#1\\_\\{x\\}\\^{}\\textbackslash{}$<$"
     assert latex("NFT − ablated — W/O") == "NFT $-$ ablated --- W/O"
 
@@ -172,7 +173,8 @@ def test_convergence_table_says_not_run_not_nan(tmp_path):
     table = convergence(runs, Setting("vgg8", "mnist", 0.35, (0, 1)), ["noise", "ovf"], 5.0)
     write("convergence", table, [tmp_path / "c.md", tmp_path / "c.tex"], "Convergence")
     md = " ".join((tmp_path / "c.md").read_text().split())
-    assert "| W/ Noise | 2 | 0 | 0 | 0 | 85.00 ± 63.53 |" in md and "| OVF | not run | not run | not run | not run | not run |" in md
+    assert "| W/ Noise | 2 | 0 | 0 | 0 | 85.00 ± 63.53 |" in md
+    assert "| OVF | not run | not run | not run | not run | not run |" in md
     assert "nan" not in md + (tmp_path / "c.tex").read_text()
 
 
@@ -258,7 +260,8 @@ def figure_runs(tmp_path) -> pd.DataFrame:
     acc = {"vanilla": 30.0, "noise": 50.0, "ovf": 60.0, "irs": 55.0}
     specs = [(m, sd, s, {sd: [acc[m] + 10 * sd + [0, 1, 9][s]] * 2}, dict(beta=0.01 if m != "noise" else None,
                                                                            ekl=[0.1, 0.2, 0.6][s] + sd))
-             for m in ("noise", "ovf", "irs") for sd in (0.1, 0.3) for s in range(3) if (m, sd) != ("irs", 0.3) or s == 0]
+             for m in ("noise", "ovf", "irs") for sd in (0.1, 0.3) for s in range(3)
+             if (m, sd) != ("irs", 0.3) or s == 0]
     specs += [("vanilla", 0.0, s, {x: [acc["vanilla"] + [0, 1, 9][s] - 50 * x] * 2 for x in (0.0, 0.1, 0.3)},
                dict(ekl=[0.2, 0.3, 0.9][s])) for s in range(3)]
     runs = runs_of(tmp_path, specs).assign(dataset="fashion_mnist")
@@ -357,8 +360,8 @@ def test_html_page_embeds_the_images_it_shows(tmp_path):
     image = tmp_path / "figures" / "f.png"
     image.write_bytes(b"\x89PNG not really")
     source = tmp_path / "report.md"
-    source.write_text("# Report: unit\n\n| claim | ours |\n|:--|--:|\n| x | +1.00 ± 0.50 |\n\nIn words:\n- one\n- two\n\n"
-                      "![f](figures/f.png)\n")
+    source.write_text("# Report: unit\n\n| claim | ours |\n|:--|--:|\n| x | +1.00 ± 0.50 |\n\n"
+                      "In words:\n- one\n- two\n\n![f](figures/f.png)\n")
     render(source, tmp_path / "report.html")
     page = (tmp_path / "report.html").read_text()
     assert "<p>In words:</p>\n<ul>\n<li>one</li>\n<li>two</li>\n</ul>" in page  # a list right below text, as on GitHub

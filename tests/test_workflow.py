@@ -301,7 +301,8 @@ def test_smoke_html_report_shows_the_report_tables_and_figures(smoke):
     results = json.loads(re.search(r"^\s*var results = (\{.*\});$", text, re.M)[1])
     shown = {Path(path).name: result for path, result in results.items()}
     mime = {"html": "text/html", "png": "image/png", "pdf": "application/pdf"}
-    for name in ["report.html", *(f"{t}.html" for t in TABLES), *(f"figure{n}.{e}" for n in (3, 4) for e in ("png", "pdf"))]:
+    figures = [f"figure{n}.{ext}" for n in (3, 4) for ext in ("png", "pdf")]
+    for name in ["report.html", *(f"{t}.html" for t in TABLES), *figures]:
         assert shown[name]["mime_type"] == mime[name.split(".")[1]], name
 
     def page(name: str) -> str:
