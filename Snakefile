@@ -10,6 +10,9 @@ if not workflow.overwrite_configfiles:
     configfile: "config/config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
@@ -30,11 +33,13 @@ localrules:
     convergence,
     beta_table,
     report,
+    report_html,
 
 
 rule all:
     input:
         f"results/{NAME}/report.md",
+        f"results/{NAME}/report.html",
         [f"figures/{NAME}/figure{n}.{ext}" for n in (3, 4) for ext in ("png", "pdf")],
         [path for table in TABLES for path in table_files(table)],
     default_target: True

@@ -66,7 +66,7 @@ def result_rows(path: Path, root: Path) -> list[dict]:
                git_commit=result["provenance"].get("git_commit", "unknown"),
                date=result["provenance"].get("time", "")[:10], file=path.as_posix())
     per_sigma = [dict(eval_sigma=round(r["sigma"], DIGITS), runs=r["runs"], accuracy=r["mean"], mc_std=r["std"],
-                      mc_ci95=r["ci95"], ekl=r["ekl"]) for r in result["results"]]
+                      mc_ci95=r["ci95"], ekl=r["ekl"], mc_ekl_ci95=t_ci95(r["ekl_runs"])) for r in result["results"]]
     return [{**run, **r} for r in per_sigma or [{}]]
 
 
@@ -74,9 +74,9 @@ def collect(paths: list[Path], root: Path) -> pd.DataFrame:
     """Per-seed rows of every result file, in a stable order."""
     rows = [row for p in paths for row in result_rows(Path(p), Path(root))]
     columns = ["model", "dataset", "variant", "method", "sigma_d", "seed", "status", "eval_sigma", "runs", "accuracy",
-               "mc_std", "mc_ci95", "ekl", "diverged_epoch", "heads_anti_aligned", "beta", "n_feedback", "epochs",
-               "width", "train_subset", "val_accuracy", "init", "selection", "n_test", "train_seconds", "eval_seconds", "device",
-               "git_commit", "date", "file"]
+               "mc_std", "mc_ci95", "ekl", "mc_ekl_ci95", "diverged_epoch", "heads_anti_aligned", "beta", "n_feedback",
+               "epochs", "width", "train_subset", "val_accuracy", "init", "selection", "n_test", "train_seconds",
+               "eval_seconds", "device", "git_commit", "date", "file"]
     runs = pd.DataFrame(rows, columns=columns)
     return runs.sort_values(["model", "dataset", "variant", "sigma_d", "seed", "eval_sigma"], ignore_index=True)
 

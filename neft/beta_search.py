@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .aggregate import t_ci95
 from .errors import NeftError
 from .io import save_text
 
@@ -35,7 +36,7 @@ def search(train_jsons: list[Path], out_yaml: Path, out_csv: Path) -> float:
     keys = ["model", "dataset", "method", "sigma_d", "beta"]
     done = table[table.status == "completed"]
     scores = table.groupby(keys, sort=False).agg(n_seeds=("seed", "count")).join(
-        done.groupby(keys).agg(val_accuracy=("val_accuracy", "mean"))).reset_index()
+        done.groupby(keys).agg(val_accuracy=("val_accuracy", "mean"), val_ci95=("val_accuracy", t_ci95))).reset_index()
     if scores.val_accuracy.isna().all():
         raise NeftError(f"beta search: every candidate of {table.method[0]} on {table.model[0]}/{table.dataset[0]} "
                         f"diverged; widen the grid")

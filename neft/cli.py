@@ -1,5 +1,5 @@
 """Command line: `python -m neft train|evaluate|list`, and the pipeline's analysis steps
-`fetch|aggregate|beta-search|figures|tables|report`. Options mirror the config dataclasses; a YAML
+`fetch|aggregate|beta-search|figures|tables|report|html`. Options mirror the config dataclasses; a YAML
 file given with --config sets them too (flags win). Bad input -> one line on stderr, exit 2."""
 import argparse
 import dataclasses
@@ -78,7 +78,7 @@ def make_parser() -> Parser:
 
 def add_analysis_commands(sub) -> None:
     """The pipeline's steps besides train and evaluate (fetch.py, aggregate.py, beta_search.py, figures.py,
-    tables.py, report.py)."""
+    tables.py, report.py, html.py)."""
     p = sub.add_parser("aggregate", help="MC result files -> per-seed rows (runs.csv) and means over seeds (summary.csv)")
     p.add_argument("files", nargs="+", help="result JSON files, at ROOT/<model>/<dataset>/<variant>/sd<s>/seed<n>.json")
     p.add_argument("--root", required=True, help="the folder the files' layout starts from")
@@ -99,13 +99,17 @@ def add_analysis_commands(sub) -> None:
     p = sub.add_parser("tables", help="Table 1, Table 2, ablations, convergence count or beta search table")
     p.add_argument("name", choices=["table1", "table2", "ablations", "convergence", "init", "beta"])
     p.add_argument("--runs", help="runs.csv written by aggregate (all tables but beta)")
-    p.add_argument("--out", nargs="+", required=True, help="output files: .csv (tidy), .md, .tex")
+    p.add_argument("--out", nargs="+", required=True, help="output files: .csv (tidy), .md, .html, .tex")
     p.add_argument("--setting", nargs=3, metavar=("MODEL", "DATASET", "SIGMA_D"),
                    help="where the ablation runs (none: the table says 'not run')")
     p.add_argument("--seeds", nargs="+", type=int, default=[], help="seeds of the setting")
     p.add_argument("--methods", nargs="+", default=["noise", "ovf", "irs"], help="convergence: methods counted")
     p.add_argument("--threshold", type=float, default=5.0, help="convergence: points below the mean = non-converged")
     p.add_argument("--search", nargs="*", default=[], help="beta: the CSV files written by beta-search")
+    add_stand_in_option(p)
+    p = sub.add_parser("html", help="a Markdown file (the report, a table) as one self-contained HTML page")
+    p.add_argument("source", help="Markdown file; the images it shows are embedded")
+    p.add_argument("--out", required=True, help="output HTML file")
     p = sub.add_parser("report", help="the replication report: numbers beside the paper's, verdict per claim")
     add_grid_options(p)
     p.add_argument("--name", default="neft", help="the config's name, for the title")
@@ -115,8 +119,6 @@ def add_analysis_commands(sub) -> None:
     p.add_argument("--convergence-seeds", nargs="+", type=int, default=[])
     p.add_argument("--convergence-methods", nargs="+", default=["noise", "ovf", "irs"])
     p.add_argument("--threshold", type=float, default=5.0, help="convergence: points below the mean = non-converged")
-    p.add_argument("--stand-in", nargs="*", default=[], metavar="PAPER=USED",
-                   help="check the paper's claims on dataset PAPER with runs on dataset USED (flagged)")
     p.add_argument("--figures", nargs="*", default=[], help="figure files to show")
     p.add_argument("--tables", nargs="*", default=[], help="table files to link")
     p.add_argument("--benchmarks", nargs="*", default=[], help="Snakemake benchmark files (.../benchmarks/<rule>/...)")
@@ -129,6 +131,21 @@ def add_grid_options(p) -> None:
     p.add_argument("--out", nargs="+", required=True, help="output file(s)")
     p.add_argument("--sigma-d", nargs="+", type=float, required=True, help="training sigma_d of the main grid")
     p.add_argument("--seeds", nargs="+", type=int, required=True, help="seeds of the main grid")
+    add_stand_in_option(p)
+
+
+def add_stand_in_option(p) -> None:
+    p.add_argument("--stand-in", nargs="*", default=[], metavar="PAPER=USED",
+                   help="dataset USED stands in for the paper's dataset PAPER (named so; the report checks PAPER's "
+                        "claims on it)")
+
+
+def pairs(values: list[str], option: str) -> dict[str, str]:
+    """KEY=VALUE words (e.g. --stand-in PAPER=USED) -> a dict; one line naming the option for a word without '='."""
+    found = dict(v.split("=", 1) for v in values if "=" in v)
+    if len(found) != len(values):
+        raise ConfigError(f"{option} takes KEY=VALUE pairs, got {' '.join(values)}")
+    return found
 
 
 def setting(values: list[str] | None, seeds: list[int], option: str):
@@ -154,11 +171,12 @@ def run_analysis(args: argparse.Namespace) -> None:
         print(f"beta = {search(args.files, args.out, args.csv):g}")
     elif args.command == "figures":
         from .figures import figure
-        figure(args.name, read_runs(args.runs), args.sigma_d, args.seeds, args.out)
+        figure(args.name, read_runs(args.runs), args.sigma_d, args.seeds, args.out, pairs(args.stand_in, "--stand-in"))
     elif args.command == "tables":
         import pandas as pd
 
         from . import tables
+        where = runs = None
         if args.name == "beta":
             long = tables.beta_search(args.search)
         else:
@@ -169,30 +187,16 @@ def run_analysis(args: argparse.Namespace) -> None:
             builders = {"convergence": lambda r, w: tables.convergence(r, w, args.methods, args.threshold),
                         "init": tables.init_sensitivity}
             long = pd.DataFrame() if where is None else builders.get(args.name, getattr(tables, args.name))(runs, where)
-        tables.write(args.name, long, args.out, TABLE_TITLES[args.name])
+        tables.write(args.name, long, args.out, tables.title(args.name, where, runs, pairs(args.stand_in, "--stand-in")))
+    elif args.command == "html":
+        from .html import render
+        render(args.source, args.out)
     else:
         from .report import Grid, report
-        stand_ins = pairs(args.stand_in, "--stand-in")
         grid = Grid(args.name, args.sigma_d, args.seeds, setting(args.ablation, args.ablation_seeds, "ablation"),
                     setting(args.convergence, args.convergence_seeds, "convergence"), args.convergence_methods,
-                    args.threshold, stand_ins, pairs(args.beta, "--beta"))
+                    args.threshold, pairs(args.stand_in, "--stand-in"), pairs(args.beta, "--beta"))
         report(read_runs(args.runs), args.out[0], grid, args.figures, args.tables, args.benchmarks)
-
-
-def pairs(values: list[str], option: str) -> dict[str, str]:
-    """KEY=VALUE words -> a dict (one line naming the option when a word has no '=')."""
-    found = dict(v.split("=", 1) for v in values if "=" in v)
-    if len(found) != len(values):
-        raise ConfigError(f"{option} takes KEY=VALUE pairs, got {' '.join(values)}")
-    return found
-
-
-TABLE_TITLES = {"table1": "Table 1. Accuracy (%) vs the number of negative feedbacks",
-                "table2": "Table 2. NFT from a W/O Noise (vanilla) model: pretrained + k epochs vs from scratch",
-                "ablations": "Ablations: reversed decay, reversed oriented sigma, IRS heads without noise",
-                "convergence": "Convergence: non-converged runs (diverged or > threshold below the runs' mean)",
-                "init": "Initialisation sensitivity (beyond the paper): public code's init vs PyTorch's default",
-                "beta": "Beta search: mean noisy validation accuracy (%) per candidate"}
 
 
 def run(args: argparse.Namespace) -> None:

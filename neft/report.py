@@ -13,8 +13,9 @@ from tabulate import tabulate
 from .aggregate import DIGITS, t_ci95
 from .compute import own_clocks, per_rule
 from .io import save_text
-from .tables import (INIT_VARIANT, NAMES, WIDE, Setting, ablations, cell, convergence, init_sensitivity, table1,
-                     table2)
+from .names import MODEL_NAMES, dataset_name, model_name
+from .tables import (INIT_VARIANT, NAMES, Setting, ablations, as_markdown, convergence, init_sensitivity, table1,
+                     table2, title)
 from .verdicts import (BETTER, MIN_SEEDS, NOT_RUN, VERDICTS, WORSE, Paired, judge, outcomes, paired, verdict)
 
 RULES = {
@@ -35,9 +36,6 @@ EVIDENCE = (f"A verdict is **reproduced** or **not reproduced** only with the pa
             "many runs). Otherwise the same rule gives **indicative (in favour)** or **indicative (against)**, and "
             "the shortfall is named. With one seed there is no test: the sign of each difference stands in for "
             "it. **not run**: a run the comparison needs is missing.")
-DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100",
-                 "tinyimagenet": "Tiny ImageNet", "synthetic": "synthetic"}
-MODEL_NAMES = {"vgg8": "VGG-8", "resnet18": "ResNet-18"}
 
 
 @dataclass
@@ -62,10 +60,8 @@ class Panel:
 
     @property
     def title(self) -> str:
-        used = DATASET_NAMES.get(self.dataset, self.dataset)
-        if self.paper_dataset and self.paper_dataset != self.dataset:
-            used += f" (for {DATASET_NAMES.get(self.paper_dataset, self.paper_dataset)})"
-        return f"{MODEL_NAMES.get(self.model, self.model)} / {used}"
+        stand_in = {self.paper_dataset: self.dataset} if self.paper_dataset != self.dataset else {}
+        return f"{model_name(self.model)} / {dataset_name(self.dataset, stand_in)}"
 
 
 @dataclass
@@ -156,8 +152,7 @@ def panel_rows(runs, panel: Panel) -> pd.DataFrame:
 def panel_shortfalls(runs, claims, panel: Panel) -> list[str]:
     if not panel.paper_dataset:
         return []
-    return shortfalls(panel_rows(runs, panel), claims, DATASET_NAMES.get(panel.paper_dataset, panel.paper_dataset),
-                      DATASET_NAMES.get(panel.dataset, panel.dataset))
+    return shortfalls(panel_rows(runs, panel), claims, dataset_name(panel.paper_dataset), dataset_name(panel.dataset))
 
 
 def comparisons(runs, panel: Panel, method: str, grid: Grid, column: str) -> dict[float, Paired]:
@@ -331,19 +326,21 @@ def irs_diagnostics(runs, claims, grid: Grid) -> tuple[str, dict, str]:
 def setting_shortfalls(runs, claims, setting: Setting, paper_model: str, paper_dataset: str) -> list[str]:
     rows = runs[(runs.model == setting.model) & (runs.dataset == setting.dataset)
                 & (runs.sigma_d == round(setting.sigma_d, DIGITS)) & runs.seed.isin(setting.seeds)]
-    paper = f"{MODEL_NAMES.get(paper_model, paper_model)} / {DATASET_NAMES.get(paper_dataset, paper_dataset)}"
-    used = f"{MODEL_NAMES.get(setting.model, setting.model)} / {DATASET_NAMES.get(setting.dataset, setting.dataset)}"
+    paper = f"{model_name(paper_model)} / {dataset_name(paper_dataset)}"
+    used = f"{model_name(setting.model)} / {dataset_name(setting.dataset)}"
     return shortfalls(rows, claims, paper, used)
 
 
 def convergence_section(runs, claims, grid: Grid) -> Section:
     paper, setting = claims["convergence"], grid.convergence
     section = Section("Convergence", f"Paper: VGG-8 / MNIST, sigma_d = {paper['sigma_d']}, {paper['runs']} runs. "
-                                     f"Ours: {setting.describe() if setting else 'not run'}; threshold "
+                                     f"Ours: {setting.describe(runs, grid.stand_ins) if setting else 'not run'}; threshold "
                                      f"{grid.threshold:g} points.")
     if setting is None:
         return section
-    counts = convergence(runs, setting, grid.convergence_methods, grid.threshold).set_index("method")
+    long = convergence(runs, setting, grid.convergence_methods, grid.threshold)
+    section.extra = table_markdown("convergence", long, runs, grid, setting)
+    counts = long.set_index("method")
     papers = {"noise": paper["non_converged"]["noise_injection"], **paper["non_converged"]}
     short = setting_shortfalls(runs, claims, setting, "vgg8", "mnist")
     ran = {m: m in counts.index and counts.runs[m] > 0 for m in ("noise", "ovf", "irs")}
@@ -370,19 +367,20 @@ def fisher(counts: pd.DataFrame, method: str) -> float:
     return float(stats.fisher_exact(table, alternative="less")[1])
 
 
-def ablation_setting_text(claims, setting: Setting | None) -> str:
-    paper = claims["ablations"]
+def ablation_setting_text(runs, claims, grid: Grid) -> str:
+    paper, setting = claims["ablations"], grid.ablation
     return (f"Paper: ResNet-18 / CIFAR-10, sigma_d = {paper['sigma_d']}. "
-            f"Ours: {setting.describe() if setting else 'not run'}.")
+            f"Ours: {setting.describe(runs, grid.stand_ins) if setting else 'not run'}.")
 
 
-def wide_markdown(name: str, long: pd.DataFrame) -> str:
-    """The table as the tables step writes it (same builder, same layout)."""
-    return md_table(WIDE[name](long) if not long.empty else pd.DataFrame(), "not run")
+def table_markdown(name: str, long: pd.DataFrame, runs, grid: Grid, setting: Setting | None) -> str:
+    """The table as the tables step writes it: same builder, title, layout and notes."""
+    return as_markdown(name, long, title(name, setting, runs, grid.stand_ins))
 
 
-def table1_section(runs, claims, setting: Setting | None) -> Section:
-    section = Section("Table 1", ablation_setting_text(claims, setting))
+def table1_section(runs, claims, grid: Grid) -> Section:
+    setting = grid.ablation
+    section = Section("Table 1", ablation_setting_text(runs, claims, grid))
     if setting is None:
         return section
     setup, long = claims["setup"], table1(runs, setting)
@@ -398,12 +396,13 @@ def table1_section(runs, claims, setting: Setting | None) -> Section:
         section.add(f"{NAMES[method]}: N = {n_main[method]} beats N = 1",
                     ", ".join(f"N={i + 1}: {x:.2f}" for i, x in enumerate(paper) if x is not None),
                     f"N = {n_main[method]} − N = 1: {c.text()}", v.count("comparison"), v.word, v.shortfall)
-    section.extra = "Our table (mean ± CI95 over seeds, * = the main runs' N):\n\n" + wide_markdown("table1", long)
+    section.extra = table_markdown("table1", long, runs, grid, setting)
     return section
 
 
-def ablations_section(runs, claims, setting: Setting | None) -> Section:
-    section = Section("Ablations", ablation_setting_text(claims, setting))
+def ablations_section(runs, claims, grid: Grid) -> Section:
+    setting = grid.ablation
+    section = Section("Ablations", ablation_setting_text(runs, claims, grid))
     if setting is None:
         return section
     paper, setup = claims["ablations"], claims["setup"]
@@ -420,12 +419,13 @@ def ablations_section(runs, claims, setting: Setting | None) -> Section:
         v = verdict([c], short)
         section.add(f"{NAMES[r.method]} beats its {r.ablation} version", papers.get((r.method, r.variant.split("-")[1]), "–"),
                     f"NFT − ablated: {c.text()}", v.count("comparison"), v.word, v.shortfall)
-    section.extra = "Our table:\n\n" + wide_markdown("ablations", long)
+    section.extra = table_markdown("ablations", long, runs, grid, setting)
     return section
 
 
-def table2_section(runs, claims, setting: Setting | None) -> Section:
-    section = Section("Table 2", ablation_setting_text(claims, setting))
+def table2_section(runs, claims, grid: Grid) -> Section:
+    setting = grid.ablation
+    section = Section("Table 2", ablation_setting_text(runs, claims, grid))
     if setting is None:
         return section
     paper, long = claims["ablations"]["table2_pretrained"], table2(runs, setting)
@@ -441,30 +441,32 @@ def table2_section(runs, claims, setting: Setting | None) -> Section:
                     "; ".join(f"scratch − {r.column}: {c.text()}" for r, c in
                               zip([r for r in mine.itertuples() if r.epochs and r.variant != method], found)) or "–",
                     v.count("k"), v.word, v.shortfall)
-    section.extra = "Our table:\n\n" + wide_markdown("table2", long)
+    section.extra = table_markdown("table2", long, runs, grid, setting)
     return section
 
 
-def init_section(runs, setting: Setting | None) -> tuple[str, str]:
+def init_section(runs, grid: Grid) -> tuple[str, str]:
     """Initialisation sensitivity (beyond the paper): every method with PyTorch's default init beside the
     public code's, and whether OVF and IRS still beat W/ Noise under each."""
+    setting = grid.ablation
     if setting is None or not (runs.variant.str.endswith(f"-{INIT_VARIANT}")).any():
         return "", ""
+    where = setting.describe(runs, grid.stand_ins)
     long = init_sensitivity(runs, setting)
     text = "\n\n".join([
         "## Initialisation sensitivity (beyond the paper)",
-        f"{setting.describe()}. The public code initialises every conv and linear weight kaiming-normal (fan_out); "
+        f"{where}. The public code initialises every conv and linear weight kaiming-normal (fan_out); "
         "PyTorch's default is kaiming-uniform. Eq. 5 scales the noise by each layer's max|W|, so the initialisation "
         "changes how much noise the same sigma_d is. Neither the paper nor the public code reports this. Each "
         "difference is paired by seed (± CI95); its outcome is a paired t-test (one seed: the sign only).",
-        wide_markdown("init", long)])
+        table_markdown("init", long, runs, grid, setting)])
     ref = long[long.init == "reference"].set_index("method")
     pt = long[long.init == "pytorch"].set_index("method")
     changes = ", ".join(f"{NAMES[m]} {pt.change[m]:+.2f}" for m in NAMES if not math.isnan(pt.change[m]))
     beats = "; ".join(f"{NAMES[m]} − W/ Noise: {ref.minus_noise[m]:+.2f} ({ref.minus_noise_outcome[m]}) with the "
                       f"reference init, {pt.minus_noise[m]:+.2f} ({pt.minus_noise_outcome[m]}) with PyTorch's"
                       for m in ("ovf", "irs") if not (pd.isna(ref.minus_noise[m]) or pd.isna(pt.minus_noise[m])))
-    said = (f"Initialisation (beyond the paper; {setting.describe()}): PyTorch's default init instead of the public "
+    said = (f"Initialisation (beyond the paper; {where}): PyTorch's default init instead of the public "
             f"code's changes accuracy by {changes or '–'} points; {beats or 'no OVF/IRS comparison ran'}.")
     return text, said
 
@@ -475,22 +477,19 @@ def setting_table(runs: pd.DataFrame, claims: dict, grid: Grid) -> str:
     setup, per_run = claims["setup"], runs.drop_duplicates("file")
     main = per_run[per_run.variant.isin(list(NAMES))]
     paper_panels = [k.split("/") for k in claims["figure3_max_improvement_over_noise_injection"]]
-    datasets = sorted(set(main.dataset))
-    used_for = {v: k for k, v in grid.stand_ins.items()}
-    data = ", ".join(DATASET_NAMES.get(d, d) + (f" (for {DATASET_NAMES.get(used_for[d], used_for[d])})"
-                                                  if d in used_for else "") for d in datasets)
+    data = ", ".join(dataset_name(d, grid.stand_ins) for d in sorted(set(main.dataset)))
     betas = []
     for method in ("ovf", "irs"):
         values = main[main.method == method].groupby("model").beta.first()
         if len(values):
             source = {"default": "the public code's value", "search": "searched on the validation split"}.get(
                 str(grid.beta.get(method, "default")), "set in the config")
-            betas.append(f"{NAMES[method]}: {source} ({', '.join(f'{MODEL_NAMES.get(m, m)} {b:g}' for m, b in values.items())})")
+            betas.append(f"{NAMES[method]}: {source} ({', '.join(f'{model_name(m)} {b:g}' for m, b in values.items())})")
     dates = sorted(d for d in per_run.date.dropna().unique() if d)
     rows = [
-        ("data", ", ".join(sorted({DATASET_NAMES.get(d, d) for _, d in paper_panels})), data or "–"),
-        ("models", "VGG-8, ResNet-18", ", ".join(MODEL_NAMES.get(m, m) for m in
-                                                 sorted(set(main.model), key=lambda m: (m not in MODEL_NAMES, list(MODEL_NAMES).index(m) if m in MODEL_NAMES else 0, m))) or "–"),
+        ("data", ", ".join(sorted({dataset_name(d) for _, d in paper_panels})), data or "–"),
+        ("models", "VGG-8, ResNet-18", ", ".join(model_name(m) for m in
+                                                 sorted(set(main.model), key=paper_order)) or "–"),
         ("epochs", str(setup["epochs"]), fmt_list(sorted(main.epochs.unique())) or "–"),
         ("independent runs (seeds)", f"≥ {setup['independent_runs']}", seeds_text(sorted(main.seed.unique()))),
         ("sigma_d", f"0 to {setup['sigma_d_max']:g}", fmt_list(grid.sigma_d)),
@@ -523,6 +522,11 @@ def runs_health(runs: pd.DataFrame) -> tuple[str, str]:
     return "\n".join(lines), said
 
 
+def paper_order(model: str) -> tuple:
+    order = list(MODEL_NAMES)
+    return (order.index(model) if model in order else len(order), model)
+
+
 def relative(path: Path, start: Path) -> str:
     return Path(os.path.relpath(path, start)).as_posix()
 
@@ -533,13 +537,13 @@ def report(runs: pd.DataFrame, out: Path, grid: Grid, figures: list[Path] = (), 
     irs_text, irs_notes, irs_said = irs_diagnostics(runs, claims, grid)
     figure3_numbers, figure3_words = per_sigma(runs, claims, grid, "accuracy")
     figure4_numbers, _ = per_sigma(runs, claims, grid, "ekl")
-    init_text, init_said = init_section(runs, grid.ablation)
+    init_text, init_said = init_section(runs, grid)
     health_text, health_said = runs_health(runs)
     sections = [figure_section(runs, claims, grid, irs_notes, "Figure 3"),
                 figure_section(runs, claims, grid, irs_notes, "Figure 4"),
                 convergence_section(runs, claims, grid),
-                table1_section(runs, claims, grid.ablation), ablations_section(runs, claims, grid.ablation),
-                table2_section(runs, claims, grid.ablation)]
+                table1_section(runs, claims, grid), ablations_section(runs, claims, grid),
+                table2_section(runs, claims, grid)]
     verdicts = [r["verdict"] for s in sections for r in s.rows if r["verdict"] != "–"]
     counts = "; ".join(f"{verdicts.count(v)} {v}" for v in VERDICTS if verdicts.count(v))
     short = sorted({r["evidence short of the paper's"] for s in sections[:2] for r in s.rows} - {"–"})

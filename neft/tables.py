@@ -2,9 +2,12 @@
 sensitivity, the convergence count and the beta search, computed from the per-seed rows of runs.csv (see aggregate.py).
 
 Every accuracy is the MC mean of a run at the ablation's sigma_d, averaged over the setting's seeds
-(Student-t CI95 over seeds). Each table is written as a tidy CSV, and as Markdown and LaTeX with one
-"mean ± CI95" cell per method and column.
+(Student-t CI95 over seeds). Each table is written as a tidy CSV, and for a reader as Markdown, HTML
+and LaTeX: the setting in the title, one "mean ± CI95" cell per method and column (the mean alone with
+one seed, and a note saying so), numbers right-aligned. Differences are always NFT minus the other run
+(positive: NFT better).
 """
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,8 +17,8 @@ from tabulate import tabulate
 from .aggregate import DIGITS, parse_variant, t_ci95
 from .errors import NeftError
 from .io import save_text
-
-NAMES = {"vanilla": "W/O Noise", "noise": "W/ Noise", "ovf": "OVF", "irs": "IRS"}
+from .names import METHOD_NAMES as NAMES  # report.py imports it from here too
+from .names import dataset_name, method_name, model_name
 
 
 @dataclass(frozen=True)
@@ -39,8 +42,27 @@ class Setting:
         rows = rows[rows.eval_sigma == round(self.sigma_d, DIGITS)]
         return rows.set_index("seed")["accuracy"].dropna().sort_index()
 
-    def describe(self) -> str:
-        return f"{self.model}, {self.dataset}, sigma_d = {self.sigma_d:g}, seeds {' '.join(map(str, self.seeds))}"
+    def describe(self, runs: pd.DataFrame | None = None, stand_ins: dict | None = None) -> str:
+        """'ResNet-18, Fashion-MNIST (for MNIST), σ_d = 0.3, seeds 0 1 (n = 2), 3 epochs, R = 200': epochs and
+        R (MC runs) of the setting's main runs, where `runs` has them."""
+        text = (f"{model_name(self.model)}, {dataset_name(self.dataset, stand_ins)}, σ_d = {self.sigma_d:g}, "
+                f"seeds {' '.join(map(str, self.seeds))} (n = {len(self.seeds)})")
+        main = pd.concat([self.rows(runs, m) for m in NAMES]) if runs is not None else pd.DataFrame()
+        if len(main):
+            text += f", {counted(main.epochs, 'epoch')}" if main.epochs.notna().any() else ""
+            text += f", R = {span(main.runs)}" if main.runs.notna().any() else ""
+        return text
+
+
+def span(values: pd.Series) -> str:
+    """'3' or '1–3'."""
+    lo, hi = int(values.min()), int(values.max())
+    return f"{lo}" if lo == hi else f"{lo}–{hi}"
+
+
+def counted(values: pd.Series, unit: str) -> str:
+    """'1 epoch', '2–3 epochs'."""
+    return f"{span(values)} {unit}{'' if values.max() == 1 else 's'}"
 
 
 def stats(acc: pd.Series) -> dict:
@@ -48,17 +70,12 @@ def stats(acc: pd.Series) -> dict:
                 seeds=" ".join(str(s) for s in acc.index))
 
 
-def cell(mean: float, ci95: float) -> str:
+def cell(mean: float, ci95: float, sign: bool = False) -> str:
+    """'85.12 ± 1.30'; the mean alone without a CI (one seed); '–' without a mean."""
     if pd.isna(mean):
         return "–"
-    return f"{mean:.2f}" if pd.isna(ci95) else f"{mean:.2f} ± {ci95:.2f}"
-
-
-def signed(diff: float, ci95: float) -> str:
-    """A difference with its sign (method minus comparison), and its CI95 where there is one."""
-    if pd.isna(diff):
-        return "–"
-    return f"{diff:+.2f}" if pd.isna(ci95) else f"{diff:+.2f} ± {ci95:.2f}"
+    text = f"{mean:+.2f}" if sign else f"{mean:.2f}"
+    return text if pd.isna(ci95) else f"{text} ± {ci95:.2f}"
 
 
 def variants(runs: pd.DataFrame, setting: Setting, method: str, tag: str) -> list[tuple[float, str]]:
@@ -107,16 +124,20 @@ ABLATIONS = [("ovf", "revdecay", "reversed decay"), ("irs", "revdecay", "reverse
 
 
 def ablations(runs: pd.DataFrame, setting: Setting) -> pd.DataFrame:
-    """Each ablated NFT run beside the NFT run it changes (same seeds); change = ablated - NFT."""
+    """Each ablated NFT run beside the NFT run it changes, and NFT minus ablated paired by seed (CI95 over
+    the seeds both have; positive: the ablation hurts)."""
     rows = []
     for method, tag, name in ABLATIONS:
         variant = f"{method}-{tag}"
-        ablated, nft = stats(setting.accuracy(runs, variant)), stats(setting.accuracy(runs, method))
-        if ablated["n_seeds"]:
-            rows.append(dict(method=method, ablation=name, variant=variant, **ablated, nft_mean=nft["mean"],
-                             nft_ci95=nft["ci95"], change=ablated["mean"] - nft["mean"]))
+        ablated, nft = setting.accuracy(runs, variant), setting.accuracy(runs, method)
+        if len(ablated):
+            diff = (nft - ablated).dropna()
+            rows.append(dict(method=method, ablation=name, variant=variant, **stats(ablated), nft_mean=nft.mean(),
+                             nft_ci95=t_ci95(nft), nft_minus_ablated=diff.mean(), nft_minus_ablated_ci95=t_ci95(diff),
+                             n_paired=len(diff)))
     return pd.DataFrame(rows, columns=["method", "ablation", "variant", "n_seeds", "mean", "std", "ci95", "seeds",
-                                       "nft_mean", "nft_ci95", "change"])
+                                       "nft_mean", "nft_ci95", "nft_minus_ablated", "nft_minus_ablated_ci95",
+                                       "n_paired"])
 
 
 def convergence(runs: pd.DataFrame, setting: Setting, methods: list[str], threshold: float) -> pd.DataFrame:
@@ -132,9 +153,9 @@ def convergence(runs: pd.DataFrame, setting: Setting, methods: list[str], thresh
         low = int((finished < finished.mean() - threshold).sum())
         rows.append(dict(method=method, runs=len(status), diverged=diverged, below_threshold=low,
                          non_converged=diverged + low, threshold=threshold, mean=finished.mean(),
-                         accuracies=" ".join(f"{a:.2f}" for a in finished)))
+                         ci95=t_ci95(finished), accuracies=" ".join(f"{a:.2f}" for a in finished)))
     return pd.DataFrame(rows, columns=["method", "runs", "diverged", "below_threshold", "non_converged", "threshold",
-                                       "mean", "accuracies"])
+                                       "mean", "ci95", "accuracies"])
 
 
 INIT_VARIANT = "initpytorch"  # the same run with PyTorch's default initialisation (neft train --init pytorch)
@@ -166,31 +187,114 @@ def beta_search(paths: list[Path]) -> pd.DataFrame:
     """The beta-search tables of every searched model/dataset/method, stacked."""
     frames = [pd.read_csv(p) for p in paths]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["model", "dataset", "method", "sigma_d", "beta", "n_seeds", "val_accuracy", "chosen"])
+        columns=["model", "dataset", "method", "sigma_d", "beta", "n_seeds", "val_accuracy", "val_ci95", "chosen"])
 
 
+# --- for a reader: Markdown, HTML, LaTeX
 def wide(long: pd.DataFrame, index: str, columns: str) -> pd.DataFrame:
-    """One 'mean ± CI95' cell per (index, column), columns in the order they first appear."""
+    """One cell per (index, column), columns in the order they first appear: 'mean ± CI95', '(n = k)' where
+    fewer seeds finished than elsewhere in the table, ' *' on the main runs' setting."""
     if long.empty:
         return pd.DataFrame()
-    marks = long["main"].map({True: " *", False: ""}) if "main" in long else ""
-    cells = long.assign(cell=pd.Series([cell(m, c) for m, c in zip(long["mean"], long["ci95"])], long.index) + marks)
+    most = long.n_seeds.max()
+
+    def text(row) -> str:
+        fewer = f" (n = {int(row.n_seeds)})" if 0 < row.n_seeds < most else ""
+        return cell(row["mean"], row.ci95) + fewer + (" *" if bool(row.get("main", False)) else "")
+
+    cells = long.assign(cell=[text(row) for _, row in long.iterrows()])
     table = cells.pivot_table(index=index, columns=columns, values="cell", aggfunc="first", sort=False)
     table = table.reindex(columns=list(dict.fromkeys(long[columns]))).fillna("–")
-    table.index = [NAMES.get(i, i) for i in table.index]
+    table.index = [method_name(i) for i in table.index]
     return table.reset_index(names=index)
+
+
+def convergence_wide(t: pd.DataFrame) -> pd.DataFrame:
+    ran = t.runs > 0
+    counts = {c: t[c].where(ran).map(lambda v: "not run" if pd.isna(v) else f"{v:.0f}")
+              for c in ("runs", "diverged", "below_threshold", "non_converged")}
+    return pd.DataFrame({"method": t.method.map(method_name), "runs": counts["runs"], "diverged": counts["diverged"],
+                         "below threshold": counts["below_threshold"], "non-converged": counts["non_converged"],
+                         "mean accuracy": [cell(m, c) if r else "not run" for m, c, r in zip(t["mean"], t.ci95, ran)]})
 
 
 WIDE = {  # table name -> how to lay it out for a reader
     "table1": lambda t: wide(t, "method", "column"),
     "table2": lambda t: wide(t, "method", "column"),
-    "ablations": lambda t: t.assign(NFT=[cell(m, c) for m, c in zip(t.nft_mean, t.nft_ci95)],
-                                    ablated=[cell(m, c) for m, c in zip(t["mean"], t.ci95)],
-                                    change=t.change.map("{:+.2f}".format))[["method", "ablation", "NFT", "ablated", "change"]],
-    "convergence": lambda t: t[["method", "runs", "diverged", "below_threshold", "non_converged", "mean"]].round(2),
-    "beta": lambda t: t.assign(val_accuracy=t.val_accuracy.round(2)),
+    "ablations": lambda t: pd.DataFrame({
+        "method": t.method.map(method_name), "ablation": t.ablation,
+        "NFT": [cell(m, c) for m, c in zip(t.nft_mean, t.nft_ci95)],
+        "ablated": [cell(m, c) for m, c in zip(t["mean"], t.ci95)],
+        "NFT − ablated": [cell(m, c, sign=True) for m, c in zip(t.nft_minus_ablated, t.nft_minus_ablated_ci95)]}),
+    "convergence": convergence_wide,
+    "beta": lambda t: pd.DataFrame({
+        "model": t.model.map(model_name), "dataset": t.dataset.map(dataset_name), "method": t.method.map(method_name),
+        "σ_d": t.sigma_d.map("{:g}".format), "β": t.beta.map("{:g}".format), "n (seeds)": t.n_seeds.map(str),
+        "validation accuracy": [cell(m, c) for m, c in zip(t.val_accuracy, t.val_ci95)],
+        "chosen": t.chosen.map({True: "yes", False: ""})}),
     "init": lambda t: init_wide(t),
 }
+NOTES = {  # table name -> what its cells need said (beyond the generic notes)
+    "table1": lambda t: ["* the main runs' number of feedbacks"],
+    "ablations": lambda t: ["NFT − ablated: paired by seed; above 0 the NFT run is better"],
+    "convergence": lambda t: [f"non-converged: diverged, or more than {t.threshold.iloc[0]:g} points below the mean "
+                              f"accuracy of the runs that finished"],
+    "beta": lambda t: ["mean noisy validation accuracy (%) of each candidate's selected epoch; the highest is chosen"],
+    "init": lambda t: ["PyTorch − reference and − W/ Noise: paired by seed, with the paired t-test's outcome"],
+}
+NUMBER = re.compile(r"^[+−-]?\d")
+NO_CI = re.compile(r"^[+−-]?\d+\.\d+( \(n = \d+\))?( \*)?$")  # a mean shown without its CI95
+
+
+def notes(name: str, long: pd.DataFrame, table: pd.DataFrame) -> list[str]:
+    cells = table.to_numpy().ravel().tolist()
+    said = ["mean ± CI95 over seeds (Student t)"] if any(" ± " in c for c in cells) else []
+    said += NOTES[name](long) if name in NOTES else []
+    said += ["n = 1: the mean alone, no CI95"] if any(NO_CI.match(c) for c in cells) else []
+    said += ["–: not run, or every seed diverged"] if "–" in cells else []
+    return said
+
+
+def alignment(table: pd.DataFrame) -> list[str]:
+    """'right' for a column of numbers (placeholders aside), else 'left'."""
+    def numeric(column) -> bool:
+        values = [v for v in column if v not in ("–", "not run", "")]
+        return bool(values) and all(NUMBER.match(v) for v in values)
+    return ["right" if numeric(table[c]) else "left" for c in table.columns]
+
+
+LATEX = {"σ_d": r"$\sigma_d$", "β": r"$\beta$", "±": r"$\pm$", "−": "$-$", "–": "--", "—": "---", "<": "$<$",
+         ">": "$>$", "~": r"\textasciitilde{}", "\\": r"\textbackslash{}", "^": r"\^{}",
+         **{c: "\\" + c for c in "&%$#_{}"}}
+LATEX_TOKENS = re.compile(r"(\d+)~(\d+)|(?<!\w)-(?=\d)|" + "|".join(map(re.escape, sorted(LATEX, key=len, reverse=True))))
+
+
+def latex(text: str) -> str:
+    """Plain text -> LaTeX text: specials escaped; σ_d, β, ± and a number's minus sign as math; '1~3' as
+    $1{\\sim}3$."""
+    def token(m: re.Match) -> str:
+        return f"${m[1]}{{\\sim}}{m[2]}$" if m[1] else "$-$" if m[0] == "-" else LATEX[m[0]]
+    return LATEX_TOKENS.sub(token, text)
+
+
+def latex_table(name: str, table: pd.DataFrame, title: str, said: list[str]) -> str:
+    caption = latex(re.sub(r"^Table \d+\. ", "", title))  # LaTeX numbers its tables itself
+    if len(table):
+        spec = "".join("r" if a == "right" else "l" for a in alignment(table))
+        rows = [" & ".join(map(latex, table.columns)) + r" \\", r"\midrule",
+                *(" & ".join(map(latex, row)) + r" \\" for row in table.itertuples(index=False))]
+        body = [rf"\begin{{tabular}}{{{spec}}}", r"\toprule", *rows, r"\bottomrule", r"\end{tabular}",
+                *([rf"\par\smallskip{{\footnotesize {latex('; '.join(said))}.}}"] if said else [])]
+    else:
+        body = ["Not run."]
+    return "\n".join([f"% {title}", r"% needs \usepackage{booktabs} in the preamble", r"\begin{table}[htbp]",
+                      r"\centering", rf"\caption{{{caption}}}", rf"\label{{tab:{name}}}", *body, r"\end{table}", ""])
+
+
+def markdown(table: pd.DataFrame, title: str, said: list[str]) -> str:
+    grid = (tabulate(table, headers="keys", tablefmt="pipe", showindex=False, disable_numparse=True,
+                     colalign=alignment(table)) if len(table) else "not run")
+    return "\n\n".join([f"**{title}**", grid, *(n.replace("*", "\\*") for n in said)]) + "\n"
 
 
 def init_wide(long: pd.DataFrame) -> pd.DataFrame:
@@ -199,29 +303,46 @@ def init_wide(long: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for method in dict.fromkeys(long.method):
         ref, pt = by.loc[(method, "reference")], by.loc[(method, "pytorch")]
-        row = {"method": NAMES.get(method, method), "reference init": cell(ref["mean"], ref.ci95),
-               "PyTorch init": cell(pt["mean"], pt.ci95), "PyTorch − reference": signed(pt.change, pt.change_ci95)}
+        row = {"method": method_name(method), "reference init": cell(ref["mean"], ref.ci95),
+               "PyTorch init": cell(pt["mean"], pt.ci95), "PyTorch − reference": cell(pt.change, pt.change_ci95, sign=True)}
         for name, r in (("reference", ref), ("PyTorch", pt)):
             row[f"− W/ Noise ({name})"] = ("–" if pd.isna(r.minus_noise) else
-                                          f"{signed(r.minus_noise, r.minus_noise_ci95)} ({r.minus_noise_outcome})")
+                                          f"{cell(r.minus_noise, r.minus_noise_ci95, sign=True)} ({r.minus_noise_outcome})")
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def write(name: str, long: pd.DataFrame, outs: list[Path], title: str) -> None:
-    """CSV (tidy), Markdown and LaTeX (wide), chosen by each output's suffix."""
+TITLES = {"table1": "Table 1. Mean noisy Top-1 accuracy (%) vs the number of negative feedbacks N",
+                "table2": "Table 2. Mean noisy Top-1 accuracy (%) of NFT from the W/O Noise model (pretrained + k "
+                          "epochs) and from scratch",
+                "ablations": "Ablations. Mean noisy Top-1 accuracy (%) of NFT and its ablated versions",
+                "convergence": "Convergence. Non-converged runs of each method",
+                "init": "Initialisation sensitivity (beyond the paper). Mean noisy Top-1 accuracy (%) with the public "
+                        "code's initialisation and with PyTorch's default",
+                "beta": "β search. Mean noisy validation accuracy (%) of each candidate β"}
+
+
+def title(name: str, setting: Setting | None, runs: pd.DataFrame | None, stand_ins: dict) -> str:
+    """The table's title with its setting (model, dataset, sigma_d, seeds, epochs, R) where it has one."""
+    return TITLES[name] + (f" — {setting.describe(runs, stand_ins)}" if setting else "")
+
+
+def as_markdown(name: str, long: pd.DataFrame, title: str) -> str:
+    """The Markdown of a table: written as the table's .md file and shown in the report."""
     table = WIDE[name](long) if not long.empty else pd.DataFrame()
+    return markdown(table, title, notes(name, long, table) if len(table) else [])
 
-    def grid(fmt: str, empty: str) -> str:
-        return tabulate(table, headers="keys", tablefmt=fmt, showindex=False, disable_numparse=True) if len(table) else empty
 
+def write(name: str, long: pd.DataFrame, outs: list[Path], title: str) -> None:
+    """CSV (tidy), Markdown, HTML and LaTeX (for a reader), chosen by each output's suffix."""
+    from .html import page
+    for out in map(Path, outs):  # before writing anything
+        if out.suffix not in (".csv", ".md", ".html", ".tex"):
+            raise NeftError(f"{out}: unknown table format {out.suffix!r}; use .csv, .md, .html or .tex")
+    table = WIDE[name](long) if not long.empty else pd.DataFrame()
+    said = notes(name, long, table) if len(table) else []
+    text = {".csv": lambda: long.to_csv(index=False), ".md": lambda: as_markdown(name, long, title),
+            ".html": lambda: page(as_markdown(name, long, title), title),
+            ".tex": lambda: latex_table(name, table, title, said)}
     for out in map(Path, outs):
-        if out.suffix == ".csv":
-            save_text(out, long.to_csv(index=False))
-        elif out.suffix == ".md":
-            note = "\n\n\\* the main runs' setting" if name == "table1" and len(table) else ""
-            save_text(out, f"**{title}**\n\n{grid('pipe', 'not run')}{note}\n")
-        elif out.suffix == ".tex":
-            save_text(out, f"% {title}\n{grid('latex_booktabs', '% not run')}\n")
-        else:
-            raise NeftError(f"{out}: unknown table format {out.suffix!r}; use .csv, .md or .tex")
+        save_text(out, text[out.suffix]())

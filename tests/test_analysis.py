@@ -13,7 +13,7 @@ from neft.aggregate import aggregate, collect, parse_variant, summarize
 from neft.beta_search import search
 from neft.errors import NeftError
 from neft.report import Grid, ablations_section, convergence_section, figure_section, load_claims, report
-from neft.tables import Setting, convergence, init_sensitivity, table1, table2, write
+from neft.tables import Setting, ablations, convergence, init_sensitivity, table1, table2, write
 from neft.verdicts import INDICATIVE_AGAINST, INDICATIVE_FOR, NOT_REPRODUCED, NOT_RUN, REPRODUCED
 
 
@@ -161,14 +161,69 @@ def test_the_init_table_pairs_each_method_with_its_pytorch_init_run(tmp_path):
     assert pd.isna(long.loc[("noise", "reference"), "minus_noise"])
 
 
-def test_tables_are_written_as_csv_markdown_latex(tmp_path):
-    runs = runs_of(tmp_path, [("ovf", 0.3, s, {0.3: [60.0 + s, 60.0 + s]}, dict(n_feedback=3)) for s in (0, 1)])
-    outs = [tmp_path / "t.csv", tmp_path / "t.md", tmp_path / "t.tex"]
-    write("table1", table1(runs, SETTING), outs, "Table 1")
-    assert pd.read_csv(outs[0])["mean"].tolist() == [60.5]
-    assert "60.50 ± 6.35 *" in outs[1].read_text() and "\\toprule" in outs[2].read_text()
-    write("table1", table1(runs.iloc[:0], SETTING), outs, "Table 1")
-    assert "not run" in outs[1].read_text()
+def test_tables_are_written_as_csv_markdown_html_latex(tmp_path):
+    runs = runs_of(tmp_path, [("ovf", 0.3, s, {0.3: [60.0 + s, 60.0 + s]}, dict(n_feedback=3)) for s in (0, 1)]
+                   + [("ovf-n1", 0.3, 0, {0.3: [50.0, 50.0]}, dict(n_feedback=1))]).assign(dataset="fashion_mnist")
+    setting = Setting("vgg8", "fashion_mnist", 0.3, (0, 1))
+    outs = [tmp_path / "t.csv", tmp_path / "t.md", tmp_path / "t.html", tmp_path / "t.tex"]
+    title = f"Table 1. Accuracy (%) — {setting.describe(runs, {'mnist': 'fashion_mnist'})}"
+    write("table1", table1(runs, setting), outs, title)
+    csv, md, html, tex = (out.read_text() for out in outs)
+    assert pd.read_csv(outs[0])["mean"].tolist() == [50.0, 60.5]
+    assert title.endswith("VGG-8, Fashion-MNIST (for MNIST), σ_d = 0.3, seeds 0 1 (n = 2), 3 epochs, R = 2")
+    assert f"**{title}**" in md and "| OVF      | 50.00 (n = 1) | 60.50 ± 6.35 * |" in md
+    assert "|:---------|--------------:|---------------:|" in md  # numbers right-aligned
+    assert "mean ± CI95 over seeds" in md and "n = 1: the mean alone, no CI95" in md
+    assert '<td style="text-align: right;">60.50 ± 6.35 *</td>' in html and "<title>Table 1. Accuracy" in html
+    assert "% needs \\usepackage{booktabs}" in tex and "\\begin{table}[htbp]" in tex and "\\label{tab:table1}" in tex
+    assert "\\caption{Accuracy (\\%) --- VGG-8, Fashion-MNIST (for MNIST), $\\sigma_d$ = 0.3" in tex
+    assert "method & 1 & $1{\\sim}3$ \\\\" in tex and "OVF & 50.00 (n = 1) & 60.50 $\\pm$ 6.35 * \\\\" in tex
+    assert "\\begin{tabular}{lrr}" in tex and "\\toprule" in tex and "\\end{table}" in tex
+    assert not any("nan" in text for text in (md, html, tex))
+    write("table1", table1(runs.iloc[:0], setting), outs, "Table 1")
+    assert "not run" in outs[1].read_text() and "Not run." in outs[3].read_text()
+
+
+def test_latex_escapes_what_latex_would_misread():
+    from neft.tables import latex
+    assert latex("1~3") == "$1{\\sim}3$" and latex("a ~ b") == "a \\textasciitilde{} b"
+    assert latex("σ_d = 0.3, β ± 1.2, -3.50, pre-trained") == (
+        "$\\sigma_d$ = 0.3, $\\beta$ $\\pm$ 1.2, $-$3.50, pre-trained")
+    assert latex("50% & #1_{x}^\\<") == "50\\% \\& \\#1\\_\\{x\\}\\^{}\\textbackslash{}$<$"
+    assert latex("NFT − ablated — W/O") == "NFT $-$ ablated --- W/O"
+
+
+def test_ablation_change_is_nft_minus_ablated_paired_by_seed(tmp_path):
+    specs = [("ovf", 0.3, s, {0.3: [a, a]}, dict(n_feedback=3)) for s, a in [(0, 60.0), (1, 62.0)]]
+    specs += [("ovf-revdecay", 0.3, s, {0.3: [a, a]}, {}) for s, a in [(0, 50.0), (1, 53.0)]]
+    table = ablations(runs_of(tmp_path, specs), SETTING)
+    row = table.iloc[0]
+    ci = stats.t.ppf(0.975, 1) * pd.Series([10.0, 9.0]).std() / math.sqrt(2)
+    assert (row.nft_minus_ablated, row.nft_minus_ablated_ci95, row.n_paired) == (9.5, pytest.approx(ci), 2)
+    write("ablations", table, [tmp_path / "a.md"], "Ablations")
+    text = " ".join((tmp_path / "a.md").read_text().split())
+    assert f"| OVF | reversed decay | 61.00 ± 12.71 | 51.50 ± 19.06 | +9.50 ± {ci:.2f} |" in text
+
+
+def test_convergence_table_says_not_run_not_nan(tmp_path):
+    runs = runs_of(tmp_path, [("noise", 0.35, s, {0.35: [a, a]}, {}) for s, a in [(0, 90.0), (1, 80.0)]])
+    table = convergence(runs, Setting("vgg8", "mnist", 0.35, (0, 1)), ["noise", "ovf"], 5.0)
+    write("convergence", table, [tmp_path / "c.md", tmp_path / "c.tex"], "Convergence")
+    md = " ".join((tmp_path / "c.md").read_text().split())
+    assert "| W/ Noise | 2 | 0 | 0 | 0 | 85.00 ± 63.53 |" in md
+    assert "| OVF | not run | not run | not run | not run | not run |" in md
+    assert "nan" not in md + (tmp_path / "c.tex").read_text()
+
+
+def test_every_registered_name_has_a_display_name():
+    from neft.datasets import DATASETS
+    from neft.methods import METHODS
+    from neft.models import MODELS
+    from neft.names import DATASET_NAMES, METHOD_NAMES, MODEL_NAMES, dataset_name
+    assert set(DATASETS.names()) <= set(DATASET_NAMES) and set(MODELS.names()) <= set(MODEL_NAMES)
+    assert set(METHODS.names()) <= set(METHOD_NAMES)
+    assert dataset_name("fashion_mnist", {"mnist": "fashion_mnist"}) == "Fashion-MNIST (for MNIST)"
+    assert dataset_name("cifar10", {"mnist": "fashion_mnist"}) == "CIFAR-10"
 
 
 def test_beta_search_picks_the_best_validation_accuracy(tmp_path):
@@ -191,7 +246,7 @@ def ablation_verdicts(tmp_path, ablated: list[float] | None) -> dict:
     if ablated is not None:
         specs += [("ovf-revdecay", 0.3, s, {0.3: [a, a]}, dict(epochs=200)) for s, a in zip(seeds, ablated)]
     runs = runs_of(tmp_path, specs).assign(model="resnet18", dataset="cifar10")
-    section = ablations_section(runs, load_claims(), Setting("resnet18", "cifar10", 0.3, seeds))
+    section = ablations_section(runs, load_claims(), Grid("unit", [0.3], list(seeds), Setting("resnet18", "cifar10", 0.3, seeds)))
     return {row["claim"]: row["verdict"] for row in section.rows}
 
 
@@ -305,15 +360,88 @@ def test_irs_diagnostics_tell_anti_aligned_heads_from_a_failed_backbone(tmp_path
     assert "backbone failed in 1 of 2 IRS runs" in text  # beside the IRS verdict
 
 
-def test_figures_are_png_and_pdf(tmp_path):
+def figure_runs(tmp_path) -> pd.DataFrame:
+    """Four methods at sigma_d 0.1 and 0.3, three seeds with skewed accuracies (mean != median), except IRS at
+    0.3 (one seed: its bar is the MC CI95); distinct MC CI95s; on Fashion-MNIST (MNIST's stand-in)."""
+    acc = {"vanilla": 30.0, "noise": 50.0, "ovf": 60.0, "irs": 55.0}
+    specs = [(m, sd, s, {sd: [acc[m] + 10 * sd + [0, 1, 9][s]] * 2}, dict(beta=0.01 if m != "noise" else None,
+                                                                           ekl=[0.1, 0.2, 0.6][s] + sd))
+             for m in ("noise", "ovf", "irs") for sd in (0.1, 0.3) for s in range(3)
+             if (m, sd) != ("irs", 0.3) or s == 0]
+    specs += [("vanilla", 0.0, s, {x: [acc["vanilla"] + [0, 1, 9][s] - 50 * x] * 2 for x in (0.0, 0.1, 0.3)},
+               dict(ekl=[0.2, 0.3, 0.9][s])) for s in range(3)]
+    runs = runs_of(tmp_path, specs).assign(dataset="fashion_mnist")
+    return runs.assign(mc_ci95=0.5 + runs.accuracy / 100, mc_ekl_ci95=0.01 + runs.ekl / 10)
+
+
+def drawn(fig) -> dict:
+    """{(panel title, method): (x, y, bar bottoms, bar tops)}, read back from the Figure's error bars."""
+    out = {}
+    for ax in fig.axes:
+        for bars in ax.containers:
+            line, _, (segments,) = bars.lines
+            ends = [(s[0][1], s[1][1]) for s in segments.get_segments()]
+            out[ax.get_title().splitlines()[0], line.get_gid()] = (list(line.get_xdata()), list(line.get_ydata()),
+                                                                   [lo for lo, _ in ends], [hi for _, hi in ends])
+    return out
+
+
+@pytest.mark.parametrize("name,y,mc_ci", [("figure3", "accuracy", "mc_ci95"), ("figure4", "ekl", "mc_ekl_ci95")])
+def test_figure_shows_the_mean_and_ci95_of_each_point(tmp_path, name, y, mc_ci):
+    """What is drawn equals runs.csv computed here: the mean over seeds, the Student-t CI95 over seeds (the MC
+    CI95 with one seed); W/O Noise (trained at 0) at each eval sigma, the others at eval sigma = sigma_d."""
+    from neft.figures import draw
+    runs = figure_runs(tmp_path)
+    lines = drawn(draw(name, runs, [0.1, 0.3], [0, 1, 2], {"mnist": "fashion_mnist"}))
+    assert set(lines) == {("VGG-8, Fashion-MNIST (for MNIST)", m) for m in ("vanilla", "noise", "ovf", "irs")}
+    offsets = {}
+    for (_, method), (xs, ys, lows, highs) in lines.items():
+        mine = runs[runs.method == method]
+        mine = mine if method == "vanilla" else mine[mine.eval_sigma == mine.sigma_d]
+        sigmas = sorted(mine.eval_sigma.unique())
+        assert len(xs) == len(sigmas)
+        offsets[method] = {round(x - s, 9) for x, s in zip(xs, sigmas)}
+        for s, mean, low, high in zip(sigmas, ys, lows, highs):
+            values = mine[mine.eval_sigma == s][y]
+            n = len(values)
+            ci = (stats.t.ppf(0.975, n - 1) * values.std() / math.sqrt(n) if n > 1
+                  else mine[mine.eval_sigma == s][mc_ci].item())
+            assert (mean, low, high) == pytest.approx((values.mean(), values.mean() - ci, values.mean() + ci))
+    assert all(len(o) == 1 and abs(next(iter(o))) < 0.02 for o in offsets.values())  # one small offset per method
+    assert len({next(iter(o)) for o in offsets.values()}) == 4  # ... a different one each: no point hides another
+
+
+def test_figure_states_n_epochs_r_and_what_the_bars_are(tmp_path):
+    from neft.figures import draw
+    fig = draw("figure3", figure_runs(tmp_path), [0.1, 0.3], [0, 1, 2])
+    ax = fig.axes[0]
+    assert ax.get_title() == ("VGG-8, Fashion-MNIST\nn = 1–3 seeds · 3 epochs · R = 2 · "
+                              "bars: CI95 over seeds, Monte-Carlo CI95 where n = 1")
+    assert ax.get_xlabel() == "device variation $\\sigma_d$" and [t.get_text() for t in ax.get_xticklabels()] == [
+        "0", "0.1", "0.3"]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["W/O Noise (trained at $\\sigma_d$ = 0)", "W/ Noise", "OVF (β = 0.01)", "IRS (β = 0.01)"]
+    styles = {line.get_gid(): (line.get_color(), line.get_marker(), line.get_linestyle()) for line in ax.get_lines()
+              if line.get_gid()}
+    assert len(set(styles.values())) == 4 and styles["vanilla"][2] == "--"
+    one_seed = draw("figure3", figure_runs(tmp_path / "b"), [0.1, 0.3], [0])
+    assert "n = 1 seed · 3 epochs · R = 2 · bars: Monte-Carlo CI95" in one_seed.axes[0].get_title()
+
+
+def test_figures_are_reproducible_png_300_dpi_and_pdf_with_truetype_fonts(tmp_path):
+    from PIL import Image
+
     from neft.figures import figure
-    specs = [(m, sd, s, {0.0: [90.0, 90.0], sd: [40.0 + s, 41.0 + s]}, dict(beta=0.01 if m != "noise" else None))
-             for m in ("noise", "ovf") for sd in (0.1, 0.3) for s in (0, 1)]
-    specs += [("vanilla", 0.0, s, {0.0: [95.0, 95.0], 0.1: [80.0, 80.0], 0.3: [20.0, 22.0]}, {}) for s in (0, 1)]
-    runs = runs_of(tmp_path, specs)
-    outs = [tmp_path / "f.png", tmp_path / "f.pdf"]
-    figure("figure3", runs, [0.1, 0.3], [0, 1], outs)
-    assert outs[0].read_bytes()[:4] == b"\x89PNG" and outs[1].read_bytes()[:4] == b"%PDF"
+    runs = figure_runs(tmp_path)
+    for folder in ("a", "b"):
+        figure("figure3", runs, [0.1, 0.3], [0, 1, 2], [tmp_path / folder / "f.png", tmp_path / folder / "f.pdf"])
+    for name in ("f.png", "f.pdf"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    pdf = (tmp_path / "a" / "f.pdf").read_bytes()
+    assert pdf[:4] == b"%PDF" and b"/Type3" not in pdf and b"/CIDFontType2" in pdf
+    assert Image.open(tmp_path / "a" / "f.png").info["dpi"] == pytest.approx((300, 300), abs=0.01)
+    with pytest.raises(NeftError, match="unknown figure format"):
+        figure("figure3", runs, [0.1, 0.3], [0], [tmp_path / "f.svg"])
 
 
 @pytest.mark.parametrize("args,message", [
@@ -327,3 +455,48 @@ def test_figures_are_png_and_pdf(tmp_path):
 def test_analysis_commands_fail_in_one_line(tmp_path, args, message):
     out = subprocess.run([sys.executable, "-m", "neft", *args], capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert out.returncode == 2 and out.stderr.count("\n") == 1 and message in out.stderr
+
+
+def test_html_page_embeds_the_images_it_shows(tmp_path):
+    """The Snakemake report shows a page in a frame of its own: an image must travel inside it."""
+    import base64
+
+    from neft.html import render
+    (tmp_path / "figures").mkdir()
+    image = tmp_path / "figures" / "f.png"
+    image.write_bytes(b"\x89PNG not really")
+    source = tmp_path / "report.md"
+    source.write_text("# Report: unit\n\n| claim | ours |\n|:--|--:|\n| x | +1.00 ± 0.50 |\n\n"
+                      "In words:\n- one\n- two\n\n![f](figures/f.png)\n")
+    render(source, tmp_path / "report.html")
+    page = (tmp_path / "report.html").read_text()
+    assert "<p>In words:</p>\n<ul>\n<li>one</li>\n<li>two</li>\n</ul>" in page  # a list right below text, as on GitHub
+    assert "<title>Report: unit</title>" in page and '<td style="text-align: right;">+1.00 ± 0.50</td>' in page
+    assert f'src="data:image/png;base64,{base64.b64encode(image.read_bytes()).decode()}"' in page
+    source.write_text("![f](figures/missing.png)\n")
+    with pytest.raises(NeftError, match="missing.png"):
+        render(source, tmp_path / "broken.html")
+    assert not (tmp_path / "broken.html").exists()
+
+
+def test_the_report_shows_each_table_as_its_file_does(tmp_path):
+    seeds = (0, 1)
+    setting = Setting("vgg8", "mnist", 0.3, seeds)
+    specs = [("ovf", 0.3, s, {0.3: [60.0 + s] * 2}, dict(n_feedback=3)) for s in seeds]
+    specs += [("ovf-n1", 0.3, s, {0.3: [50.0 + 2 * s] * 2}, dict(n_feedback=1)) for s in seeds]
+    specs += [("noise", 0.3, s, {0.3: [40.0 + s] * 2}, {}) for s in seeds]
+    runs = runs_of(tmp_path, specs)
+    from neft.tables import title
+    write("table1", table1(runs, setting), [tmp_path / "table1.md"], title("table1", setting, runs, {}))
+    write("convergence", convergence(runs, setting, ["noise", "ovf"], 5.0), [tmp_path / "convergence.md"],
+          title("convergence", setting, runs, {}))
+    out = tmp_path / "report.md"
+    report(runs, out, Grid("unit", [0.3], list(seeds), ablation=setting, convergence=setting,
+                           convergence_methods=["noise", "ovf"]))
+    text = out.read_text()
+    for name in ("table1", "convergence"):
+        assert (tmp_path / f"{name}.md").read_text().strip() in text
+    # disabled ablations: the table file and the report both say 'not run'
+    write("table1", pd.DataFrame(), [tmp_path / "off.md"], title("table1", None, runs, {}))
+    report(runs, out, Grid("unit", [0.3], list(seeds)))
+    assert "not run" in (tmp_path / "off.md").read_text() and "## Table 1 Paper:" in " ".join(out.read_text().split())

@@ -1,6 +1,7 @@
 """The Snakemake workflow: lint, config validation, the jobs planned for each grid, and the smoke DAG
 end to end (its tables and report checked against the MC result files). Each test runs Snakemake in
 a temporary copy of the workflow, so no output lands in the repository."""
+import base64
 import json
 import os
 import re
@@ -18,6 +19,7 @@ from scipy import stats
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
+TABLES = ("table1", "table2", "ablations", "convergence", "beta_search")
 
 
 def copy_workflow(dest: Path) -> Path:
@@ -212,9 +214,8 @@ def mc_mean(work: Path, variant: str, seed: int, sigma_d: float = 0.3, at: float
 @pytest.mark.slow
 def test_smoke_makes_every_output(smoke):
     for path in ["figures/smoke/figure3.png", "figures/smoke/figure3.pdf", "figures/smoke/figure4.png",
-                 "figures/smoke/figure4.pdf", "results/smoke/report.md",
-                 *(f"results/smoke/tables/{t}.{ext}" for t in ("table1", "table2", "ablations", "convergence", "beta_search")
-                   for ext in ("csv", "md", "tex"))]:
+                 "figures/smoke/figure4.pdf", "results/smoke/report.md", "results/smoke/report.html",
+                 *(f"results/smoke/tables/{t}.{ext}" for t in TABLES for ext in ("csv", "md", "html", "tex"))]:
         assert (smoke / path).stat().st_size > 0, path
     # keep_models: false -> every model.pt was a temp file, gone once evaluated; train.json stays
     assert not list((smoke / "results/smoke/runs").rglob("model.pt"))
@@ -223,7 +224,7 @@ def test_smoke_makes_every_output(smoke):
 
 @pytest.mark.slow
 def test_smoke_tables_equal_the_mc_result_files(smoke):
-    tables = {t: pd.read_csv(smoke / f"results/smoke/tables/{t}.csv") for t in ("table1", "table2", "ablations", "convergence")}
+    tables = {t: pd.read_csv(smoke / f"results/smoke/tables/{t}.csv") for t in TABLES[:4]}
     t1 = tables["table1"].set_index(["method", "n_feedback"])["mean"]
     assert t1["ovf", 1] == mc_mean(smoke, "ovf-n1", 0) and t1["ovf", 3] == mc_mean(smoke, "ovf", 0)
     assert t1["irs", 1] == mc_mean(smoke, "irs-n1", 0) and t1["irs", 3] == mc_mean(smoke, "irs", 0)
@@ -263,7 +264,7 @@ def test_smoke_reruns_exactly_what_a_change_affects(smoke):
     assert "Nothing to be done" in out.text, out.text[-3000:]
     (smoke / "threshold.yaml").write_text("extends: config/smoke.yaml\nconvergence: {threshold: 2.0}\n")
     assert planned(snakemake("-n", "--configfile", "threshold.yaml", cwd=smoke).text) == {
-        "convergence": 1, "report": 1, "all": 1}
+        "convergence": 1, "report": 1, "report_html": 1, "all": 1}
     (smoke / "revsigma.yaml").write_text("extends: config/smoke.yaml\nablations: {reversed_delta_sigma: -0.1}\n")
     jobs = planned(snakemake("-n", "--configfile", "revsigma.yaml", cwd=smoke).text)
     assert (jobs["train"], jobs["evaluate"], jobs["aggregate"]) == (1, 1, 1)
@@ -291,10 +292,28 @@ def test_committed_results_let_a_fresh_checkout_go_on_where_they_stop(smoke, tmp
 
 
 @pytest.mark.slow
-def test_smoke_html_report_has_the_figures(smoke):
-    out = snakemake("--configfile", "config/smoke.yaml", "--report", "report.html", cwd=smoke)
+def test_smoke_html_report_shows_the_report_tables_and_figures(smoke):
+    """Everything opens in the browser (HTML pages, PNG, PDF), the figures travel inside the report's page,
+    and the landing page describes the grid."""
+    out = snakemake("--configfile", "config/smoke.yaml", "--report", "snakemake-report.html", cwd=smoke)
     assert out.returncode == 0, out.text[-3000:]
-    assert "figure3.png" in (smoke / "report.html").read_text(errors="replace")
+    text = (smoke / "snakemake-report.html").read_text()
+    results = json.loads(re.search(r"^\s*var results = (\{.*\});$", text, re.M)[1])
+    shown = {Path(path).name: result for path, result in results.items()}
+    mime = {"html": "text/html", "png": "image/png", "pdf": "application/pdf"}
+    figures = [f"figure{n}.{ext}" for n in (3, 4) for ext in ("png", "pdf")]
+    for name in ["report.html", *(f"{t}.html" for t in TABLES), *figures]:
+        assert shown[name]["mime_type"] == mime[name.split(".")[1]], name
+
+    def page(name: str) -> str:
+        return base64.b64decode(shown[name]["data_uri"].split("base64,", 1)[1]).decode()
+    report = page("report.html")
+    assert "<h1>" in report and "<table>" in report
+    for n in (3, 4):
+        assert base64.b64encode((smoke / f"figures/smoke/figure{n}.png").read_bytes()).decode() in report
+    assert "<table>" in page("table1.html") and "VGG-8, synthetic, σ_d = 0.3, seeds 0 (n = 1)" in page("table1.html")
+    landing = json.loads(re.search(r"^\s*var workflow_desc = (.*);$", text, re.M)[1])
+    assert "NeFT replication, grid" in landing and "seeds 0, 1" in landing
 
 
 @pytest.mark.slow

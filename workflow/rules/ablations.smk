@@ -1,53 +1,51 @@
-# Table 1, Table 2, the other ablations, the initialisation sensitivity and the convergence count (their runs are in EVALUATED, see
-# common.smk), and the beta search table. Each: tidy CSV, Markdown, LaTeX.
+# Table 1, Table 2, the other ablations, the initialisation sensitivity and the convergence count (their
+# runs are in EVALUATED, see common.smk), and the beta search table. Each: tidy CSV, Markdown (for
+# report.md), HTML and LaTeX.
 
 
 rule ablation_table:
     input:
         runs=f"results/{NAME}/aggregate/runs.csv",
     output:
-        csv=report("results/{name}/tables/{table}.csv", category="Tables"),
-        md="results/{name}/tables/{table}.md",
-        tex="results/{name}/tables/{table}.tex",
+        **table_outputs("{table}", lambda w: ABLATION_TABLES[w.table]),
     wildcard_constraints:
-        table="table1|table2|ablations|init",
+        table="|".join(ABLATION_TABLES),
     params:
         setting=setting_flags(ABLATIONS),
+        stand_ins=STAND_IN_FLAGS,
     log:
-        "results/{name}/logs/{table}.log",
+        f"results/{NAME}/logs/{{table}}.log",
     conda:
         "../envs/neft.yaml"
     shell:
-        "python -m neft tables {wildcards.table} --runs {input.runs} --out {output} {params.setting} > {log} 2>&1"
+        "python -m neft tables {wildcards.table} --runs {input.runs} --out {output} {params.setting}"
+        " {params.stand_ins} > {log} 2>&1"
 
 
 rule convergence:
     input:
         runs=f"results/{NAME}/aggregate/runs.csv",
     output:
-        csv=report(f"results/{NAME}/tables/convergence.csv", category="Tables"),
-        md=f"results/{NAME}/tables/convergence.md",
-        tex=f"results/{NAME}/tables/convergence.tex",
+        **table_outputs("convergence", "Convergence"),
     params:
         setting=setting_flags(CONVERGENCE),
         methods=" ".join(CONVERGENCE["methods"]),
         threshold=CONVERGENCE["threshold"],
+        stand_ins=STAND_IN_FLAGS,
     log:
         f"results/{NAME}/logs/convergence.log",
     conda:
         "../envs/neft.yaml"
     shell:
         "python -m neft tables convergence --runs {input.runs} --out {output} {params.setting}"
-        " --methods {params.methods} --threshold {params.threshold} > {log} 2>&1"
+        " --methods {params.methods} --threshold {params.threshold} {params.stand_ins} > {log} 2>&1"
 
 
 rule beta_table:
     input:
         [f"results/{NAME}/beta/{model}/{dataset}/{method}.csv" for model, dataset, method in SEARCHES],
     output:
-        csv=report(f"results/{NAME}/tables/beta_search.csv", category="Tables"),
-        md=f"results/{NAME}/tables/beta_search.md",
-        tex=f"results/{NAME}/tables/beta_search.tex",
+        **table_outputs("beta_search", "β search"),
     log:
         f"results/{NAME}/logs/beta_table.log",
     conda:

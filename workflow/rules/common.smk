@@ -241,6 +241,9 @@ def seeds_flag(option, seeds):
 
 
 GRID_FLAGS = f"--sigma-d {' '.join(map(num, config['sigma_d']))} {seeds_flag('--seeds', config['seeds'])}"
+# a dataset standing in for the paper's: named so in the figures and tables, its claims checked in the report
+STAND_INS = config["report"]["stand_ins"]
+STAND_IN_FLAGS = f"--stand-in {' '.join(f'{k}={v}' for k, v in STAND_INS.items())}" if STAND_INS else ""
 
 
 def setting_flags(block, option="--setting", seeds="--seeds"):
@@ -258,13 +261,31 @@ def report_flags():
     out.append(setting_flags(CONVERGENCE, "--convergence", "--convergence-seeds"))
     if CONVERGENCE["enabled"]:
         out.append(f"--convergence-methods {' '.join(CONVERGENCE['methods'])}")
-    if config["report"]["stand_ins"]:
-        out.append(f"--stand-in {' '.join(f'{k}={v}' for k, v in config['report']['stand_ins'].items())}")
-    return " ".join(out)
+    return " ".join([*out, STAND_IN_FLAGS])
 
 
-TABLES = ["table1", "table2", "ablations", "convergence", "init", "beta_search"]
+# the tables of the ablation setting (one wildcard rule) and their labels in the Snakemake report
+ABLATION_TABLES = {"table1": "Table 1", "table2": "Table 2", "ablations": "Ablations", "init": "Initialisation"}
+TABLES = [*ABLATION_TABLES, "convergence", "beta_search"]
+
+
+# Snakemake report labels; of two formats the report shows the first in sort order
+FIGURE_FORMATS = {"png": "image (PNG)", "pdf": "vector (PDF)"}
+TABLE_FORMATS = {"html": "HTML", "csv": "CSV", "tex": "LaTeX"}  # .md is for report.md
+
+
+def figure_outputs(name, label):
+    return {ext: report(f"figures/{NAME}/{name}.{ext}", caption=f"../report/{name}.rst", category="Figures",
+                        labels={"figure": label, "format": fmt}) for ext, fmt in FIGURE_FORMATS.items()}
+
 
 
 def table_files(name):
-    return [f"results/{NAME}/tables/{name}.{ext}" for ext in ("csv", "md", "tex")]
+    return [f"results/{NAME}/tables/{name}.{ext}" for ext in ("csv", "md", "html", "tex")]
+
+
+def table_outputs(name, label):
+    """A table rule's outputs: .md for report.md, the others also in the Snakemake report."""
+    shown = {ext: report(f"results/{NAME}/tables/{name}.{ext}", category="Tables", labels={"table": label, "format": fmt})
+             for ext, fmt in TABLE_FORMATS.items()}
+    return dict(md=f"results/{NAME}/tables/{name}.md", **shown)

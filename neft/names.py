@@ -1,0 +1,21 @@
+"""Display names of methods, models and datasets, for figures, tables and the report."""
+
+METHOD_NAMES = {"vanilla": "W/O Noise", "noise": "W/ Noise", "ovf": "OVF", "irs": "IRS"}
+MODEL_NAMES = {"vgg8": "VGG-8", "resnet18": "ResNet-18"}
+DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100",
+                 "tinyimagenet": "Tiny ImageNet", "synthetic": "synthetic"}
+
+
+def method_name(method: str) -> str:
+    return METHOD_NAMES.get(method, method)
+
+
+def model_name(model: str) -> str:
+    return MODEL_NAMES.get(model, model)
+
+
+def dataset_name(dataset: str, stand_ins: dict[str, str] | None = None) -> str:
+    """'Fashion-MNIST (for MNIST)' where `stand_ins` ({paper dataset: dataset used}) says it stands in."""
+    name = DATASET_NAMES.get(dataset, dataset)
+    papers = [paper for paper, used in (stand_ins or {}).items() if used == dataset]
+    return f"{name} (for {' / '.join(map(dataset_name, papers))})" if papers else name
