@@ -101,7 +101,7 @@ def train(cfg: TrainConfig, out_dir: str | Path, resume: bool = False, stop: dic
     torch.manual_seed(derive_seed(cfg.seed, "init"))
     data = training_data(cfg, device)
     spec = data.spec
-    model = build_model(cfg.model, spec.in_channels, spec.num_classes, spec.image_size, cfg.width)
+    model = build_model(cfg.model, spec.in_channels, spec.num_classes, spec.image_size, cfg.width, cfg.init)
     if cfg.init_from:
         pretrained = ckpt_io.read_model_file(cfg.init_from)
         ckpt_io.check_compatible(pretrained, model.args, cfg.init_from)

@@ -93,10 +93,11 @@ def test_nan_loss_ends_the_run_as_diverged(tmp_path, monkeypatch):
 
 
 def test_pretrained_start_and_checks(tmp_path):
-    train(tiny(method="vanilla", sigma_d=0.0, train_subset=256), tmp_path / "pre")
+    # a pretrained model of another init fits: its weights replace this run's initial ones
+    train(tiny(method="vanilla", sigma_d=0.0, train_subset=256, init="pytorch"), tmp_path / "pre")
     result = train(tiny(method="ovf", sigma_d=0.2, train_subset=256, init_from=str(tmp_path / "pre" / "model.pt")),
                    tmp_path / "ovf")
-    assert result["status"] == "completed"
+    assert result["status"] == "completed" and result["model_args"]["init"] == "reference"
     with pytest.raises(CheckpointError, match="does not match"):
         train(tiny(model="resnet18", train_subset=256, init_from=str(tmp_path / "pre" / "model.pt")), tmp_path / "bad")
 
