@@ -92,9 +92,12 @@ def test_irs_knobs():
     assert len(resnet.heads) == 4 and resnet.beta == 1e-1  # reference default beta for ResNet-18 on MNIST-like data
 
 
-def test_irs_heads_are_absent_from_the_inference_model(tmp_path):
-    train(tiny(method="irs", epochs=1), tmp_path)
+def test_irs_heads_are_absent_from_the_inference_model_and_their_accuracy_is_recorded(tmp_path):
+    result = train(tiny(method="irs", epochs=1), tmp_path)
     model, meta = load_model(tmp_path / "model.pt")
+    head_acc = result["history"][-1]["head_acc"]
+    assert len(head_acc) == 3
+    assert meta["flags"] == {"irs_heads_anti_aligned": [i + 1 for i, acc in enumerate(head_acc) if acc < 5]}
     assert set(meta["state_dict"]) == set(build_model("vgg8", 3, 10, 32, width=0.125).state_dict())
     assert not any("head" in k for k in meta["state_dict"])
 

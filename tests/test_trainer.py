@@ -1,5 +1,5 @@
 """Trainer: resume reaches the same weights, worker count does not matter, divergence is recorded,
-pretrained starts are checked, head collapse is flagged."""
+pretrained starts are checked, IRS heads pointing away from the label are recorded."""
 import json
 
 import pytest
@@ -8,7 +8,7 @@ import torch
 from neft.checkpoint import read_checkpoint, read_model_file
 from neft.errors import CheckpointError
 from neft.methods.vanilla import Vanilla
-from neft.trainer import Interrupted, head_collapse, train
+from neft.trainer import Interrupted, anti_aligned_heads, train
 
 from helpers import state_equal, tiny
 
@@ -58,6 +58,7 @@ def test_split_sizes_and_selection(tmp_path):
     assert result["n_val"] == 256 and result["n_train"] == 300
     best = max(result["history"], key=lambda h: h["val_noisy"])
     assert result["selected_epoch"] == best["epoch"]
+    assert result["flags"] == {"irs_heads_anti_aligned": []}  # no heads outside IRS
     saved = json.loads((tmp_path / "train.json").read_text())
     assert saved["provenance"]["torch"] == torch.__version__ and saved["config"]["seed"] == 0
 
@@ -109,7 +110,8 @@ def test_checkpoint_of_another_run_is_refused(tmp_path):
         read_checkpoint(tmp_path / "checkpoint.pt", {**tiny().__dict__, "sigma_d": 0.3}, "cpu")
 
 
-def test_head_collapse_rule():
-    history = [{"train_loss": 2.3, "head_acc": [10.0, 9.0]}, {"train_loss": 1.0, "head_acc": [1.0, 30.0]}]
-    assert head_collapse(history, 10) == [1]
-    assert head_collapse([history[0], {**history[1], "train_loss": 2.4}], 10) == []
+def test_anti_aligned_heads_rule():
+    history = [{"train_loss": 2.3, "head_acc": [1.0, 9.0, 4.0]}, {"train_loss": 2.4, "head_acc": [4.9, 30.0, 5.0]}]
+    assert anti_aligned_heads(history, 10) == [1]  # last epoch, below half of chance, whatever the loss did
+    assert anti_aligned_heads(history, 5) == [1, 3]
+    assert anti_aligned_heads([{"train_loss": 2.3, "head_acc": []}], 10) == [] and anti_aligned_heads([], 10) == []
