@@ -30,6 +30,20 @@ def test_sigma_zero_equals_clean_accuracy_exactly():
     assert result.accuracy == [clean] * 5 and result.std == 0
 
 
+def test_a_model_in_training_mode_is_evaluated_in_eval_mode_and_left_as_it_was():
+    model, x, y = setup()  # BatchNorm: batch statistics in training mode, running ones in eval mode
+    clean = (model(x).argmax(1) == y).double().mean().item() * 100
+    buffers = copy.deepcopy(dict(model.named_buffers()))
+    model.train()
+    with torch.no_grad():
+        train_mode = (model(x).argmax(1) == y).double().mean().item() * 100
+    model.load_state_dict({**model.state_dict(), **buffers})  # undo what those forwards did to the running stats
+    assert train_mode != clean
+    result = mc_evaluate(model, NoiseLaw(), x, y, [0.0, 0.2], runs=2, seed=0, batch_size=100)
+    assert result[0].accuracy == [clean] * 2
+    assert model.training and all(torch.equal(buffers[k], v) for k, v in model.named_buffers())
+
+
 def test_same_seed_identical_runs_and_weights_restored():
     model, x, y = setup()
     before = copy.deepcopy(model.state_dict())
