@@ -48,10 +48,11 @@ def read_checkpoint(path, config: dict, map_location) -> dict:
 
 
 def check_compatible(meta: dict, model_args: dict, path) -> None:
-    """A model file used to initialise a run must be the same architecture for the same data."""
-    if meta["model_args"] != model_args:
-        diff = ", ".join(f"{k} {meta['model_args'].get(k)!r} vs {v!r}" for k, v in model_args.items()
-                         if meta["model_args"].get(k) != v)
+    """A model file used to initialise a run must be the same architecture for the same data (its
+    initialisation does not matter: its weights replace this run's)."""
+    diff = ", ".join(f"{k} {meta['model_args'].get(k)!r} vs {v!r}" for k, v in model_args.items()
+                     if k != "init" and meta["model_args"].get(k) != v)
+    if diff:
         raise CheckpointError(f"{path}: model does not match this run ({diff}); start from a model of the same "
                               f"architecture, width and dataset")
 

@@ -31,6 +31,8 @@ class TrainConfig:
     sigma_d: float = opt(0.1, "device variation sigma_d during training, relative to a device's max conductance")
     seed: int = opt(0, "drives every random choice of the run (init, split, order, crops, noise)")
     width: float = opt(1.0, "channel-width multiplier; 1.0 is the paper's model, <1 for fast CPU tests")
+    init: str = opt("reference", "weight initialisation: reference (public code: kaiming-normal fan_out for every "
+                                 "conv and linear, biases 0) or pytorch (PyTorch's defaults, ablation)")
     # recipe (reference defaults)
     epochs: int = opt(200, "training epochs")
     batch_size: int = opt(128, "images per step")
@@ -67,9 +69,11 @@ class TrainConfig:
     def __post_init__(self):
         check_fields(self)
         from .datasets import DATASETS
+        from .init import INITS
         from .methods import METHODS
         from .models import MODELS
         MODELS.get(self.model)
+        INITS.get(self.init)
         DATASETS.get(self.dataset)
         METHODS.get(self.method)
         self.noise_law()

@@ -1,9 +1,10 @@
 """Monte-Carlo noisy inference (paper Sec. 4.1-4.4).
 
 One run = one simulated chip: a single noise sample per layer, held fixed over the whole test set.
-For each sigma, R runs give R accuracies (mean, std with ddof 1, 95% CI of the mean) and the EKL:
-over the correct predictions, the mean KL divergence between the one-hot label and the softmax
-output, KL(onehot(y) || p) = -log p_y, averaged per run and then over runs.
+For each sigma, R runs give R accuracies (mean, std with ddof 1, 95% CI of the mean) and the EKL
+(paper Sec. 4.4): the KL divergence between the one-hot label and the softmax output,
+KL(onehot(y) || p) = -log p_y, averaged over every correct prediction of all R runs (pooled: a run
+with more correct predictions weighs more). Each run's own average is kept too (`ekl_runs`).
 
 The noise of run r at sigma s is drawn from a generator seeded by (seed, s, r) only, so every model
 evaluated with the same seed sees the same standard-normal draws (common random numbers), and a
@@ -32,18 +33,20 @@ class SigmaResult:
     mean: float
     std: float              # ddof = 1
     ci95: float             # half-width of the 95% CI of the mean (Student t, R-1 dof)
-    ekl: float              # mean of ekl_runs over runs with a correct prediction
+    ekl: float              # sum of -log p_y over all runs' correct predictions / their number (nan if none)
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
-def summarize(sigma: float, accuracy: list[float], ekl_runs: list[float]) -> SigmaResult:
-    acc = torch.tensor(accuracy, dtype=torch.float64)
-    std = float(acc.std()) if len(accuracy) > 1 else math.nan
-    valid = [e for e in ekl_runs if not math.isnan(e)]
-    return SigmaResult(sigma, len(accuracy), accuracy, ekl_runs, float(acc.mean()), std,
-                       ci95_halfwidth(std, len(accuracy)), sum(valid) / len(valid) if valid else math.nan)
+def summarize(sigma: float, correct: list[int], nll: list[float], n: int) -> SigmaResult:
+    """Statistics of R runs from each run's number of correct predictions out of `n` images and its
+    sum of -log p_y over them."""
+    acc = torch.tensor(correct, dtype=torch.float64) * 100 / n
+    std = float(acc.std()) if len(correct) > 1 else math.nan
+    ekl_runs = [s / c if c else math.nan for c, s in zip(correct, nll, strict=True)]
+    return SigmaResult(sigma, len(correct), acc.tolist(), ekl_runs, float(acc.mean()), std,
+                       ci95_halfwidth(std, len(correct)), sum(nll) / sum(correct) if sum(correct) else math.nan)
 
 
 def autocast(device: torch.device, precision: str):
@@ -89,9 +92,8 @@ def mc_evaluate(model: nn.Module, law: NoiseLaw, images: Tensor, labels: Tensor,
                 torch._foreach_add_(weights, noise)
                 tallies.append(torch.stack([t.double() for t in score(model, images, labels, batch_size, precision)]))
             correct, nll = torch.stack(tallies).cpu().unbind(1)  # one host sync per sigma
-            accuracy = (correct * 100 / n).tolist()
-            ekl = torch.where(correct > 0, nll / correct.clamp_min(1), math.nan).tolist()
-            results.append(summarize(float(sigma), accuracy * (runs // n_runs), ekl * (runs // n_runs)))
+            copies = runs // n_runs
+            results.append(summarize(float(sigma), correct.long().tolist() * copies, nll.tolist() * copies, n))
     finally:
         torch._foreach_copy_(weights, clean)
         model.train(was_training)

@@ -1,5 +1,6 @@
 """Each loader reads tiny files written in its real on-disk format; missing or corrupt files give
-one clear error; training and evaluation data are what the reference transforms make."""
+one clear error; training and evaluation data are what the reference transforms make; the
+validation split is carved from the training split."""
 import gzip
 import pickle
 import struct
@@ -9,9 +10,11 @@ import pytest
 import torch
 from PIL import Image
 
-from neft.data import ResidentBatches, TorchvisionBatches, evaluation_data, uint8_images
+from neft.data import ResidentBatches, TorchvisionBatches, evaluation_data, training_data, uint8_images
 from neft.datasets import DATASETS, load_split, mnist
 from neft.errors import DataError
+
+from helpers import tiny
 
 
 def write_idx(folder, prefix, images, labels, compress=False):
@@ -116,3 +119,45 @@ def test_resident_and_torchvision_paths_yield_the_same_batches_shape(tmp_path):
     a, b = list(tv.epoch(0)), list(res.epoch(0))
     assert [x.shape for x, _ in a] == [x.shape for x, _ in b] == [(128, 3, 32, 32)] * 2 + [(44, 3, 32, 32)]
     assert sorted(torch.cat([y for _, y in a]).tolist()) == sorted(torch.cat([y for _, y in b]).tolist())
+
+
+def as_uint8(x: torch.Tensor, spec) -> torch.Tensor:
+    """Eval-transformed images back to uint8 (exact: the normalisation is affine)."""
+    mean, std = torch.tensor(spec.mean).view(1, -1, 1, 1), torch.tensor(spec.std).view(1, -1, 1, 1)
+    return ((x * std + mean) * 255).round().to(torch.uint8)
+
+
+def keys(images: torch.Tensor, labels: torch.Tensor) -> list[bytes]:
+    return [im.numpy().tobytes() + bytes([y]) for im, y in zip(images, labels.tolist())]
+
+
+def test_validation_split_is_carved_from_the_training_split_disjoint_and_complete(tmp_path):
+    spec = DATASETS.get("synthetic")
+    data = training_data(tiny(val_size=500, loader="resident", data_dir=str(tmp_path)), torch.device("cpu"))
+    everything = keys(*uint8_images(load_split(spec, tmp_path, False, True)))
+    val, train = keys(as_uint8(data.val_x, spec), data.val_y), keys(data.train.images, data.train.labels)
+    assert len(val) == 500 and len(train) == data.n_train == len(everything) - 500
+    assert set(val).isdisjoint(train)
+    assert sorted(val + train) == sorted(everything)  # every training image, once
+    assert set(everything).isdisjoint(keys(*uint8_images(load_split(spec, tmp_path, False, False))))  # test apart
+
+
+def test_evaluation_and_validation_images_are_the_plain_eval_transform_whatever_the_seed(tmp_path):
+    """No crop or flip: the same tensors on every call, whatever the global RNG state (which the
+    torchvision transforms draw from), and each one the plain transform of a raw image."""
+    spec = DATASETS.get("synthetic")
+    raw = load_split(spec, tmp_path, False, False)
+    plain = torch.stack([spec.transform(train=False)(raw[i][0]) for i in range(len(raw))])
+    for global_seed in (1, 2):
+        torch.manual_seed(global_seed)
+        x, y, _ = evaluation_data("synthetic", str(tmp_path), False, num_workers=0)
+        assert torch.equal(x, plain) and y.tolist() == [raw[i][1] for i in range(len(raw))]
+    cfg = tiny(val_size=300, data_dir=str(tmp_path))
+    torch.manual_seed(1)
+    first = training_data(cfg, torch.device("cpu")).val_x
+    torch.manual_seed(2)
+    second = training_data(cfg, torch.device("cpu"))
+    assert torch.equal(first, second.val_x)
+    training_images = set(keys(*uint8_images(load_split(spec, tmp_path, False, True))))
+    val_images = keys(as_uint8(second.val_x, spec), second.val_y)
+    assert all(k in training_images for k in val_images)  # uncropped, unflipped

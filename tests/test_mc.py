@@ -30,6 +30,20 @@ def test_sigma_zero_equals_clean_accuracy_exactly():
     assert result.accuracy == [clean] * 5 and result.std == 0
 
 
+def test_a_model_in_training_mode_is_evaluated_in_eval_mode_and_left_as_it_was():
+    model, x, y = setup()  # BatchNorm: batch statistics in training mode, running ones in eval mode
+    clean = (model(x).argmax(1) == y).double().mean().item() * 100
+    buffers = copy.deepcopy(dict(model.named_buffers()))
+    model.train()
+    with torch.no_grad():
+        train_mode = (model(x).argmax(1) == y).double().mean().item() * 100
+    model.load_state_dict({**model.state_dict(), **buffers})  # undo what those forwards did to the running stats
+    assert train_mode != clean
+    result = mc_evaluate(model, NoiseLaw(), x, y, [0.0, 0.2], runs=2, seed=0, batch_size=100)
+    assert result[0].accuracy == [clean] * 2
+    assert model.training and all(torch.equal(buffers[k], v) for k, v in model.named_buffers())
+
+
 def test_same_seed_identical_runs_and_weights_restored():
     model, x, y = setup()
     before = copy.deepcopy(model.state_dict())
@@ -55,8 +69,9 @@ def test_models_with_the_same_seed_see_the_same_draws(monkeypatch):
 
 
 def rebuilt_per_run(state, x, y, sigma, runs, seed):
-    """The plain path: a fresh model per run, loaded from the noise-free state, noise added in forward."""
-    accuracies = []
+    """The plain path: a fresh model per run, loaded from the noise-free state, noise added in forward.
+    Per run: (accuracy %, number of correct predictions, their -log p_y, one per correct prediction)."""
+    out = []
     for run in range(runs):
         model = build_model("resnet18", 3, 10, 32, width=0.125)
         model.load_state_dict(state)
@@ -64,22 +79,47 @@ def rebuilt_per_run(state, x, y, sigma, runs, seed):
         layers = noisy_layers(model)
         noise = NoiseLaw().sample([layer.weight for layer in layers], sigma, generator("cpu", seed, "mc", float(sigma), run))
         with torch.no_grad(), perturbed(layers, noise):
-            accuracies.append((model(x).argmax(1) == y).sum().item() * 100 / len(y))
-    return accuracies
+            log_p = torch.log_softmax(model(x), 1)
+        hit = log_p.argmax(1) == y
+        out.append((hit.sum().item() * 100 / len(y), hit.sum().item(), (-log_p[hit, y[hit]]).tolist()))
+    return out
 
 
 def test_in_place_loop_equals_model_rebuilt_per_run():
     model, x, y = setup()
     fast = mc_evaluate(model, NoiseLaw(), x, y, [0.15, 0.35], runs=4, seed=5, batch_size=300)
     for result in fast:
-        assert result.accuracy == rebuilt_per_run(model.state_dict(), x, y, result.sigma, 4, 5)
+        assert result.accuracy == [acc for acc, _, _ in rebuilt_per_run(model.state_dict(), x, y, result.sigma, 4, 5)]
+
+
+def test_ekl_pools_every_correct_prediction_of_all_runs():
+    model, x, y = setup()
+    result = mc_evaluate(model, NoiseLaw(), x, y, [0.35], runs=4, seed=5, batch_size=128)[0]
+    runs = rebuilt_per_run(model.state_dict(), x, y, 0.35, 4, 5)
+    pooled = [kl for _, _, kls in runs for kl in kls]
+    per_run = [sum(kls) / n for _, n, kls in runs]
+    assert len({n for _, n, _ in runs}) > 1  # runs differ in correct predictions: pooling is not the mean of means
+    assert result.ekl == pytest.approx(sum(pooled) / len(pooled), rel=1e-5)
+    assert result.ekl_runs == pytest.approx(per_run, rel=1e-5)
+    assert abs(result.ekl - sum(per_run) / len(per_run)) > 1e-3 * result.ekl
 
 
 def test_statistics():
-    r = summarize(0.1, [80.0, 82.0, 84.0, 86.0], [0.1, 0.2, math.nan, 0.3])
+    # 4 runs on 50 images: 40, 41, 42, 43 correct
+    r = summarize(0.1, [40, 41, 42, 43], [4.0, 8.2, 0.0, 12.9], n=50)
+    assert r.accuracy == [80.0, 82.0, 84.0, 86.0]
     assert r.mean == 83.0 and r.std == pytest.approx(2.5819889)
     assert r.ci95 == pytest.approx(3.182446 * 2.5819889 / 2, rel=1e-5)  # Student t, 3 dof
-    assert r.ekl == pytest.approx(0.2)
+    assert r.ekl_runs == pytest.approx([0.1, 0.2, 0.0, 0.3])
+
+
+def test_ekl_by_hand():
+    # run 1: 1 correct prediction with -log p_y = 2.0; run 2: 3 correct with -log p_y summing to 1.5;
+    # run 3: none. Pooled: 3.5 / 4 (the mean of the runs' means would be (2.0 + 0.5) / 2 = 1.25).
+    r = summarize(0.2, [1, 3, 0], [2.0, 1.5, 0.0], n=5)
+    assert r.ekl == pytest.approx(0.875)
+    assert r.ekl_runs[:2] == pytest.approx([2.0, 0.5]) and math.isnan(r.ekl_runs[2])
+    assert math.isnan(summarize(0.2, [0, 0], [0.0, 0.0], n=5).ekl)
 
 
 class Fixed(nn.Module):

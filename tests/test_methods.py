@@ -48,9 +48,19 @@ def test_ovf_ablation_knobs():
     _, _, reversed_ = setup("ovf", reverse_decay=True, delta_sigma=-0.1, n_feedback=4)
     assert reversed_.gammas == [1.0, 0.1, 0.01, 0.001]
     assert reversed_.sigmas == pytest.approx([0.1, 0.0, 0.0, 0.0])  # clamped at 0
-    _, model, same = setup("ovf", same_pattern=True)
-    loss, _ = same.loss(model, torch.randn(2, 3, 32, 32), torch.tensor([0, 1]), torch.Generator().manual_seed(0))
-    assert torch.isfinite(loss)
+
+
+@pytest.mark.parametrize("same_pattern", [True, False])
+def test_ovf_same_pattern_rescales_one_draw_else_draws_afresh(same_pattern):
+    _, model, method = setup("ovf", same_pattern=same_pattern)  # forwards at sigma 0.2, 0.25, 0.3, 0.35
+    seen = []  # the perturbation of fc1's weight in each forward
+    model.fc1.register_forward_pre_hook(lambda layer, inputs: seen.append(layer.weight_noise.clone()))
+    loss, _ = method.loss(model, torch.randn(2, 3, 32, 32), torch.tensor([0, 1]), torch.Generator().manual_seed(0))
+    assert torch.isfinite(loss) and len(seen) == 4
+    for sigma, noise in zip(method.sigmas, seen[1:]):
+        rescaled = torch.allclose(noise * 0.2, seen[0] * sigma, rtol=1e-5, atol=1e-9)
+        correlation = torch.corrcoef(torch.stack([seen[0].flatten(), noise.flatten()]))[0, 1].item()
+        assert rescaled if same_pattern else (not rescaled and abs(correlation) < 0.05)
 
 
 def test_ovf_gradients_flow_through_all_forwards():
@@ -84,6 +94,29 @@ def test_irs_loss_equals_formula_and_head_noise():
     assert all(p.grad is not None for p in [*model.parameters(), *method.parameters()])
 
 
+def irs_loss_by_hand(model, method, law, x, y, seed, head_sigma):
+    """IRS loss with backbone noise at sigma_d 0.2 and head noise at `head_sigma` (none at 0), drawn in
+    the method's order from one generator."""
+    g, layers, heads = torch.Generator().manual_seed(seed), noisy_layers(model), noisy_layers(method.heads)
+    backbone_noise = law.sample([layer.weight for layer in layers], 0.2, g)
+    head_noise = law.sample([layer.weight for layer in heads], head_sigma, g) if head_sigma else None
+    with perturbed(layers, backbone_noise), perturbed(heads, head_noise):
+        out, features = model(x, taps=True)
+        head_outs = [h(f) for h, f in zip(method.heads, features)]
+    return F.cross_entropy(nft_logits(out, head_outs, method.gammas, method.beta), y)
+
+
+@pytest.mark.parametrize("head_sigma", [0.0, 0.5])
+def test_irs_head_noise_follows_head_sigma(head_sigma):
+    cfg, model, method = setup("irs", beta=0.1, head_sigma=head_sigma)  # sigma_d 0.2
+    x, y = torch.randn(5, 3, 32, 32), torch.randint(10, (5,))
+    loss, _ = method.loss(model, x, y, torch.Generator().manual_seed(4))
+    law = cfg.noise_law()
+    assert torch.allclose(loss, irs_loss_by_hand(model, method, law, x, y, 4, head_sigma))
+    for other in {0.0, 0.2, 0.5} - {head_sigma}:  # noise-free heads, heads at sigma_d, heads at 0.5
+        assert not torch.allclose(loss, irs_loss_by_hand(model, method, law, x, y, 4, other))
+
+
 def test_irs_knobs():
     _, _, no_head_noise = setup("irs", head_sigma=0.0, n_feedback=5, reverse_decay=True)
     assert no_head_noise.noise(noisy_layers(no_head_noise.heads), 0.0, None) is None
@@ -92,9 +125,12 @@ def test_irs_knobs():
     assert len(resnet.heads) == 4 and resnet.beta == 1e-1  # reference default beta for ResNet-18 on MNIST-like data
 
 
-def test_irs_heads_are_absent_from_the_inference_model(tmp_path):
-    train(tiny(method="irs", epochs=1), tmp_path)
+def test_irs_heads_are_absent_from_the_inference_model_and_their_accuracy_is_recorded(tmp_path):
+    result = train(tiny(method="irs", epochs=1), tmp_path)
     model, meta = load_model(tmp_path / "model.pt")
+    head_acc = result["history"][-1]["head_acc"]
+    assert len(head_acc) == 3
+    assert meta["flags"] == {"irs_heads_anti_aligned": [i + 1 for i, acc in enumerate(head_acc) if acc < 5]}
     assert set(meta["state_dict"]) == set(build_model("vgg8", 3, 10, 32, width=0.125).state_dict())
     assert not any("head" in k for k in meta["state_dict"])
 

@@ -1,9 +1,14 @@
-"""Models, parametrized over the registry: shapes, NaN-free outputs, gradients, reference sizes."""
+"""Models, parametrized over the registry: shapes, NaN-free outputs, gradients, reference sizes,
+the initialisation of the models and the IRS heads."""
+import math
+
 import pytest
 import torch
 from torch import nn
 
+from neft.config import TrainConfig
 from neft.layers import NoisyWeight, noisy_layers
+from neft.methods import METHODS
 from neft.models import MODELS, build_model
 
 SETTINGS = [(1, 10, 32), (3, 100, 32), (3, 200, 64)]  # MNIST-like, CIFAR-100, Tiny ImageNet
@@ -53,4 +58,38 @@ def test_reference_sizes():
 def test_width_multiplier_scales_channels():
     narrow = build_model("resnet18", 3, 10, 32, width=0.25)
     assert narrow.stem[0].out_channels == 16 and narrow.fc.in_features == 128
-    assert narrow.args == dict(name="resnet18", in_channels=3, num_classes=10, image_size=32, width=0.25)
+    assert narrow.args == dict(name="resnet18", in_channels=3, num_classes=10, image_size=32, width=0.25,
+                               init="reference")
+
+
+def built(name: str, part: str, init: str) -> nn.Module:
+    """The model, or its IRS heads (all five snapshot places), built as the trainer builds them."""
+    torch.manual_seed(0)
+    model = build_model(name, 3, 10, 32, width=0.25, init=init)
+    if part == "model":
+        return model
+    cfg = TrainConfig(model=name, dataset="synthetic", method="irs", sigma_d=0.2, n_feedback=5, width=0.25, init=init)
+    return METHODS.get("irs")(cfg, model, cfg.noise_law()).heads
+
+
+def relative_std(layer: nn.Module, fan: str) -> float:
+    """The weights' std over the init's std: kaiming-normal fan_out, ReLU gain (sqrt(2 / fan_out)), or
+    PyTorch's default (uniform with bound 1 / sqrt(fan_in): std 1 / sqrt(3 fan_in))."""
+    fan_in, fan_out = nn.init._calculate_fan_in_and_fan_out(layer.weight)
+    expected = math.sqrt(2 / fan_out) if fan == "kaiming fan_out" else 1 / math.sqrt(3 * fan_in)
+    return layer.weight.std().item() / expected
+
+
+@pytest.mark.parametrize("part", ["model", "IRS heads"])
+@pytest.mark.parametrize("name", MODELS.names())
+def test_reference_init_is_kaiming_fan_out_and_pytorch_keeps_the_defaults(name, part):
+    reference, pytorch = built(name, part, "reference"), built(name, part, "pytorch")
+    layers = [m for m in reference.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    assert layers and all(relative_std(m, "kaiming fan_out") == pytest.approx(1, abs=0.2) for m in layers)
+    assert all(m.bias is None or not m.bias.any() for m in layers)
+    norms = [m for m in reference.modules() if isinstance(m, nn.BatchNorm2d)]
+    assert all((m.weight == 1).all() and not m.bias.any() for m in norms) and (part != "model" or norms)
+    defaults = [m for m in pytorch.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    assert all(relative_std(m, "pytorch default") == pytest.approx(1, abs=0.2) for m in defaults)
+    unlike_reference = [abs(relative_std(m, "kaiming fan_out") - 1) > 0.2 for m in defaults]
+    assert sum(unlike_reference) > len(defaults) / 2

@@ -1,6 +1,7 @@
 """Trainer: resume reaches the same weights, worker count does not matter, divergence is recorded,
-pretrained starts are checked, head collapse is flagged."""
+pretrained starts are checked, IRS heads pointing away from the label are recorded."""
 import json
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -8,7 +9,7 @@ import torch
 from neft.checkpoint import read_checkpoint, read_model_file
 from neft.errors import CheckpointError
 from neft.methods.vanilla import Vanilla
-from neft.trainer import Interrupted, head_collapse, train
+from neft.trainer import Interrupted, anti_aligned_heads, train
 
 from helpers import state_equal, tiny
 
@@ -29,15 +30,17 @@ def weights(path):
     return read_model_file(path / "model.pt")["state_dict"]
 
 
-@pytest.mark.parametrize("method,stop_at", [("irs", 8), ("noise", 3), ("ovf", 8)])
-def test_resume_reaches_the_same_weights(tmp_path, method, stop_at):
-    # 8 steps per epoch: stopping after 8 steps cuts at the very end of epoch 1 (before its validation),
-    # after 3 steps mid-epoch
+# 8 steps per epoch. StopAfter(n) stops after step n + 1: 7 cuts right after epoch 1's last step (before
+# its scheduler step and validation), 3 mid-epoch 1, 9 mid-epoch 2 (after a validation was kept)
+@pytest.mark.parametrize("method,stop_after,cut", [("irs", 7, (0, 8)), ("noise", 3, (0, 4)), ("ovf", 9, (1, 2))])
+def test_resume_reaches_the_same_weights(tmp_path, method, stop_after, cut):
     cfg = tiny(method=method, epochs=2, batch_size=128, train_subset=1024)
     full = train(cfg, tmp_path / "full")
     with pytest.raises(Interrupted):
-        train(cfg, tmp_path / "cut", stop=StopAfter(stop_at))
+        train(cfg, tmp_path / "cut", stop=StopAfter(stop_after))
     assert (tmp_path / "cut" / "checkpoint.pt").exists() and not (tmp_path / "cut" / "model.pt").exists()
+    state = read_checkpoint(tmp_path / "cut" / "checkpoint.pt", cfg.__dict__, "cpu")
+    assert (state["epoch"], state["step"]) == cut and len(state["history"]) == cut[0]
     resumed = train(cfg, tmp_path / "cut", resume=True)
     assert state_equal(weights(tmp_path / "full"), weights(tmp_path / "cut"))
     strip = [{k: v for k, v in h.items() if k != "seconds"} for h in full["history"]]
@@ -58,8 +61,25 @@ def test_split_sizes_and_selection(tmp_path):
     assert result["n_val"] == 256 and result["n_train"] == 300
     best = max(result["history"], key=lambda h: h["val_noisy"])
     assert result["selected_epoch"] == best["epoch"]
+    assert result["flags"] == {"irs_heads_anti_aligned": []}  # no heads outside IRS
     saved = json.loads((tmp_path / "train.json").read_text())
     assert saved["provenance"]["torch"] == torch.__version__ and saved["config"]["seed"] == 0
+
+
+def test_selection_keeps_the_best_validation_epoch_and_its_weights(tmp_path, monkeypatch):
+    from neft import trainer
+    kept = []  # each epoch's weights, as validated
+
+    def validation(model, *args, **kwargs):  # noisy validation accuracy 40, 60, 50 % in epochs 1, 2, 3
+        kept.append({k: v.detach().clone() for k, v in model.state_dict().items()})
+        return [SimpleNamespace(mean=[40.0, 60.0, 50.0][(len(kept) - 1) % 3])]
+    monkeypatch.setattr(trainer, "mc_evaluate", validation)
+    result = train(tiny(epochs=3, train_subset=256), tmp_path / "val")
+    assert [h["val_noisy"] for h in result["history"]] == [40.0, 60.0, 50.0]
+    assert result["selected_epoch"] == 2 and result["selected_val_accuracy"] == 60.0
+    assert state_equal(weights(tmp_path / "val"), kept[1]) and not state_equal(kept[1], kept[2])
+    result = train(tiny(epochs=3, train_subset=256, select="last"), tmp_path / "last")
+    assert result["selected_epoch"] == 3 and state_equal(weights(tmp_path / "last"), kept[5])
 
 
 def test_a_copy_without_git_takes_its_commit_from_the_environment(monkeypatch):
@@ -93,22 +113,27 @@ def test_nan_loss_ends_the_run_as_diverged(tmp_path, monkeypatch):
 
 
 def test_pretrained_start_and_checks(tmp_path):
-    train(tiny(method="vanilla", sigma_d=0.0, train_subset=256), tmp_path / "pre")
+    # a pretrained model of another init fits: its weights replace this run's initial ones
+    train(tiny(method="vanilla", sigma_d=0.0, train_subset=256, init="pytorch"), tmp_path / "pre")
     result = train(tiny(method="ovf", sigma_d=0.2, train_subset=256, init_from=str(tmp_path / "pre" / "model.pt")),
                    tmp_path / "ovf")
-    assert result["status"] == "completed"
+    assert result["status"] == "completed" and result["model_args"]["init"] == "reference"
     with pytest.raises(CheckpointError, match="does not match"):
         train(tiny(model="resnet18", train_subset=256, init_from=str(tmp_path / "pre" / "model.pt")), tmp_path / "bad")
 
 
 def test_checkpoint_of_another_run_is_refused(tmp_path):
+    cfg = tiny(train_subset=256)
     with pytest.raises(Interrupted):
-        train(tiny(train_subset=256), tmp_path, stop=StopAfter(1))
-    with pytest.raises(CheckpointError, match="another run"):
-        read_checkpoint(tmp_path / "checkpoint.pt", {**tiny().__dict__, "sigma_d": 0.3}, "cpu")
+        train(cfg, tmp_path, stop=StopAfter(1))
+    for key, other in (("seed", 1), ("sigma_d", 0.3), ("init", "pytorch"), ("val_mc_runs", 4)):
+        with pytest.raises(CheckpointError, match=f"another run \\({key} = "):
+            train(tiny(train_subset=256, **{key: other}), tmp_path, resume=True)
+    assert train(cfg, tmp_path, resume=True)["status"] == "completed"  # its own run resumes
 
 
-def test_head_collapse_rule():
-    history = [{"train_loss": 2.3, "head_acc": [10.0, 9.0]}, {"train_loss": 1.0, "head_acc": [1.0, 30.0]}]
-    assert head_collapse(history, 10) == [1]
-    assert head_collapse([history[0], {**history[1], "train_loss": 2.4}], 10) == []
+def test_anti_aligned_heads_rule():
+    history = [{"train_loss": 2.3, "head_acc": [1.0, 9.0, 4.0]}, {"train_loss": 2.4, "head_acc": [4.9, 30.0, 5.0]}]
+    assert anti_aligned_heads(history, 10) == [1]  # last epoch, below half of chance, whatever the loss did
+    assert anti_aligned_heads(history, 5) == [1, 3]
+    assert anti_aligned_heads([{"train_loss": 2.3, "head_acc": []}], 10) == [] and anti_aligned_heads([], 10) == []

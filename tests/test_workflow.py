@@ -168,6 +168,7 @@ def test_every_key_is_typed_described_defaulted_and_closed():
 def test_schema_names_and_defaults_match_neft():
     from neft.config import SIGMA_GRID, EvalConfig, TrainConfig
     from neft.datasets import DATASETS
+    from neft.init import INITS
     from neft.methods import METHODS
     from neft.models import MODELS
     from neft.noise import DEVICE_KINDS
@@ -176,6 +177,7 @@ def test_schema_names_and_defaults_match_neft():
     assert SCHEMA["$defs"]["dataset"]["enum"] == DATASETS.names()
     assert props["methods"]["items"]["enum"] == METHODS.names()
     assert props["train"]["properties"]["device_kind"]["enum"] == DEVICE_KINDS.names()
+    assert props["train"]["properties"]["init"]["enum"] == INITS.names()
     train, evaluation = TrainConfig(), EvalConfig()
     for section, cfg in [("train", train), ("execution", train), ("eval", evaluation)]:
         for key, sub in props[section]["properties"].items():

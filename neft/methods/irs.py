@@ -3,12 +3,14 @@
 Heads (average pool to s x s, FC -> 512, ReLU, FC -> classes) read the backbone's features at the
 model's `irs_taps`, shallowest first; the first N are used (VGG-8: 3, ResNet-18: 4 by default;
 N = 4, 5 add the deeper taps listed in each model). Head n's logits are feedback Out_n with
-gamma_n = 10^(1-n). The heads carry weight noise of their own sigma (`head_sigma`, default sigma_d;
-0 gives the no-head-noise ablation) and train with the backbone; they are dropped after training.
+gamma_n = 10^(1-n). The heads are initialised like the backbone (`init`), carry weight noise of their
+own sigma (`head_sigma`, default sigma_d; 0 gives the no-head-noise ablation) and train with the
+backbone; they are dropped after training.
 """
 from torch import nn
 
 from ..errors import ConfigError
+from ..init import initialise
 from ..layers import NoisyLinear, noisy_layers
 from ..models import channels
 from . import METHODS, Method, perturbed
@@ -32,8 +34,8 @@ class IRS(Method):
         if n > len(model.irs_taps):
             raise ConfigError(f"n_feedback {n} > the {len(model.irs_taps)} IRS snapshot places of {cfg.model}")
         num_classes, width = model.args["num_classes"], model.args["width"]
-        self.heads = nn.ModuleList(snapshot_head(c, pool, num_classes, channels(512, width))
-                                   for c, pool in model.irs_taps[:n])
+        self.heads = initialise(nn.ModuleList(snapshot_head(c, pool, num_classes, channels(512, width))
+                                              for c, pool in model.irs_taps[:n]), cfg.init)
         self.head_layers = noisy_layers(self.heads)
         self.head_sigma = cfg.sigma_d if cfg.head_sigma is None else cfg.head_sigma
         self.beta = self.resolve_beta(cfg)

@@ -1,6 +1,6 @@
 """ResNet-18, CIFAR style (reference layout): 3x3 stem with 64 channels, stride 1, no max-pool;
 BasicBlocks [2, 2, 2, 2] with widths 64/128/256/512 and strides 1/2/2/2; 1x1 conv+BN shortcut where
-the shape changes; global average pool; FC 512 -> classes. PyTorch's default initialisation."""
+the shape changes; global average pool; FC 512 -> classes."""
 from torch import Tensor, nn
 
 from ..layers import NoisyConv2d, NoisyLinear
@@ -29,8 +29,6 @@ class BasicBlock(nn.Module):
 class ResNet18(nn.Module):
     def __init__(self, in_channels: int = 3, num_classes: int = 10, image_size: int = 32, width: float = 1.0):
         super().__init__()
-        self.args = dict(name="resnet18", in_channels=in_channels, num_classes=num_classes,
-                         image_size=image_size, width=width)
         widths = [channels(n, width) for n in (64, 128, 256, 512)]
         self.stem = nn.Sequential(NoisyConv2d(in_channels, widths[0], 3, padding=1, bias=False),
                                   nn.BatchNorm2d(widths[0]), nn.ReLU(inplace=True))

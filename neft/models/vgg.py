@@ -1,5 +1,5 @@
 """VGG-8 (reference layout): six 3x3 conv+BN+ReLU layers (64, 128, pool, 256, 256, pool, 512, 512,
-pool), then FC (512 * (size/8)^2 -> 1024), ReLU, FC (1024 -> classes). Kaiming-normal (fan_out) convs."""
+pool), then FC (512 * (size/8)^2 -> 1024), ReLU, FC (1024 -> classes)."""
 from torch import Tensor, nn
 
 from ..layers import NoisyConv2d, NoisyLinear
@@ -14,8 +14,6 @@ def conv_bn_relu(c_in: int, c_out: int) -> list[nn.Module]:
 class VGG8(nn.Module):
     def __init__(self, in_channels: int = 3, num_classes: int = 10, image_size: int = 32, width: float = 1.0):
         super().__init__()
-        self.args = dict(name="vgg8", in_channels=in_channels, num_classes=num_classes,
-                         image_size=image_size, width=width)
         c64, c128, c256, c512, c1024 = (channels(n, width) for n in (64, 128, 256, 512, 1024))
         pool = nn.MaxPool2d(2)
         # stages end where IRS snapshots are taken (after conv1, conv2+pool, conv4+pool, conv6+pool)
@@ -30,9 +28,6 @@ class VGG8(nn.Module):
         # (channels, pool size); the last tap is the 1024-d FC feature, read without pooling
         self.irs_taps = [(c64, 6), (c128, 4), (c256, 3), (c512, 2), (c1024, None)]
         self.irs_default = 3
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
 
     def forward(self, x: Tensor, taps: bool = False):
         features = []
