@@ -184,9 +184,10 @@ def run_analysis(args: argparse.Namespace) -> None:
                 raise ConfigError(f"tables {args.name} needs --runs (and --setting MODEL DATASET SIGMA_D, without "
                                   f"which the table says 'not run')")
             where, runs = setting(args.setting, args.seeds, "setting"), read_runs(args.runs)
-            builders = {"convergence": lambda r, w: tables.convergence(r, w, args.methods, args.threshold),
-                        "init": tables.init_sensitivity}
-            long = pd.DataFrame() if where is None else builders.get(args.name, getattr(tables, args.name))(runs, where)
+            builders = {"table1": tables.table1, "table2": tables.table2, "ablations": tables.ablations,
+                        "init": tables.init_sensitivity,
+                        "convergence": lambda r, w: tables.convergence(r, w, args.methods, args.threshold)}
+            long = pd.DataFrame() if where is None else builders[args.name](runs, where)
         tables.write(args.name, long, args.out, tables.title(args.name, where, runs, pairs(args.stand_in, "--stand-in")))
     elif args.command == "html":
         from .html import render

@@ -16,12 +16,13 @@ from .io import save_text
 from .names import MODEL_NAMES, dataset_name, model_name
 from .tables import (INIT_VARIANT, NAMES, Setting, ablations, as_markdown, convergence, init_sensitivity, table1,
                      table2, title)
-from .verdicts import (BETTER, MIN_SEEDS, NOT_RUN, VERDICTS, WORSE, Paired, judge, outcomes, paired, verdict)
+from .verdicts import (BETTER, MIN_SEEDS, NOT_RUN, VERDICTS, WORSE, Paired, judge, outcome_word, outcomes, paired,
+                       verdict)
 
 RULES = {
-    "Figure 3": "the method minus W/ Noise at eval sigma = sigma_d, paired by seed, one paired t-test per "
-                "sigma_d, Holm-corrected over the grid: the claim holds if the method is better at a majority "
-                "of sigma_d and significantly worse at none.",
+    "Figure 3": "the method minus W/ Noise at eval σ = σ_d, paired by seed, one paired t-test per "
+                "σ_d, Holm-corrected over the grid: the claim holds if the method is better at a majority "
+                "of σ_d and significantly worse at none.",
     "Figure 4": "the same on the EKL of the correct predictions, lower being better.",
     "Convergence": "holds if the method has fewer non-converged runs than W/ Noise (diverged, or more than the "
                    "threshold below the mean of the runs that finished; each run counted once). Fisher's exact "
@@ -60,7 +61,7 @@ class Panel:
 
     @property
     def title(self) -> str:
-        stand_in = {self.paper_dataset: self.dataset} if self.paper_dataset != self.dataset else {}
+        stand_in = {self.paper_dataset: self.dataset} if self.paper_dataset not in ("", self.dataset) else {}
         return f"{model_name(self.model)} / {dataset_name(self.dataset, stand_in)}"
 
 
@@ -105,7 +106,7 @@ def seeds_text(seeds) -> str:
 
 def by_seed(runs: pd.DataFrame, model: str, dataset: str, variant: str, sigma_d: float, eval_sigma: float,
             seeds, column: str = "accuracy") -> pd.Series:
-    """One value per seed of a run (model/dataset/variant trained at sigma_d) evaluated at eval_sigma."""
+    """One value per seed of a run (model/dataset/variant trained at σ_d) evaluated at eval_sigma."""
     rows = runs[(runs.model == model) & (runs.dataset == dataset) & (runs.variant == variant)
                 & (runs.sigma_d == round(sigma_d, DIGITS)) & (runs.eval_sigma == round(eval_sigma, DIGITS))
                 & runs.seed.isin(list(seeds))]
@@ -113,7 +114,7 @@ def by_seed(runs: pd.DataFrame, model: str, dataset: str, variant: str, sigma_d:
 
 
 def point(runs, panel: Panel, method: str, s: float, seeds, column: str = "accuracy") -> pd.Series:
-    """Figure 3/4's point of `method` at sigma_d = s: W/O Noise is the sigma_d = 0 model evaluated at s."""
+    """Figure 3/4's point of `method` at σ_d = s: W/O Noise is the σ_d = 0 model evaluated at s."""
     return by_seed(runs, panel.model, panel.dataset, method, 0.0 if method == "vanilla" else s, s, seeds, column)
 
 
@@ -166,7 +167,7 @@ def figure_section(runs, claims, grid: Grid, irs_notes: dict, figure: str) -> Se
     column = "ekl" if ekl else "accuracy"
     paper = claims["figure3_max_improvement_over_noise_injection"]
     what = ("EKL of the correct predictions (lower = more confident)" if ekl else "Top-1 accuracy (%)")
-    section = Section(figure, f"{what}, the method minus W/ Noise at eval sigma = sigma_d {fmt_list(grid.sigma_d)}; "
+    section = Section(figure, f"{what}, the method minus W/ Noise at eval σ = σ_d {fmt_list(grid.sigma_d)}; "
                               f"{seeds_text(grid.seeds)}.")
     for panel in panels(runs, claims, grid.stand_ins):
         short = panel_shortfalls(runs, claims, panel)
@@ -175,13 +176,13 @@ def figure_section(runs, claims, grid: Grid, irs_notes: dict, figure: str) -> Se
             tested = {s: c for s, c in found.items() if c.n}
             v = verdict(list(found.values()), short, lower_is_better=ekl)
             best = (min if ekl else max)(tested, key=lambda s: tested[s].diff, default=None)
-            ours = "–" if best is None else f"{tested[best].text()} at sigma_d {best:g}"
+            ours = "–" if best is None else f"{tested[best].text()} at σ_d {best:g}"
             if ekl:
                 claim, paper_text = f"{NAMES[method]} EKL below W/ Noise, {panel.title}", "lower"
             else:
                 claim = f"{NAMES[method]} beats W/ Noise, {panel.title}"
                 paper_text = f"+{paper[f'{panel.model}/{panel.paper_dataset}'][method]:.2f}" if panel.paper_dataset else "–"
-            unit = "sigma_d (lower EKL)" if ekl else "sigma_d"
+            unit = "σ_d (lower EKL)" if ekl else "σ_d"
             note = irs_notes.get(panel, "") if method == "irs" else ""
             section.add(claim, paper_text if panel.paper_dataset else "–", ours, v.count(unit),
                         v.word if panel.paper_dataset else None, v.shortfall if v.tested else "", note)
@@ -204,16 +205,16 @@ def per_sigma(runs, claims, grid: Grid, column: str) -> tuple[str, list[str]]:
         for s in grid.sigma_d:
             values = {m: point(runs, panel, m, s, grid.seeds, column) for m in NAMES}
             digits = 4 if ekl else 2
-            rows.append({"sigma_d": f"{s:g}", **{NAMES[m]: cell_n(v, digits) for m, v in values.items()},
+            rows.append({"σ_d": f"{s:g}", **{NAMES[m]: cell_n(v, digits) for m, v in values.items()},
                          **{f"{NAMES[m]} − W/ Noise": diff_cell(found[m][s], judged[m][s], digits) for m in found}})
         parts.append(f"**{panel.title}**\n\n" + md_table(rows, "no runs"))
         if not ekl:
             words += [w for m in found if (w := sentence(panel, m, found[m], judged[m]))]
     what = "EKL of the correct predictions" if ekl else "Accuracy (%)"
-    intro = (f"{what} at eval sigma = sigma_d, mean ± CI95 over {seeds_text(grid.seeds)}; W/O Noise is the model "
-             f"trained at sigma_d = 0. Last columns: the paired difference from W/ Noise ± CI95 (n seeds) and its "
-             f"outcome (paired t-tests, Holm-corrected over sigma_d; one seed: the sign only).")
-    title = "## Figure 4 per sigma_d" if ekl else "## Figure 3 per sigma_d"
+    intro = (f"{what} at eval σ = σ_d, mean ± CI95 over {seeds_text(grid.seeds)}; W/O Noise is the model "
+             f"trained at σ_d = 0. Last columns: the paired difference from W/ Noise ± CI95 (n seeds) and its "
+             f"outcome (paired t-tests, Holm-corrected over σ_d; one seed: the sign only).")
+    title = "## Figure 4 per σ_d" if ekl else "## Figure 3 per σ_d"
     return ("\n\n".join([title, intro, *parts]) if parts else ""), words
 
 
@@ -229,9 +230,7 @@ def diff_cell(c: Paired, outcome: str | None, digits: int = 2) -> str:
     if c.n == 0:
         return "–"
     text = f"{c.diff:+.{digits}f}" + ("" if math.isnan(c.ci95) else f" ± {c.ci95:.{digits}f}") + f" (n={c.n})"
-    if c.n == 1:
-        return f"{text} {'ahead' if outcome == BETTER else 'behind'}"
-    return f"{text} {'better' if outcome == BETTER else 'worse' if outcome == WORSE else 'n.s.'}"
+    return f"{text} {outcome_word(c, outcome)}"
 
 
 def sentence(panel: Panel, method: str, found: dict[float, Paired], judged: dict) -> str:
@@ -248,19 +247,19 @@ def sentence(panel: Panel, method: str, found: dict[float, Paired], judged: dict
         groups = {"better": [s for s in tested if judged[s] == BETTER], "worse": [s for s in tested if judged[s] == WORSE],
                   "no significant difference": [s for s in tested if judged[s] not in (BETTER, WORSE)]}
         how = f"paired t-tests over n = {n} seeds, Holm-corrected"
-    said = "; ".join(f"{word} at sigma_d {fmt_list(where)}" for word, where in groups.items() if where)
+    said = "; ".join(f"{word} at σ_d {fmt_list(where)}" for word, where in groups.items() if where)
     return f"{panel.title}, {NAMES[method]} − W/ Noise: {said} ({how})."
 
 
 def clean_accuracy(runs, claims, grid: Grid) -> str:
-    """Accuracy without device variation (eval sigma = 0) of every model of the main grid."""
+    """Accuracy without device variation (eval σ = 0) of every model of the main grid."""
     parts = []
     for panel in panels(runs, claims, grid.stand_ins):
         if panel_rows(runs, panel).empty:
             continue
         rows = []
         for s in [0.0, *grid.sigma_d]:
-            row = {"trained at sigma_d": f"{s:g}"}
+            row = {"trained at σ_d": f"{s:g}"}
             for m in NAMES:
                 trained_here = (m == "vanilla") == (s == 0)
                 values = by_seed(runs, panel.model, panel.dataset, m, s, 0.0, grid.seeds) if trained_here else None
@@ -269,9 +268,9 @@ def clean_accuracy(runs, claims, grid: Grid) -> str:
         parts.append(f"**{panel.title}**\n\n" + md_table(rows, "no runs"))
     if not parts:
         return ""
-    return "\n\n".join(["## Clean accuracy (sigma = 0)", f"Accuracy (%) of each trained model without device "
+    return "\n\n".join(["## Clean accuracy (σ = 0)", f"Accuracy (%) of each trained model without device "
                         f"variation, mean ± CI95 over {seeds_text(grid.seeds)}; – where the model was not evaluated "
-                        f"at sigma = 0.", *parts])
+                        f"at σ = 0.", *parts])
 
 
 # --- IRS --------------------------------------------------------------------------------------------
@@ -295,8 +294,8 @@ def irs_diagnostics(runs, claims, grid: Grid) -> tuple[str, dict, str]:
             bad = gap < -grid.threshold
             panel_failed += bool(bad)
             if bad:
-                failed.append(f"{panel.title} sigma_d {r.sigma_d:g} seed {r.seed}")
-            rows.append({"panel": panel.title, "sigma_d": f"{r.sigma_d:g}", "seed": str(r.seed),
+                failed.append(f"{panel.title} σ_d {r.sigma_d:g} seed {r.seed}")
+            rows.append({"panel": panel.title, "σ_d": f"{r.sigma_d:g}", "seed": str(r.seed),
                          "heads anti-aligned": f"{r.heads_anti_aligned:g}" + ("" if math.isnan(r.n_feedback)
                                                                              else f" of {r.n_feedback:g}"),
                          "IRS backbone (noisy val %)": f"{r.val_accuracy:.2f}",
@@ -309,7 +308,7 @@ def irs_diagnostics(runs, claims, grid: Grid) -> tuple[str, dict, str]:
         return "", notes, ""
     anti = int((per_run[per_run.variant == "irs"].heads_anti_aligned > 0).sum())
     said = (f"IRS: heads anti-aligned (expected, see below) in {anti} of {total} runs; backbone failed (noisy "
-            f"validation accuracy more than {grid.threshold:g} points below W/ Noise of the same seed and sigma_d) in "
+            f"validation accuracy more than {grid.threshold:g} points below W/ Noise of the same seed and σ_d) in "
             f"{len(failed)} of {total}" + (f": {'; '.join(failed)}." if failed else "."))
     text = "\n\n".join([
         "## IRS diagnostics",
@@ -317,7 +316,7 @@ def irs_diagnostics(runs, claims, grid: Grid) -> tuple[str, dict, str]:
         "from the label: heads scoring near 0 % (below half of chance, 'anti-aligned') are what it asks for, not a "
         "failure. What would be a failure is a backbone that learns less than plain noise injection: its noisy "
         f"validation accuracy (the selected epoch, validation split of the training set) more than {grid.threshold:g} "
-        "points below the W/ Noise run of the same seed and sigma_d.",
+        "points below the W/ Noise run of the same seed and σ_d.",
         md_table(rows, "no IRS runs")])
     return text, notes, said
 
@@ -333,7 +332,7 @@ def setting_shortfalls(runs, claims, setting: Setting, paper_model: str, paper_d
 
 def convergence_section(runs, claims, grid: Grid) -> Section:
     paper, setting = claims["convergence"], grid.convergence
-    section = Section("Convergence", f"Paper: VGG-8 / MNIST, sigma_d = {paper['sigma_d']}, {paper['runs']} runs. "
+    section = Section("Convergence", f"Paper: VGG-8 / MNIST, σ_d = {paper['sigma_d']}, {paper['runs']} runs. "
                                      f"Ours: {setting.describe(runs, grid.stand_ins) if setting else 'not run'}; threshold "
                                      f"{grid.threshold:g} points.")
     if setting is None:
@@ -369,7 +368,7 @@ def fisher(counts: pd.DataFrame, method: str) -> float:
 
 def ablation_setting_text(runs, claims, grid: Grid) -> str:
     paper, setting = claims["ablations"], grid.ablation
-    return (f"Paper: ResNet-18 / CIFAR-10, sigma_d = {paper['sigma_d']}. "
+    return (f"Paper: ResNet-18 / CIFAR-10, σ_d = {paper['sigma_d']}. "
             f"Ours: {setting.describe(runs, grid.stand_ins) if setting else 'not run'}.")
 
 
@@ -457,7 +456,7 @@ def init_section(runs, grid: Grid) -> tuple[str, str]:
         "## Initialisation sensitivity (beyond the paper)",
         f"{where}. The public code initialises every conv and linear weight kaiming-normal (fan_out); "
         "PyTorch's default is kaiming-uniform. Eq. 5 scales the noise by each layer's max|W|, so the initialisation "
-        "changes how much noise the same sigma_d is. Neither the paper nor the public code reports this. Each "
+        "changes how much noise the same σ_d is. Neither the paper nor the public code reports this. Each "
         "difference is paired by seed (± CI95); its outcome is a paired t-test (one seed: the sign only).",
         table_markdown("init", long, runs, grid, setting)])
     ref = long[long.init == "reference"].set_index("method")
@@ -492,7 +491,7 @@ def setting_table(runs: pd.DataFrame, claims: dict, grid: Grid) -> str:
                                                  sorted(set(main.model), key=paper_order)) or "–"),
         ("epochs", str(setup["epochs"]), fmt_list(sorted(main.epochs.unique())) or "–"),
         ("independent runs (seeds)", f"≥ {setup['independent_runs']}", seeds_text(sorted(main.seed.unique()))),
-        ("sigma_d", f"0 to {setup['sigma_d_max']:g}", fmt_list(grid.sigma_d)),
+        ("σ_d", f"0 to {setup['sigma_d_max']:g}", fmt_list(grid.sigma_d)),
         ("MC runs R per point", str(setup["mc_runs"]), fmt_list(sorted(runs.runs.dropna().unique().astype(int))) or "–"),
         ("test images", "the full test set", fmt_list(sorted(per_run.n_test.dropna().unique().astype(int))) or "–"),
         ("width", "1", fmt_list(sorted(per_run.width.unique()))),
@@ -546,12 +545,14 @@ def report(runs: pd.DataFrame, out: Path, grid: Grid, figures: list[Path] = (), 
                 table2_section(runs, claims, grid)]
     verdicts = [r["verdict"] for s in sections for r in s.rows if r["verdict"] != "–"]
     counts = "; ".join(f"{verdicts.count(v)} {v}" for v in VERDICTS if verdicts.count(v))
-    short = sorted({r["evidence short of the paper's"] for s in sections[:2] for r in s.rows} - {"–"})
+    short = sorted({item for s in sections for r in s.rows for item in r["evidence short of the paper's"].split("; ")}
+                   - {"–", ""})
     here = Path(out).parent
     words = [f"Verdicts over {len(verdicts)} claims: {counts or 'none'}."]
     if short:
-        words.append(f"Evidence short of the paper's: {' | '.join(short)}. So every verdict here is at most "
-                     f"'indicative': it says which way this grid points, not that the paper's number is reproduced.")
+        words.append(f"Evidence short of the paper's, in one claim or more: {'; '.join(short)}. Where it falls short a "
+                     f"verdict is 'indicative': it says which way this grid points, not that the paper's number is "
+                     f"reproduced.")
     words += [*figure3_words, irs_said, init_said, health_said]
     parts = [
         f"# NeFT replication report: {grid.name}",

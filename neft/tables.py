@@ -165,7 +165,7 @@ def init_sensitivity(runs: pd.DataFrame, setting: Setting) -> pd.DataFrame:
     """Each method under the public code's initialisation (its main run) and under PyTorch's default (the
     `-initpytorch` run) at the setting's sigma_d; the change (PyTorch - reference) and, for OVF and IRS,
     the difference from W/ Noise under the same initialisation, all paired by seed (verdicts.paired)."""
-    from .verdicts import outcomes, paired
+    from .verdicts import outcome_word, outcomes, paired
     inits = {"reference": "", "pytorch": f"-{INIT_VARIANT}"}
     acc = {(m, i): setting.accuracy(runs, m + suffix, sigma_d=0.0 if m == "vanilla" else None)
            for m in NAMES for i, suffix in inits.items()}
@@ -178,7 +178,7 @@ def init_sensitivity(runs: pd.DataFrame, setting: Setting) -> pd.DataFrame:
             rows.append(dict(method=method, init=init, variant=method + inits[init], **stats(acc[method, init]),
                              change=change.diff, change_ci95=change.ci95,
                              minus_noise=vs.diff if tested else None, minus_noise_ci95=vs.ci95 if tested else None,
-                             minus_noise_outcome=outcomes([vs])[0] if tested else None))
+                             minus_noise_outcome=outcome_word(vs, outcomes([vs])[0]) if tested else None))
     return pd.DataFrame(rows, columns=["method", "init", "variant", "n_seeds", "mean", "std", "ci95", "seeds", "change",
                                        "change_ci95", "minus_noise", "minus_noise_ci95", "minus_noise_outcome"])
 

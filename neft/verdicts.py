@@ -87,6 +87,14 @@ def outcomes(comparisons: list[Paired], lower_is_better: bool = False) -> list[s
     return out
 
 
+def outcome_word(c: Paired, outcome: str | None) -> str:
+    """How a comparison came out, in a word: 'better', 'worse' or 'n.s.'; one seed: 'ahead' or 'behind' (the
+    sign alone, untested)."""
+    if c.n == 1:
+        return "ahead" if outcome == BETTER else "behind"
+    return {BETTER: "better", WORSE: "worse"}.get(outcome, "n.s.")
+
+
 @dataclass(frozen=True)
 class Verdict:
     word: str
@@ -95,8 +103,8 @@ class Verdict:
     tested: int      # comparisons with at least one seed on both sides
     shortfall: str   # why the evidence is below the paper's ("" if it is not)
 
-    def count(self, unit: str = "sigma_d") -> str:
-        """'k of n sigma_d', with the losses when there are any."""
+    def count(self, unit: str = "σ_d") -> str:
+        """'k of n σ_d', with the losses when there are any."""
         if not self.tested:
             return "–"
         lost = f", worse at {self.losses}" if self.losses else ""

@@ -158,6 +158,8 @@ def test_the_init_table_pairs_each_method_with_its_pytorch_init_run(tmp_path):
     assert long.loc[("ovf", "reference"), "minus_noise"] == pytest.approx(20.0)
     assert long.loc[("ovf", "reference"), "minus_noise_outcome"] == "better"   # both seeds +20: p = 0
     assert long.loc[("irs", "pytorch"), "minus_noise_outcome"] == "better"
+    one = init_sensitivity(runs_of(tmp_path / "one", [sp for sp in specs if sp[2] == 0]), SETTING)
+    assert one.set_index(["method", "init"]).loc[("ovf", "reference"), "minus_noise_outcome"] == "ahead"  # sign only
     assert pd.isna(long.loc[("noise", "reference"), "minus_noise"])
 
 
@@ -272,7 +274,7 @@ def test_figure3_claims_use_a_stand_in_dataset_and_say_so(tmp_path):
     # significant at the only sigma_d with 3 seeds, but Fashion-MNIST and 3 epochs are not the paper's evidence
     assert (ovf["verdict"], ovf["paper"]) == (INDICATIVE_FOR, "+46.71")
     assert ovf["evidence short of the paper's"] == "Fashion-MNIST stands in for MNIST; 3 of 200 epochs"
-    assert ovf["ours"] == "+10.00 ± 0.00 (n=3) at sigma_d 0.3" and irs["verdict"] == INDICATIVE_AGAINST
+    assert ovf["ours"] == "+10.00 ± 0.00 (n=3) at σ_d 0.3" and irs["verdict"] == INDICATIVE_AGAINST
     assert rows["OVF beats W/ Noise, ResNet-18 / CIFAR-10"]["verdict"] == NOT_RUN
 
 
@@ -293,24 +295,24 @@ def test_figure3_needs_a_majority_of_holm_corrected_wins_and_no_significant_loss
     rest = {0.2: [0.5, -0.5, 0.1], 0.3: [0.3, -0.2, 0.0], 0.4: [-0.4, 0.4, 0.1]}
     one = {0.1: [1.0, 1.2, 0.8], **rest}
     row = figure3_rows(sigma_grid_runs(tmp_path / "one", one), list(one), [0, 1, 2])[claim]
-    assert (row["verdict"], row["k of n"]) == (NOT_REPRODUCED, "better at 0 of 4 sigma_d")
+    assert (row["verdict"], row["k of n"]) == (NOT_REPRODUCED, "better at 0 of 4 σ_d")
     # p = 0.0033 there survives Holm (0.013), but one of four sigma_d is no majority
     one = {0.1: [1.0, 1.1, 0.9], **rest}
     row = figure3_rows(sigma_grid_runs(tmp_path / "strong", one), list(one), [0, 1, 2])[claim]
-    assert (row["verdict"], row["k of n"]) == (NOT_REPRODUCED, "better at 1 of 4 sigma_d")
+    assert (row["verdict"], row["k of n"]) == (NOT_REPRODUCED, "better at 1 of 4 σ_d")
     # wins at three of four, but a significant loss at the fourth: never "reproduced"
     loses = {0.1: [5.0, 5.2, 4.8], 0.2: [5.0, 5.1, 4.9], 0.3: [4.0, 4.2, 3.8], 0.4: [-30.0, -30.5, -29.5]}
     row = figure3_rows(sigma_grid_runs(tmp_path / "loses", loses), list(loses), [0, 1, 2])[claim]
-    assert (row["verdict"], row["k of n"]) == (NOT_REPRODUCED, "better at 3 of 4 sigma_d, worse at 1")
+    assert (row["verdict"], row["k of n"]) == (NOT_REPRODUCED, "better at 3 of 4 σ_d, worse at 1")
     wins = {s: g for s, g in loses.items() if s < 0.4}
     row = figure3_rows(sigma_grid_runs(tmp_path / "wins", wins), list(wins), [0, 1, 2])[claim]
-    assert (row["verdict"], row["k of n"]) == (REPRODUCED, "better at 3 of 3 sigma_d")
+    assert (row["verdict"], row["k of n"]) == (REPRODUCED, "better at 3 of 3 σ_d")
 
 
 def test_one_seed_is_indicative_whatever_the_gain(tmp_path):
     gains = {0.1: [5.0], 0.2: [6.0], 0.3: [-2.0]}
     row = figure3_rows(sigma_grid_runs(tmp_path, gains), list(gains), [0])["OVF beats W/ Noise, VGG-8 / MNIST"]
-    assert (row["verdict"], row["k of n"]) == (INDICATIVE_FOR, "better at 2 of 3 sigma_d")
+    assert (row["verdict"], row["k of n"]) == (INDICATIVE_FOR, "better at 2 of 3 σ_d")
     assert row["evidence short of the paper's"] == "n = 1 seed"
 
 
@@ -320,8 +322,8 @@ def test_report_puts_numbers_beside_the_paper(tmp_path):
     out = tmp_path / "report.md"
     report(runs_of(tmp_path, specs), out, Grid("unit", [0.3], [0, 1], beta={"ovf": "default"}))
     text = " ".join(out.read_text().split())
-    assert ("| OVF beats W/ Noise, VGG-8 / MNIST | +46.71 | +10.00 ± 0.00 (n=2) at sigma_d 0.3 | better at 1 of 1 "
-            "sigma_d | indicative (in favour) | n = 2 seeds; 3 of 200 epochs |") in text
+    assert ("| OVF beats W/ Noise, VGG-8 / MNIST | +46.71 | +10.00 ± 0.00 (n=2) at σ_d 0.3 | better at 1 of 1 "
+            "σ_d | indicative (in favour) | n = 2 seeds; 3 of 200 epochs |") in text
     assert "| epochs | 200 | 3 |" in text and "| independent runs (seeds) | ≥ 5 | seeds 0 1 (n = 2) |" in text
     assert "| git commit | – | abc123 |" in text and "| date | 2023 (arXiv 2305.14561) | 2026-11-25 |" in text
     assert "| 0.3 | | 92.00 ± 0.00 | 92.00 ± 0.00 | – |" in text  # clean accuracy of the sigma_d 0.3 models
@@ -340,9 +342,9 @@ def test_report_says_at_each_sigma_d_whether_nft_beats_noise_injection(tmp_path)
     ci = stats.t.ppf(0.975, 1) * pd.Series([20.0, 22.0]).std() / math.sqrt(2)
     assert (f"| 0.3 | 21.00 ± {ci:.2f} | 40.50 ± 6.35 | 50.50 ± 6.35 | 39.50 ± 6.35 | +10.00 ± 0.00 (n=2) better "
             f"| -1.00 ± 0.00 (n=2) worse |") in text
-    assert ("- VGG-8 / MNIST, OVF − W/ Noise: better at sigma_d 0.3 (paired t-tests over n = 2 seeds, "
+    assert ("- VGG-8 / MNIST, OVF − W/ Noise: better at σ_d 0.3 (paired t-tests over n = 2 seeds, "
             "Holm-corrected).") in text
-    assert "- VGG-8 / MNIST, IRS − W/ Noise: worse at sigma_d 0.3" in text
+    assert "- VGG-8 / MNIST, IRS − W/ Noise: worse at σ_d 0.3" in text
 
 
 def test_irs_diagnostics_tell_anti_aligned_heads_from_a_failed_backbone(tmp_path):
@@ -355,8 +357,8 @@ def test_irs_diagnostics_tell_anti_aligned_heads_from_a_failed_backbone(tmp_path
     assert "| VGG-8 / MNIST | 0.1 | 0 | 2 of 3 | 81.00 | 80.00 | +1.00 | did not fail |" in text
     assert "| VGG-8 / MNIST | 0.3 | 0 | 1 of 3 | 70.00 | 80.00 | -10.00 | failed |" in text
     assert ("IRS: heads anti-aligned (expected, see below) in 2 of 2 runs; backbone failed (noisy validation "
-            "accuracy more than 5 points below W/ Noise of the same seed and sigma_d) in 1 of 2: VGG-8 / MNIST "
-            "sigma_d 0.3 seed 0.") in text
+            "accuracy more than 5 points below W/ Noise of the same seed and σ_d) in 1 of 2: VGG-8 / MNIST "
+            "σ_d 0.3 seed 0.") in text
     assert "backbone failed in 1 of 2 IRS runs" in text  # beside the IRS verdict
 
 
