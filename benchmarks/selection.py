@@ -21,8 +21,6 @@ import statistics
 import tempfile
 from pathlib import Path
 
-import torch
-
 from neft import trainer
 from neft.config import TrainConfig
 from neft.data import evaluation_data
