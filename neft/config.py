@@ -40,7 +40,8 @@ class TrainConfig:
     weight_decay: float = opt(0.0, "Adam weight decay")
     select: str = opt("val", "model selection: 'val' = best noisy validation accuracy, 'last' = last epoch")
     val_size: int = opt(5000, "images carved from the training set for validation (never the test set)")
-    val_mc_runs: int = opt(4, "noise draws per epoch for the noisy validation accuracy (fixed across epochs)")
+    val_mc_runs: int = opt(16, "noise draws (chips) per epoch for the noisy validation accuracy, fixed across epochs "
+                               "(16: docs/method.md, Model selection)")
     # negative feedback (OVF, IRS)
     beta: float | None = opt(None, "negative-feedback coefficient beta; default per model/dataset from the reference")
     n_feedback: int | None = opt(None, "number of feedbacks N; default OVF 3, IRS 3 (vgg8) / 4 (resnet18)")
