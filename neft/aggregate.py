@@ -24,6 +24,10 @@ from .stats import ci95_halfwidth
 LAYOUT = re.compile(r"(?P<model>[^/]+)/(?P<dataset>[^/]+)/(?P<variant>[^/]+)/sd(?P<sigma_d>[0-9.]+)/seed(?P<seed>\d+)\.json")
 VARIANT = re.compile(r"(?P<method>[a-z]+)(?:-(?P<tag>[a-z]+?)(?P<value>[0-9.]*))?")
 KEYS = ["model", "dataset", "variant", "method", "sigma_d"]  # a group of seeds
+COLUMNS = ["model", "dataset", "variant", "method", "sigma_d", "seed", "status", "eval_sigma", "runs", "accuracy",
+           "mc_std", "mc_ci95", "ekl", "diverged_epoch", "head_collapse", "beta", "n_feedback", "epochs", "width",
+           "train_subset", "val_accuracy", "n_test", "train_seconds", "eval_seconds", "device", "file"]  # runs.csv
+TEXT = {"model", "dataset", "variant", "method", "status", "device", "file"}  # the other columns hold numbers
 DIGITS = 6  # sigmas are compared after rounding: 0.1 + 0.2 must find 0.3
 
 
@@ -70,10 +74,7 @@ def result_rows(path: Path, root: Path) -> list[dict]:
 def collect(paths: list[Path], root: Path) -> pd.DataFrame:
     """Per-seed rows of every result file, in a stable order."""
     rows = [row for p in paths for row in result_rows(Path(p), Path(root))]
-    columns = ["model", "dataset", "variant", "method", "sigma_d", "seed", "status", "eval_sigma", "runs", "accuracy",
-               "mc_std", "mc_ci95", "ekl", "diverged_epoch", "head_collapse", "beta", "n_feedback", "epochs", "width",
-               "train_subset", "val_accuracy", "n_test", "train_seconds", "eval_seconds", "device", "file"]
-    runs = pd.DataFrame(rows, columns=columns)
+    runs = pd.DataFrame(rows, columns=COLUMNS)
     return runs.sort_values(["model", "dataset", "variant", "sigma_d", "seed", "eval_sigma"], ignore_index=True)
 
 
@@ -103,13 +104,18 @@ def aggregate(paths: list[Path], root: Path, runs_csv: Path, summary_csv: Path) 
 
 
 def read_runs(path: Path) -> pd.DataFrame:
-    """runs.csv as written by `aggregate` (sigmas rounded, so equality tests are safe)."""
+    """runs.csv as written by `aggregate`, checked for its columns and their kinds (sigmas rounded, so equality
+    tests are safe)."""
     try:
         runs = pd.read_csv(path)
-    except (OSError, ValueError) as e:
-        raise NeftError(f"{path}: unreadable runs table ({e}); rerun the aggregate step") from None
-    missing = {"model", "dataset", "variant", "sigma_d", "seed", "eval_sigma", "accuracy"} - set(runs.columns)
+    except (OSError, ValueError) as e:  # ValueError: empty, not UTF-8, ragged
+        raise NeftError(f"{path}: unreadable runs table ({' '.join(str(e).split())[:160]}); rerun the aggregate "
+                        f"step") from None
+    missing = [c for c in COLUMNS if c not in runs.columns]
     if missing:
-        raise NeftError(f"{path}: not a runs table (missing {', '.join(sorted(missing))}); rerun the aggregate step")
+        raise NeftError(f"{path}: not a runs table (missing {', '.join(missing)}); rerun the aggregate step")
+    text = [c for c in COLUMNS if c not in TEXT and len(runs) and not pd.api.types.is_numeric_dtype(runs[c])]
+    if text:
+        raise NeftError(f"{path}: column {text[0]} holds text where numbers belong; rerun the aggregate step")
     runs["sigma_d"] = runs["sigma_d"].round(DIGITS)
     return runs

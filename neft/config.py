@@ -140,6 +140,19 @@ class EvalConfig:
         check_precision_device(self.precision, self.device)
 
 
+INT64 = 2 ** 63  # ints go into torch tensors and generators: beyond int64 they overflow
+
+
+def check_number(name: str, value: float) -> None:
+    if not math.isfinite(value):
+        raise ConfigError(f"{name} must be a finite number, got {value}")
+
+
+def check_integer(name: str, value: int) -> None:
+    if not -INT64 <= value < INT64:
+        raise ConfigError(f"{name} must be between -2**63 and 2**63 - 1, got {value}")
+
+
 def check_sigma(name: str, value: float) -> None:
     if not (isinstance(value, (int, float)) and 0 <= value <= 1):
         raise ConfigError(f"{name} must be in [0, 1] (relative to a device's max conductance), got {value}")
@@ -175,15 +188,20 @@ def check_fields(cfg) -> None:
             setattr(cfg, f.name, value)
         ok = (isinstance(value, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
               if typing.get_origin(tp) is list else isinstance(value, tp) and not (tp is not bool and isinstance(value, bool)))
-        if not ok or (tp is float and not math.isfinite(value)):
+        if not ok:
             raise ConfigError(f"{f.name} must be {'a list of numbers' if typing.get_origin(tp) is list else tp.__name__}"
                               f"{' or null' if optional else ''}, got {value!r}")
+        for number in value if isinstance(value, list) else [value]:
+            if isinstance(number, float):
+                check_number(f.name, number)
+            elif isinstance(number, int) and not isinstance(number, bool):
+                check_integer(f.name, number)
 
 
 def from_dict(cls, values: dict, where: str = "config"):
     """Build a config from a mapping, rejecting unknown keys with the list of known ones."""
     known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - known)
+    unknown = sorted(set(values) - known, key=str)  # YAML keys may be numbers too
     if unknown:
         raise ConfigError(f"{where}: unknown key {unknown[0]!r}; known keys: {', '.join(sorted(known))}")
     return cls(**values)

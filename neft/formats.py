@@ -1,0 +1,94 @@
+"""The files neft writes and reads back, declared once: each format's tag and the keys its readers use,
+with their types. `check` turns a file of another format, or one that lacks a key or holds one of
+another type whatever its tag says (an edited file, one of another version), into one line naming
+the file and the key."""
+import json
+from pathlib import Path
+
+from .errors import CheckpointError
+
+MODEL_FORMAT = "neft.model/1"
+CHECKPOINT_FORMAT = "neft.checkpoint/1"
+RESULT_FORMAT = "neft.mc/1"
+
+
+class Closed(dict):
+    """A mapping of exactly these keys (one passed on as keyword arguments)."""
+
+
+NUMBER = (int, float)
+TENSOR = "tensor"  # torch.Tensor, looked up only when a torch file is checked (the analysis steps never import torch)
+MODEL_ARGS = Closed(name=str, in_channels=int, num_classes=int, image_size=int, width=NUMBER)
+NOISE_LAW = Closed(weight_bits=int, device_bits=int, device_kind=str, quantize=bool)
+RUN_CONFIG = dict(model=str, dataset=str, method=str, sigma_d=NUMBER, seed=int, epochs=int, width=NUMBER,
+                  train_subset=(int, None))
+HISTORY_ROW = dict(epoch=int, train_loss=NUMBER, val_clean=NUMBER, val_noisy=(*NUMBER, None), head_acc=[NUMBER])
+TRAINED = dict(  # what train writes into model.pt and train.json, and evaluate copies into its result
+    status=str, diverged_epoch=(int, None), epochs_run=int, selection=str, selected_epoch=(int, None),
+    selected_val_accuracy=(*NUMBER, None), flags=dict(irs_head_collapse=bool, collapsed_heads=[int]),
+    model_args=MODEL_ARGS, method_hparams=dict, noise_law=NOISE_LAW, config=RUN_CONFIG, seconds=NUMBER,
+    provenance=dict(device=str))
+SIGMA_RESULT = dict(sigma=NUMBER, runs=int, accuracy=[NUMBER], ekl_runs=[NUMBER], mean=NUMBER, std=NUMBER,
+                    ci95=NUMBER, ekl=NUMBER)
+
+# format -> (keys, what to do when the file does not have them)
+FORMATS = {
+    MODEL_FORMAT: ({**TRAINED, "state_dict": (dict, None)}, "rerun the step that wrote it"),
+    CHECKPOINT_FORMAT: (dict(config=dict, model_args=MODEL_ARGS, model=dict, method=dict, optimizer=dict,
+                             scheduler=dict, noise_rng=TENSOR, epoch=int, step=int,
+                             sums=dict(loss=TENSOR, n=int, head_correct=TENSOR), history=[HISTORY_ROW],
+                             best=dict(metric=NUMBER, epoch=(int, None), state=(dict, None)), elapsed_s=NUMBER),
+                        "delete it and train again"),
+    RESULT_FORMAT: (dict(status=str, train=TRAINED, eval_config=dict, noise_law=NOISE_LAW, results=[SIGMA_RESULT],
+                         seconds=NUMBER, provenance=dict(device=str)), "rerun its evaluate step"),
+    "train.json": ({**TRAINED, "history": [HISTORY_ROW]}, "delete it and rerun its train step"),  # no tag
+}
+
+
+def check(path: str | Path, obj, fmt: str):
+    """`obj`, read from `path`, if it is of format `fmt` with every key and its type; else one CheckpointError."""
+    keys, fix = FORMATS[fmt]
+    if fmt != "train.json" and (not isinstance(obj, dict) or obj.get("format") != fmt):
+        found = obj.get("format") if isinstance(obj, dict) else type(obj).__name__
+        raise CheckpointError(f"{path}: format {found!r}, expected {fmt!r}; pass the right file, or rerun the step "
+                              f"that wrote it with this neft")
+    problem = _problem(obj, keys, "")
+    if problem:
+        raise CheckpointError(f"{path}: {problem}, so not a complete {fmt!r} file; {fix}")
+    return obj
+
+
+def read_json(path: str | Path, fmt: str) -> dict:
+    """A JSON file of format `fmt`, checked."""
+    try:
+        obj = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:  # missing, cut, not UTF-8
+        raise CheckpointError(f"{path}: unreadable ({' '.join(str(e).split())[:160]}); {FORMATS[fmt][1]}") from None
+    return check(path, obj, fmt)
+
+
+def _problem(value, spec, where: str) -> str | None:
+    """What is wrong with `value` at key path `where` (None if nothing)."""
+    if isinstance(spec, dict):
+        if not isinstance(value, dict):
+            return _wrong(value, "a mapping", where)
+        missing = [k for k in spec if k not in value]
+        extra = sorted(map(str, set(value) - set(spec))) if isinstance(spec, Closed) else []
+        if missing or extra:
+            return f"{'missing' if missing else 'unexpected'} key {where}{(missing or extra)[0]}"
+        return next(filter(None, (_problem(value[k], sub, f"{where}{k}.") for k, sub in spec.items())), None)
+    if isinstance(spec, list):
+        if not isinstance(value, list):
+            return _wrong(value, "a list", where)
+        return next(filter(None, (_problem(v, spec[0], f"{where}{i}.") for i, v in enumerate(value))), None)
+    types = spec if isinstance(spec, tuple) else (spec,)
+    if TENSOR in types:
+        import torch
+        types = tuple(torch.Tensor if t == TENSOR else t for t in types)
+    ok = any(value is None if t is None else isinstance(value, t) and not (isinstance(value, bool) and t is not bool)
+             for t in types)
+    return None if ok else _wrong(value, " or ".join("null" if t is None else t.__name__ for t in types), where)
+
+
+def _wrong(value, expected: str, where: str) -> str:
+    return f"{where.rstrip('.') or 'the content'} is {type(value).__name__}, expected {expected}"
