@@ -8,9 +8,9 @@ never the test set.
 Outputs in `out_dir`: model.pt (the selected backbone: IRS heads are not part of it), train.json
 (per-epoch history, status, flags, provenance). While running, checkpoint.pt (atomic writes) holds
 everything needed to resume at the exact step: weights, IRS heads, optimizer, scheduler, the noise
-generator's state, the epoch's partial sums and the history; it is written once more when training ends,
-before model.pt and train.json, so that a failed write of those (a full disk) loses no training: `--resume`
-then writes them without a training step. Data order and augmentation are pure
+generator's state, the epoch's partial sums and the history; it is written once more when training ends
+(or diverges), before model.pt and train.json, so that a failed write of those (a full disk) loses no
+training: `--resume` then writes them without a training step. Data order and augmentation are pure
 functions of (seed, epoch, index), so resuming at any step reaches the same weights on the CPU.
 A NaN/inf training loss ends the run as "diverged" with the epoch, without a crash.
 """
@@ -139,7 +139,6 @@ def train(cfg: TrainConfig, out_dir: str | Path, resume: bool = False, stop: dic
     epoch, step, history, best, elapsed = 0, 0, [], {"metric": -math.inf, "epoch": None, "state": None}, 0.0
     sums = {"loss": torch.zeros((), device=device, dtype=torch.float64), "n": 0,
             "head_correct": torch.zeros(len(getattr(method, "heads", [])), device=device, dtype=torch.long)}
-    status, diverged_epoch = "completed", None
     if resume and ckpt_path.exists():
         state = ckpt_io.read_checkpoint(ckpt_path, config, map_location=device)
         model.load_state_dict(state["model"])
@@ -149,11 +148,7 @@ def train(cfg: TrainConfig, out_dir: str | Path, resume: bool = False, stop: dic
         noise_rng.set_state(state["noise_rng"].cpu())
         epoch, step, history, best, elapsed = state["epoch"], state["step"], state["history"], state["best"], state["elapsed_s"]
         sums = {k: (v.to(device) if torch.is_tensor(v) else v) for k, v in state["sums"].items()}
-        diverged_epoch = state.get("diverged_epoch")  # in the checkpoint written at the end of a run that diverged
-        if diverged_epoch:
-            status = "diverged"
-        log.info("resuming %s at epoch %d, step %d%s", out_dir, epoch + 1, step,
-                 " (training done: writing its results)" if epoch == cfg.epochs or diverged_epoch else "")
+        log.info("resuming %s at epoch %d, step %d", out_dir, epoch + 1, step)
 
     def save_checkpoint():
         try:
@@ -161,17 +156,17 @@ def train(cfg: TrainConfig, out_dir: str | Path, resume: bool = False, stop: dic
                 "format": ckpt_io.CHECKPOINT_FORMAT, "config": config, "model_args": model.args,
                 "model": model.state_dict(), "method": method.state_dict(), "optimizer": optimizer.state_dict(),
                 "scheduler": scheduler.state_dict(), "noise_rng": noise_rng.get_state(), "epoch": epoch, "step": step,
-                "sums": sums, "history": history, "best": best, "elapsed_s": elapsed + time.monotonic() - started,
-                "diverged_epoch": diverged_epoch})
+                "sums": sums, "history": history, "best": best, "elapsed_s": elapsed + time.monotonic() - started})
         except WriteError as e:
             kept = "the previous checkpoint is kept" if ckpt_path.exists() else "no checkpoint is kept"
             raise WriteError(f"{e}; {kept}: make room, then rerun with --resume") from None
         return time.monotonic()
 
+    status, diverged_epoch = "completed", None
     last_checkpoint = time.monotonic()
     progress = progress_bar(cfg.epochs * data.train.steps, epoch * data.train.steps + step)
     sigma_select = cfg.sigma_d
-    while epoch < cfg.epochs and diverged_epoch is None:
+    while epoch < cfg.epochs:
         epoch_start = time.monotonic()
         if step == 0:
             noise_rng.manual_seed(derive_seed(cfg.seed, "train-noise", epoch))
@@ -240,6 +235,7 @@ def train(cfg: TrainConfig, out_dir: str | Path, resume: bool = False, stop: dic
         save_torch(model_path, {"format": ckpt_io.MODEL_FORMAT, "state_dict": best["state"], **summary})
         save_json(result_path, {**summary, "history": history})
     except WriteError as e:
+        model_path.unlink(missing_ok=True)  # the run's outputs come as a pair, or not at all
         raise WriteError(f"{e}; the finished training is kept in {ckpt_path}: make room, then rerun with --resume "
                          f"to write the results without training again") from None
     ckpt_path.unlink(missing_ok=True)
