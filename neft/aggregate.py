@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import NeftError
+from .formats import read_table
 from .results import read_result
 from .stats import ci95_halfwidth
 
@@ -106,16 +107,6 @@ def aggregate(paths: list[Path], root: Path, runs_csv: Path, summary_csv: Path) 
 def read_runs(path: Path) -> pd.DataFrame:
     """runs.csv as written by `aggregate`, checked for its columns and their kinds (sigmas rounded, so equality
     tests are safe)."""
-    try:
-        runs = pd.read_csv(path)
-    except (OSError, ValueError) as e:  # ValueError: empty, not UTF-8, ragged
-        raise NeftError(f"{path}: unreadable runs table ({' '.join(str(e).split())[:160]}); rerun the aggregate "
-                        f"step") from None
-    missing = [c for c in COLUMNS if c not in runs.columns]
-    if missing:
-        raise NeftError(f"{path}: not a runs table (missing {', '.join(missing)}); rerun the aggregate step")
-    text = [c for c in COLUMNS if c not in TEXT and len(runs) and not pd.api.types.is_numeric_dtype(runs[c])]
-    if text:
-        raise NeftError(f"{path}: column {text[0]} holds text where numbers belong; rerun the aggregate step")
+    runs = read_table(path, "runs table", COLUMNS, TEXT, "rerun the aggregate step")
     runs["sigma_d"] = runs["sigma_d"].round(DIGITS)
     return runs

@@ -6,6 +6,7 @@ the values are saved with every result.
 """
 import dataclasses
 import math
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -165,7 +166,7 @@ def check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
 
 def check_precision_device(precision: str, device: str) -> None:
     check_choice("precision", precision, ("fp32", "tf32", "bf16"))
-    if not (device in ("auto", "cpu", "cuda") or (device.startswith("cuda:") and device[5:].isdigit())):
+    if not re.fullmatch(r"auto|cpu|cuda(:[0-9]+)?", device):  # [0-9]: str.isdigit() takes other scripts' digits
         raise ConfigError(f"device must be auto, cpu, cuda or cuda:N; got {device!r}")
 
 

@@ -1,7 +1,7 @@
 """The files neft writes and reads back, declared once: each format's tag and the keys its readers use,
 with their types. `check` turns a file of another format, or one that lacks a key or holds one of
 another type whatever its tag says (an edited file, one of another version), into one line naming
-the file and the key."""
+the file and the key; `read_table` does the same for the CSV tables the analysis steps read."""
 import json
 from pathlib import Path
 
@@ -65,6 +65,22 @@ def read_json(path: str | Path, fmt: str) -> dict:
     except (OSError, ValueError) as e:  # missing, cut, not UTF-8
         raise CheckpointError(f"{path}: unreadable ({' '.join(str(e).split())[:160]}); {FORMATS[fmt][1]}") from None
     return check(path, obj, fmt)
+
+
+def read_table(path: str | Path, what: str, columns: list[str], text: set[str], fix: str):
+    """A CSV table neft wrote (runs.csv, a beta search's table): every column there, numbers where numbers belong."""
+    import pandas as pd
+    try:
+        table = pd.read_csv(path)
+    except (OSError, ValueError) as e:  # missing, empty, not UTF-8, ragged
+        raise CheckpointError(f"{path}: unreadable {what} ({' '.join(str(e).split())[:160]}); {fix}") from None
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise CheckpointError(f"{path}: not a {what} (missing {', '.join(missing)}); {fix}")
+    numbers = [c for c in columns if c not in text and len(table) and not pd.api.types.is_numeric_dtype(table[c])]
+    if numbers:
+        raise CheckpointError(f"{path}: column {numbers[0]} holds text where numbers belong; {fix}")
+    return table
 
 
 def _problem(value, spec, where: str) -> str | None:

@@ -13,6 +13,7 @@ from tabulate import tabulate
 
 from .aggregate import DIGITS, parse_variant, t_ci95
 from .errors import NeftError
+from .formats import read_table
 from .io import save_text
 
 NAMES = {"vanilla": "W/O Noise", "noise": "W/ Noise", "ovf": "OVF", "irs": "IRS"}
@@ -127,11 +128,14 @@ def convergence(runs: pd.DataFrame, setting: Setting, methods: list[str], thresh
                                        "mean", "accuracies"])
 
 
+BETA_COLUMNS = ["model", "dataset", "method", "sigma_d", "beta", "n_seeds", "val_accuracy", "chosen"]  # beta-search's CSV
+
+
 def beta_search(paths: list[Path]) -> pd.DataFrame:
     """The beta-search tables of every searched model/dataset/method, stacked."""
-    frames = [pd.read_csv(p) for p in paths]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["model", "dataset", "method", "sigma_d", "beta", "n_seeds", "val_accuracy", "chosen"])
+    frames = [read_table(p, "beta search table", BETA_COLUMNS, {"model", "dataset", "method"}, "rerun its beta search")
+              for p in paths]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=BETA_COLUMNS)
 
 
 def wide(long: pd.DataFrame, index: str, columns: str) -> pd.DataFrame:

@@ -266,6 +266,9 @@ CASES = [  # id, command line ({made}: the made files), a fragment of the line i
     ("runs-csv-text-in-numbers", ["tables", "table1", "--runs", "runs.csv", "--out", "t.md", "--setting", "vgg8",
                                   "synthetic", "0.1"], "runs.csv: column accuracy holds text where numbers belong",
      lambda tmp, made: runs_table(tmp, made, accuracy="high")),
+    ("beta-table-missing", ["tables", "beta", "--search", "none.csv", "--out", "t.md"],
+     "none.csv: unreadable beta search table ([Errno 2] No such file or directory: 'none.csv'); rerun its beta search",
+     None),
 ]
 
 

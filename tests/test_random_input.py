@@ -1,0 +1,165 @@
+"""Property-based tests (hypothesis) of the promise of docs/reliability.md over command lines and config
+files: whatever the input, `neft.cli.main` ends with exit code 0 or 2, never a traceback, and a 2
+comes with one line `neft: error: ...`; an invalid value always gives 2. Training, evaluation and
+fetching are replaced by stubs (what runs before them is the real parsing and checking), so no
+example trains anything; the analysis steps run for real on the files the examples name (none exist)."""
+import contextlib
+import io
+import math
+import os
+import re
+import tempfile
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import neft.evaluate
+import neft.fetch
+import neft.trainer
+from neft.cli import main, make_parser
+from neft.config import EvalConfig, TrainConfig
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@pytest.fixture
+def stubs(monkeypatch):
+    """Training, evaluation and fetching stand in for themselves without doing anything."""
+    monkeypatch.setattr(neft.trainer, "train", lambda *a, **k: {"status": "completed", "selected_epoch": 1})
+    monkeypatch.setattr(neft.evaluate, "evaluate", lambda *a, **k: {"results": []})
+    monkeypatch.setattr(neft.fetch, "fetch", lambda *a, **k: {})
+
+
+def run(argv: list[str], files: dict[str, bytes] | None = None) -> tuple[int, str]:
+    """main(argv) in a fresh empty folder (plus `files`) -> (exit code, stderr); any other exception fails."""
+    cwd = os.getcwd()
+    with tempfile.TemporaryDirectory() as folder:
+        os.chdir(folder)
+        try:
+            for name, content in (files or {}).items():
+                with open(name, "wb") as f:
+                    f.write(content)
+            err = io.StringIO()
+            with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+                try:
+                    code = main(argv)
+                except SystemExit as e:  # argparse
+                    code = e.code
+        finally:
+            os.chdir(cwd)
+    return code, err.getvalue()
+
+
+def assert_one_line_or_success(code: int, err: str) -> None:
+    assert code in (0, 2), (code, err)
+    if code == 2:
+        assert err.startswith("neft: error: ") and err.count("\n") == 1, err
+
+
+# --- random command lines
+def options(command: str) -> list[str]:
+    sub = next(a for a in make_parser()._actions if a.dest == "command").choices[command]
+    return [o for a in sub._actions for o in a.option_strings if o not in ("-h", "--help")]
+
+
+COMMANDS = ["train", "evaluate", "aggregate", "fetch", "beta-search", "figures", "tables", "report", "list"]
+OPTIONS = {c: options(c) for c in COMMANDS}
+NUMBER_TEXT = st.one_of(st.floats(allow_nan=True, allow_infinity=True).map(repr), st.integers().map(str),
+                        st.integers(min_value=2 ** 62, max_value=2 ** 80).map(lambda i: str(-i)),
+                        st.sampled_from(["nan", "-nan", "inf", "-inf", "1e999", "-1e-12", "-0", "1e-400", "0x10"]))
+WORDS = st.sampled_from(["", " ", "-", "--", "none", "null", "true", ".", "..", "run", "r.json", "r.csv", "m.pt",
+                         "c.yaml", "figure3", "table1", "beta", "synthetic", "vgg8", "irs", "cuda:0", "a=b"])
+TEXT = st.text(max_size=12).filter(lambda t: not t.startswith("-h") and "\x00" not in t)
+
+
+@st.composite
+def command_lines(draw) -> list[str]:
+    command = draw(st.sampled_from(COMMANDS))
+    tokens = st.one_of(st.sampled_from(OPTIONS[command] or ["--x"]), NUMBER_TEXT, WORDS, TEXT)
+    return [command, *draw(st.lists(tokens, max_size=10))]
+
+
+@SETTINGS
+@given(argv=command_lines())
+def test_a_random_command_line_gives_exit_0_or_one_line_and_2(stubs, argv):
+    assert_one_line_or_success(*run(argv))
+
+
+# --- one invalid value in an otherwise valid command line, or config file
+FINITE = st.floats(allow_nan=False, allow_infinity=False)
+NOT_FINITE = st.sampled_from([math.nan, math.inf, -math.inf])
+HUGE = st.integers(min_value=2 ** 63, max_value=2 ** 100) | st.integers(max_value=-2 ** 63 - 1, min_value=-2 ** 100)
+INVALID = {  # config key -> values it must refuse (every float key: non-finite; every int key: beyond int64)
+    "sigma_d": FINITE.filter(lambda v: not 0 <= v <= 1), "head_sigma": FINITE.filter(lambda v: not 0 <= v <= 1),
+    "width": FINITE.filter(lambda v: v <= 0), "lr": FINITE.filter(lambda v: v <= 0),
+    "beta": FINITE.filter(lambda v: v <= 0), "weight_decay": FINITE.filter(lambda v: v < 0),
+    "checkpoint_every_s": FINITE.filter(lambda v: v < 0), "epochs": st.integers(max_value=0),
+    "batch_size": st.integers(max_value=0), "val_size": st.integers(max_value=0),
+    "val_mc_runs": st.integers(max_value=0), "n_feedback": st.integers().filter(lambda n: not 1 <= n <= 5),
+    "train_subset": st.integers(max_value=0), "num_workers": st.integers(max_value=-1),
+    "weight_bits": st.integers(max_value=0), "device_bits": st.integers(max_value=0),
+    "runs": st.integers(max_value=1), "test_subset": st.integers(max_value=0),
+    "sigmas": st.lists(FINITE.filter(lambda v: not 0 <= v <= 1), min_size=1, max_size=3),
+    **{k: TEXT.filter(lambda t, ok=ok: t not in ok) for k, ok in [
+        ("model", ("vgg8", "resnet18")), ("method", ("vanilla", "noise", "ovf", "irs")), ("select", ("val", "last")),
+        ("dataset", ("cifar10", "cifar100", "fashion_mnist", "mnist", "synthetic", "tinyimagenet")),
+        ("device_kind", ("RRAM1", "FeFET2", "RRAM4", "FeFET6")), ("precision", ("fp32", "tf32", "bf16")),
+        ("loader", ("auto", "torchvision", "resident"))]},
+    "device": TEXT.filter(lambda t: not re.fullmatch(r"auto|cpu|cuda(:[0-9]+)?", t)),  # cuda:N: checked on use
+}
+LATER = {"evaluate": {"weight_bits", "device_bits", "device_kind"}}  # checked by evaluate against the model's values
+FIELDS = {cls: {f.name: f.type for f in cls.__dataclass_fields__.values()} for cls in (TrainConfig, EvalConfig)}
+
+
+def invalid(key: str, tp) -> st.SearchStrategy:
+    number = "float" in str(tp) and "list" not in str(tp)
+    return st.one_of(*([INVALID[key]] if key in INVALID else []), *([NOT_FINITE] if number else []),
+                     *([HUGE] if "int" in str(tp) and "list" not in str(tp) else []))
+
+
+@st.composite
+def invalid_values(draw) -> tuple[str, str, object]:
+    """(command, config key, a value that key must refuse)."""
+    command, cls = draw(st.sampled_from([("train", TrainConfig), ("evaluate", EvalConfig)]))
+    keys = [k for k, tp in FIELDS[cls].items()
+            if (k in INVALID or "float" in str(tp) or "int" in str(tp)) and k not in LATER.get(command, ())]
+    key = draw(st.sampled_from(sorted(keys)))
+    return command, key, draw(invalid(key, FIELDS[cls][key]))
+
+
+BASE = {"train": ["train", "--out", "run"], "evaluate": ["evaluate", "--model", "m.pt", "--out", "r.json"]}
+
+
+@SETTINGS
+@given(case=invalid_values())
+def test_an_invalid_option_value_gives_one_line_and_2(stubs, case):
+    command, key, value = case
+    values = [repr(v) for v in value] if isinstance(value, list) else [repr(value) if isinstance(value, float)
+                                                                         else str(value)]
+    code, err = run([*BASE[command], "--" + key.replace("_", "-"), *values])
+    assert code == 2 and err.startswith("neft: error: ") and err.count("\n") == 1, (code, err)
+
+
+@SETTINGS
+@given(case=invalid_values())
+def test_an_invalid_config_value_gives_one_line_and_2(stubs, case):
+    command, key, value = case
+    code, err = run([*BASE[command], "--config", "c.yaml"], {"c.yaml": yaml.safe_dump({key: value}).encode()})
+    assert code == 2 and err.startswith("neft: error: ") and err.count("\n") == 1, (code, err)
+
+
+# --- random config files
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), HUGE, st.floats(), TEXT)
+VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
+                      max_leaves=6)
+KEYS = st.sampled_from(sorted(set(FIELDS[TrainConfig]) | set(FIELDS[EvalConfig]))) | TEXT | st.integers()
+
+
+@SETTINGS
+@given(command=st.sampled_from(["train", "evaluate"]),
+       content=st.one_of(st.dictionaries(KEYS, VALUES, max_size=5).map(lambda d: yaml.safe_dump(d).encode()),
+                         VALUES.map(lambda v: yaml.safe_dump(v).encode()), st.binary(max_size=40)))
+def test_a_random_config_file_gives_exit_0_or_one_line_and_2(stubs, command, content):
+    assert_one_line_or_success(*run([*BASE[command], "--config", "c.yaml"], {"c.yaml": content}))
