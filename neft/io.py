@@ -1,8 +1,10 @@
 """Writing files safely: atomic writes (a file either exists complete or not at all: temp file + rename,
 a failed write is one WriteError line), outputs checked against the inputs before any work, and the lock
 that keeps a second process out of a run folder."""
+import errno
 import fcntl
 import json
+import logging
 import os
 import tempfile
 from contextlib import contextmanager
@@ -45,18 +47,12 @@ def folder_lock(folder: Path, holder: str):
         folder.mkdir(parents=True, exist_ok=True)
         while True:
             fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                owner = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
-                os.close(fd)
-                raise NeftError(f"{folder} is in use by another {holder} (pid {owner}); wait for it to end, or "
-                                f"stop it") from None
-            if lock.exists() and lock.stat().st_ino == os.fstat(fd).st_ino:
+            if not _locked(fd, folder, holder) or (lock.exists() and lock.stat().st_ino == os.fstat(fd).st_ino):
                 break
             os.close(fd)  # locked a file its holder had just removed: lock the one there now
     except OSError as e:
-        raise WriteError(f"cannot write {folder} ({e.filename}: {e.strerror}); choose a writable folder") from None
+        raise WriteError(f"cannot write {folder} ({e.filename or lock}: {e.strerror}); choose a writable "
+                         f"folder") from None
     try:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
@@ -69,6 +65,25 @@ def folder_lock(folder: Path, holder: str):
                 path.rmdir()
             except OSError:  # not empty: results, or a checkpoint to resume from
                 break
+
+
+def _locked(fd: int, folder: Path, holder: str) -> bool:
+    """Lock `fd` (True), or go on without a lock where the file system has none (False); held: one line."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        owner = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+        os.close(fd)
+        raise NeftError(f"{folder} is in use by another {holder} (pid {owner}); wait for it to end, or stop "
+                        f"it") from None
+    except OSError as e:
+        if e.errno not in (errno.ENOSYS, errno.ENOLCK, errno.EOPNOTSUPP):  # e.g. Lustre mounted without flock
+            os.close(fd)
+            raise
+        logging.getLogger("neft").warning("%s: no lock (%s): nothing keeps a second %s out", folder, e.strerror,
+                                          holder)
+        return False
 
 
 def _temp_beside(path: Path) -> tuple[int, str]:

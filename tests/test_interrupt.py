@@ -189,3 +189,15 @@ def test_a_second_training_in_the_same_folder_refuses_and_a_killed_one_does_not_
     assert lock.exists()  # left behind by the killed process, and no obstacle:
     with folder_lock(tmp_path / "run", "test"):
         pass
+
+
+def test_a_file_system_without_locks_trains_without_one(tmp_path, monkeypatch, caplog):
+    """Lustre mounted without flock says ENOSYS: the lock is a safety net, so training goes on, with a warning."""
+    def no_locks(fd, operation):
+        raise OSError(errno.ENOSYS, os.strerror(errno.ENOSYS))
+
+    monkeypatch.setattr(neft.io.fcntl, "flock", no_locks)
+    with folder_lock(tmp_path / "run", "neft train"):
+        assert (tmp_path / "run" / ".lock").read_text() == f"{os.getpid()}\n"
+    assert "run: no lock (Function not implemented): nothing keeps a second neft train out" in caplog.text
+    assert not (tmp_path / "run").exists()
