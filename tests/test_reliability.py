@@ -165,6 +165,8 @@ CASES = [  # id, command line ({made}: the made files), a fragment of the line i
     ("vanilla-with-noise", T("--method", "vanilla"), "method vanilla trains without noise", None),
     ("no-such-cuda", T("--device", "cuda:99"), "device 'cuda:99' asked for, but", None),
     ("bad-device", T("--device", "tpu"), "device must be auto, cpu, cuda or cuda:N; got 'tpu'", None),
+    ("device-other-digits", T("--device", "cuda:\u0663"), "device must be auto, cpu, cuda or cuda:N; got 'cuda:\u0663'",
+     None),
     ("unknown-flag", T("--sigma", "0.1"), "unrecognized arguments: --sigma 0.1", None),
     ("flag-wrong-type", T("--epochs", "ten"), "argument --epochs: invalid int value: 'ten'", None),
     ("yaml-not-mapping", T("--config", "c.yaml"), "c.yaml: expected a mapping of keys to values",
