@@ -49,7 +49,7 @@ def t_ci95(values) -> float:
 def result_rows(path: Path, root: Path) -> list[dict]:
     """The rows of one MC result file (one per sigma; one empty row for a run without weights)."""
     result = read_result(path)
-    m = LAYOUT.fullmatch(path.relative_to(root).as_posix())
+    m = path.is_relative_to(root) and LAYOUT.fullmatch(path.relative_to(root).as_posix())
     if not m:
         raise NeftError(f"{path}: not at <model>/<dataset>/<variant>/sd<sigma_d>/seed<seed>.json under {root}")
     train = result["train"]

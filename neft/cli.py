@@ -105,7 +105,8 @@ def make_parser() -> Parser:
     add_config_options(p, TrainConfig)
     p = sub.add_parser("evaluate", help="Monte-Carlo noisy inference of a trained model over a sigma grid")
     p.add_argument("--model", required=True, type=path("--model"), help="model.pt written by train")
-    p.add_argument("--out", required=True, type=path("--out"), help="result JSON (every run, summary per sigma, provenance)")
+    p.add_argument("--out", required=True, type=path("--out"),
+                   help="result JSON (every run, summary per sigma, provenance)")
     p.add_argument("--csv", type=path("--csv"), help="also write a tidy CSV, one row per sigma")
     p.add_argument("--config", type=path("--config"), help="YAML file of evaluate options")
     add_config_options(p, EvalConfig)
@@ -126,7 +127,8 @@ def add_analysis_commands(sub) -> None:
                    help="output: mean, std, CI95 over seeds, diverged counts")
     p = sub.add_parser("fetch", help="download or unpack a dataset into data_dir once, before parallel jobs read it")
     p.add_argument("dataset", help="dataset registry name")
-    p.add_argument("--data-dir", default="data", type=path("--data-dir"), help="folder holding (or receiving) the datasets")
+    p.add_argument("--data-dir", default="data", type=path("--data-dir"),
+                   help="folder holding (or receiving) the datasets")
     p.add_argument("--download", action=argparse.BooleanOptionalAction, default=True, help="download missing files")
     p.add_argument("--out", required=True, type=path("--out"), help="output JSON: the dataset's folder and split sizes")
     p = sub.add_parser("beta-search", help="pick beta from candidates' validation accuracy (paper Sec. 4.2)")
@@ -186,6 +188,14 @@ def setting(values: list[str] | None, seeds: list[int], option: str):
     return Setting(values[0], values[1], sigma_d, tuple(seeds))
 
 
+def distinct(option: str, values: list[str]) -> list[str]:
+    """Values of an option that names each thing once (a method counted twice is a typo, not a request)."""
+    twice = sorted({v for v in values if values.count(v) > 1})
+    if twice:
+        raise ConfigError(f"{option} names {', '.join(twice)} more than once")
+    return values
+
+
 def run_analysis(args: argparse.Namespace) -> None:
     from .aggregate import aggregate, read_runs
     check_files(args)
@@ -209,7 +219,8 @@ def run_analysis(args: argparse.Namespace) -> None:
             if args.runs is None or where is None:
                 raise ConfigError(f"tables {args.name} needs --runs and --setting MODEL DATASET SIGMA_D")
             runs = read_runs(args.runs)
-            long = (tables.convergence(runs, where, args.methods, args.threshold) if args.name == "convergence"
+            long = (tables.convergence(runs, where, distinct("--methods", args.methods), args.threshold)
+                    if args.name == "convergence"
                     else getattr(tables, args.name)(runs, where))
         tables.write(args.name, long, args.out, TABLE_TITLES[args.name])
     else:
@@ -219,7 +230,8 @@ def run_analysis(args: argparse.Namespace) -> None:
             raise ConfigError(f"--stand-in takes PAPER=USED pairs, got {' '.join(args.stand_in)}")
         report(read_runs(args.runs), args.out[0], args.name, args.sigma_d, args.seeds,
                setting(args.ablation, args.ablation_seeds, "ablation"),
-               setting(args.convergence, args.convergence_seeds, "convergence"), args.convergence_methods,
+               setting(args.convergence, args.convergence_seeds, "convergence"),
+               distinct("--convergence-methods", args.convergence_methods),
                args.threshold, stand_ins, args.figures, args.tables, args.benchmarks)
 
 

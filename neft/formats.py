@@ -67,11 +67,12 @@ def read_json(path: str | Path, fmt: str) -> dict:
     return check(path, obj, fmt)
 
 
-def read_table(path: str | Path, what: str, columns: list[str], text: set[str], fix: str):
-    """A CSV table neft wrote (runs.csv, a beta search's table): every column there, numbers where numbers belong."""
+def read_table(path: str | Path, what: str, columns: list[str], text: set[str], fix: str, sep: str = ","):
+    """A table of the pipeline (runs.csv, a beta search's CSV, a benchmark TSV): every column there, numbers
+    where numbers belong."""
     import pandas as pd
     try:
-        table = pd.read_csv(path)
+        table = pd.read_csv(path, sep=sep)
     except (OSError, ValueError) as e:  # missing, empty, not UTF-8, ragged
         raise CheckpointError(f"{path}: unreadable {what} ({' '.join(str(e).split())[:160]}); {fix}") from None
     missing = [c for c in columns if c not in table.columns]

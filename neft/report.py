@@ -14,6 +14,7 @@ import yaml
 from tabulate import tabulate
 
 from .aggregate import DIGITS, t_ci95
+from .formats import read_table
 from .io import save_text
 from .tables import NAMES, Setting, cell, convergence, table1, table2
 
@@ -291,7 +292,8 @@ def health(runs: pd.DataFrame) -> str:
 
 def compute(runs: pd.DataFrame, benchmarks: list[Path]) -> str:
     """Time per rule from Snakemake's benchmark files, and the seconds neft itself measured."""
-    frames = [pd.read_csv(p, sep="\t").assign(rule=rule_of(p)) for p in benchmarks]
+    frames = [read_table(p, "benchmark file", ["s", "cpu_time"], {"cpu_time"}, "rerun its job", sep="\t")
+              .assign(rule=rule_of(p)) for p in benchmarks]
     bench = pd.concat(frames) if frames else pd.DataFrame(columns=["rule", "s", "cpu_time"])
     groups = [*bench.groupby("rule"), ("total", bench)] if frames else []
     rows = [{"rule": rule, "jobs": str(len(g)), "wall h": f"{g.s.sum() / 3600:.3f}",

@@ -128,7 +128,7 @@ def convergence(runs: pd.DataFrame, setting: Setting, methods: list[str], thresh
                                        "mean", "accuracies"])
 
 
-BETA_COLUMNS = ["model", "dataset", "method", "sigma_d", "beta", "n_seeds", "val_accuracy", "chosen"]  # beta-search's CSV
+BETA_COLUMNS = ["model", "dataset", "method", "sigma_d", "beta", "n_seeds", "val_accuracy", "chosen"]  # its CSV
 
 
 def beta_search(paths: list[Path]) -> pd.DataFrame:

@@ -2,13 +2,15 @@
 files: whatever the input, `neft.cli.main` ends with exit code 0 or 2, never a traceback, and a 2
 comes with one line `neft: error: ...`; an invalid value always gives 2. Training, evaluation and
 fetching are replaced by stubs (what runs before them is the real parsing and checking), so no
-example trains anything; the analysis steps run for real on the files the examples name (none exist)."""
+example trains anything; the analysis steps run for real, on files made once by a tiny real run."""
 import contextlib
 import io
 import math
 import os
 import re
+import shutil
 import tempfile
+from pathlib import Path
 
 import pytest
 import yaml
@@ -18,8 +20,12 @@ from hypothesis import strategies as st
 import neft.evaluate
 import neft.fetch
 import neft.trainer
+from neft.aggregate import aggregate
+from neft.beta_search import search
 from neft.cli import main, make_parser
 from neft.config import EvalConfig, TrainConfig
+
+from helpers import tiny
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -32,10 +38,13 @@ def stubs(monkeypatch):
     monkeypatch.setattr(neft.fetch, "fetch", lambda *a, **k: {})
 
 
-def run(argv: list[str], files: dict[str, bytes] | None = None) -> tuple[int, str]:
-    """main(argv) in a fresh empty folder (plus `files`) -> (exit code, stderr); any other exception fails."""
+def run(argv: list[str], files: dict[str, bytes] | None = None, copy_of: Path | None = None) -> tuple[int, str]:
+    """main(argv) in a fresh folder (a copy of `copy_of`, or empty, plus `files`) -> (exit code, stderr); any
+    other exception fails the test."""
     cwd = os.getcwd()
     with tempfile.TemporaryDirectory() as folder:
+        if copy_of:
+            shutil.copytree(copy_of, folder, dirs_exist_ok=True)
         os.chdir(folder)
         try:
             for name, content in (files or {}).items():
@@ -163,3 +172,88 @@ KEYS = st.sampled_from(sorted(set(FIELDS[TrainConfig]) | set(FIELDS[EvalConfig])
                          VALUES.map(lambda v: yaml.safe_dump(v).encode()), st.binary(max_size=40)))
 def test_a_random_config_file_gives_exit_0_or_one_line_and_2(stubs, command, content):
     assert_one_line_or_success(*run([*BASE[command], "--config", "c.yaml"], {"c.yaml": content}))
+
+
+# --- the analysis steps on real files, with random options
+@pytest.fixture(scope="module")
+def grid(tmp_path_factory) -> Path:
+    """What the analysis steps read, from one tiny IRS run: its train.json, MC result, runs.csv, the beta
+    search over it, a Snakemake benchmark file."""
+    from neft.evaluate import evaluate as real_evaluate
+    from neft.trainer import train as real_train
+    folder = tmp_path_factory.mktemp("grid")
+    real_train(tiny(method="irs", train_subset=256), folder / "run")
+    result = folder / "mc" / "vgg8" / "synthetic" / "irs" / "sd0.1" / "seed0.json"
+    real_evaluate(folder / "run" / "model.pt", EvalConfig(sigmas=[0, 0.1], runs=2, device="cpu"), result)
+    aggregate([result], folder / "mc", folder / "runs.csv", folder / "summary.csv")
+    search([folder / "run" / "train.json"], folder / "beta.yaml", folder / "beta.csv")
+    (folder / "bench.tsv").write_text("s\th:m:s\tmax_rss\tcpu_time\n5.5\t0:00:05\t890.3\t4.9\n")
+    return folder
+
+
+MC = "mc/vgg8/synthetic/irs/sd0.1/seed0.json"
+
+
+def mostly(values: list[str], other: st.SearchStrategy) -> st.SearchStrategy:
+    """One of `values` 9 times in 10, else a draw of `other`: most examples get past the first check."""
+    choices = [*values * (9 // len(values) + 1)][:9]
+    return st.sampled_from([*choices, None]).flatmap(lambda v: other if v is None else st.just(v))
+
+
+READ = st.sampled_from(["runs.csv", "beta.csv", "run/train.json", MC, "bench.tsv", "mc", "none.csv"])
+
+
+def written(*names: str) -> st.SearchStrategy:
+    """Mostly one of `names` (in this folder or a new one), else a path that clashes or cannot be written."""
+    bad = st.sampled_from(["runs.csv", "o.txt", "o", "o.md/o.csv", "."])
+    return mostly([*names, *(f"sub/{n}" for n in names)], bad)
+
+
+WRITE = written("o.md", "o.csv", "o.tex", "o.png", "o.pdf")
+NAME = mostly(["vgg8", "resnet18", "synthetic", "mnist", "cifar10", "irs", "ovf", "noise", "vanilla"], TEXT)
+GRID_NUMBER = mostly(["0", "0.1", "0.3", "1", "0.05"], NUMBER_TEXT)
+SEED = mostly(["0", "1", "-1", "7"], NUMBER_TEXT)
+
+
+def some(strategy, min_size=1):
+    return st.lists(strategy, min_size=min_size, max_size=4)
+
+
+@st.composite
+def analysis_lines(draw) -> list[str]:
+    """A command line of an analysis step that names the grid's files, with random values and options."""
+    command = draw(st.sampled_from(["aggregate", "beta-search", "figures", "tables", "report"]))
+    maybe = lambda *tokens, p=0.5: list(tokens) if draw(st.floats(0, 1)) < p else []  # noqa: E731
+    where = lambda option: [option, draw(NAME), draw(NAME), draw(GRID_NUMBER)]  # noqa: E731
+    if command == "aggregate":
+        return [command, *draw(some(mostly([MC], READ))), "--root", draw(st.sampled_from(["mc", ".", "x", "mc/vgg8"])),
+                "--runs", draw(WRITE), "--summary", draw(WRITE)]
+    if command == "beta-search":
+        return [command, *draw(some(mostly(["run/train.json"], READ))), "--out", draw(WRITE), "--csv",
+                draw(WRITE)]
+    grid = ["--sigma-d", *draw(some(GRID_NUMBER)), "--seeds", *draw(some(SEED))]
+    if command == "figures":
+        return [command, draw(st.sampled_from(["figure3", "figure4"])), "--runs", draw(mostly(["runs.csv"], READ)),
+                "--out", *draw(some(written("o.png", "o.pdf"))), *grid]
+    if command == "tables":
+        return [command, draw(st.sampled_from(["table1", "table2", "ablations", "convergence", "beta"])), "--runs",
+                draw(mostly(["runs.csv"], READ)), "--out", *draw(some(written("o.md", "o.csv", "o.tex"))),
+                *maybe(*where("--setting"), "--seeds", *draw(some(SEED)), p=0.9),
+                *maybe("--methods", *draw(some(NAME))), *maybe("--threshold", draw(GRID_NUMBER)),
+                *maybe("--search", *draw(some(mostly(["beta.csv"], READ), 0)))]
+    # --ablation's model is one the paper's claims know: another is a KeyError in report.table1_rows (reported)
+    ablation = ["--ablation", draw(st.sampled_from(["vgg8", "resnet18"])), draw(NAME), draw(GRID_NUMBER)]
+    return [command, "--runs", draw(mostly(["runs.csv"], READ)), "--out", draw(written("o.md")), *grid,
+            *maybe(*ablation, "--ablation-seeds", *draw(some(SEED))),
+            *maybe(*where("--convergence"), "--convergence-seeds", *draw(some(SEED)),
+                   "--convergence-methods", *draw(some(NAME))),
+            *maybe("--stand-in", *draw(some(st.sampled_from(["mnist=synthetic", "a=b", "x", "="]) | TEXT, 0))),
+            *maybe("--benchmarks", *draw(some(mostly(["bench.tsv"], READ), 0))),
+            *maybe("--name", draw(TEXT)),
+            *maybe("--threshold", draw(GRID_NUMBER))]
+
+
+@SETTINGS
+@given(argv=analysis_lines())
+def test_an_analysis_step_on_real_files_with_random_options_gives_exit_0_or_one_line_and_2(grid, argv):
+    assert_one_line_or_success(*run(argv, copy_of=grid))

@@ -17,7 +17,7 @@ import pytest
 import torch
 from PIL import Image
 
-from neft.aggregate import COLUMNS
+from neft.aggregate import COLUMNS, aggregate
 from neft.cli import main
 from neft.config import EvalConfig, TrainConfig
 from neft.errors import NeftError
@@ -59,6 +59,10 @@ def made(tmp_path_factory) -> Path:
     made = tmp_path_factory.mktemp("made")
     train(TrainConfig(**TRAIN), made / "run")
     evaluate(made / "run" / "model.pt", EvalConfig(sigmas=[0.1], runs=2, device="cpu"), made / "r.json")
+    layout = made / "mc" / "vgg8" / "synthetic" / "noise" / "sd0.1" / "seed0.json"
+    layout.parent.mkdir(parents=True)
+    layout.write_bytes((made / "r.json").read_bytes())
+    aggregate([layout], made / "mc", made / "runs.csv", made / "summary.csv")
     with pytest.raises(Interrupted):
         train(TrainConfig(**TRAIN), made / "cut", stop={"stop": True})  # checkpoint after one step
     train(TrainConfig(**TRAIN, lr=1e30), made / "diverged")  # NaN in epoch 1: no weights kept
@@ -199,6 +203,8 @@ CASES = [  # id, command line ({made}: the made files), a fragment of the line i
     ("eval-csv-is-out", E(csv="r.json"), "--csv r.json would overwrite --out r.json; give another --csv", None),
     ("aggregate-over-input", ["aggregate", "r.json", "--root", ".", "--runs", "r.json", "--summary", "s.csv"],
      "--runs r.json would overwrite input r.json", copy("r.json", "r.json")),
+    ("aggregate-outside-root", ["aggregate", "r.json", "--root", "mc", "--runs", "runs.csv", "--summary", "s.csv"],
+     "r.json: not at <model>/<dataset>/<variant>/sd<sigma_d>/seed<seed>.json under mc", copy("r.json", "r.json")),
     ("beta-search-csv-is-out", ["beta-search", "{made}/run/train.json", "--out", "b.yaml", "--csv", "b.yaml"],
      "--csv b.yaml would overwrite --out b.yaml", None),
     ("figures-out-is-runs", ["figures", "figure3", "--runs", "runs.csv", "--out", "runs.csv", "--sigma-d", "0.1",
@@ -268,6 +274,13 @@ CASES = [  # id, command line ({made}: the made files), a fragment of the line i
     ("runs-csv-text-in-numbers", ["tables", "table1", "--runs", "runs.csv", "--out", "t.md", "--setting", "vgg8",
                                   "synthetic", "0.1"], "runs.csv: column accuracy holds text where numbers belong",
      lambda tmp, made: runs_table(tmp, made, accuracy="high")),
+    ("report-benchmark-missing", ["report", "--runs", "{made}/runs.csv", "--out", "r.md", "--sigma-d", "0.1",
+                                  "--seeds", "0", "--benchmarks", "none.tsv"],
+     "none.tsv: unreadable benchmark file ([Errno 2] No such file or directory: 'none.tsv'); rerun its job", None),
+    ("report-methods-twice", ["report", "--runs", "{made}/runs.csv", "--out", "r.md", "--sigma-d", "0.1", "--seeds",
+                              "0", "--convergence", "vgg8", "synthetic", "0.1", "--convergence-seeds", "0",
+                              "--convergence-methods", "irs", "irs"],
+     "--convergence-methods names irs more than once", None),
     ("beta-table-missing", ["tables", "beta", "--search", "none.csv", "--out", "t.md"],
      "none.csv: unreadable beta search table ([Errno 2] No such file or directory: 'none.csv'); rerun its beta search",
      None),
