@@ -20,7 +20,8 @@ class Parser(argparse.ArgumentParser):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, allow_abbrev=False, **kwargs)  # a misspelt option is an error, not a guess
         # '-1e-12', '-inf' are values, not options (argparse's own pattern knows only -1 and -.5)
-        self._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$", re.I)
+        self._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$",
+                                                   re.IGNORECASE)
 
     def error(self, message: str):  # one line, no usage dump
         sys.stderr.write(f"neft: error: {message} (see --help)\n")
