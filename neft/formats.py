@@ -20,28 +20,28 @@ NUMBER = (int, float)
 TENSOR = "tensor"  # torch.Tensor, looked up only when a torch file is checked (the analysis steps never import torch)
 MODEL_ARGS = Closed(name=str, in_channels=int, num_classes=int, image_size=int, width=NUMBER)
 NOISE_LAW = Closed(weight_bits=int, device_bits=int, device_kind=str, quantize=bool)
-RUN_CONFIG = dict(model=str, dataset=str, method=str, sigma_d=NUMBER, seed=int, epochs=int, width=NUMBER,
-                  train_subset=(int, None))
+RUN = dict(model=str, dataset=str, method=str, sigma_d=NUMBER, seed=int)  # what names a run
+RUN_CONFIG = dict(RUN, epochs=int, width=NUMBER, train_subset=(int, None))
+# what a training's record holds for the MC result, read by aggregate
+FOR_RESULT = dict(diverged_epoch=(int, None), flags=dict, method_hparams=dict, config=RUN_CONFIG,
+                  selected_val_accuracy=(*NUMBER, None), seconds=NUMBER)
 HISTORY_ROW = dict(epoch=int, train_loss=NUMBER, val_clean=NUMBER, val_noisy=(*NUMBER, None), head_acc=[NUMBER])
-TRAINED = dict(  # what train writes into model.pt and train.json, and evaluate copies into its result
-    status=str, diverged_epoch=(int, None), epochs_run=int, selection=str, selected_epoch=(int, None),
-    selected_val_accuracy=(*NUMBER, None), flags=dict(irs_head_collapse=bool, collapsed_heads=[int]),
-    model_args=MODEL_ARGS, method_hparams=dict, noise_law=NOISE_LAW, config=RUN_CONFIG, seconds=NUMBER,
-    provenance=dict(device=str))
-SIGMA_RESULT = dict(sigma=NUMBER, runs=int, accuracy=[NUMBER], ekl_runs=[NUMBER], mean=NUMBER, std=NUMBER,
-                    ci95=NUMBER, ekl=NUMBER)
 
-# format -> (keys, what to do when the file does not have them)
+# format -> (the keys its readers use, with their types; what to do when a file lacks them)
 FORMATS = {
-    MODEL_FORMAT: ({**TRAINED, "state_dict": (dict, None)}, "rerun the step that wrote it"),
+    MODEL_FORMAT: (dict(FOR_RESULT, status=str, state_dict=(dict, None), model_args=MODEL_ARGS, noise_law=NOISE_LAW,
+                        epochs_run=int, selection=str, selected_epoch=(int, None), provenance=dict),
+                   "rerun the step that wrote it"),  # evaluate, and train --init-from
     CHECKPOINT_FORMAT: (dict(config=dict, model_args=MODEL_ARGS, model=dict, method=dict, optimizer=dict,
                              scheduler=dict, noise_rng=TENSOR, epoch=int, step=int,
                              sums=dict(loss=TENSOR, n=int, head_correct=TENSOR), history=[HISTORY_ROW],
                              best=dict(metric=NUMBER, epoch=(int, None), state=(dict, None)), elapsed_s=NUMBER),
-                        "delete it and train again"),
-    RESULT_FORMAT: (dict(status=str, train=TRAINED, eval_config=dict, noise_law=NOISE_LAW, results=[SIGMA_RESULT],
-                         seconds=NUMBER, provenance=dict(device=str)), "rerun its evaluate step"),
-    "train.json": ({**TRAINED, "history": [HISTORY_ROW]}, "delete it and rerun its train step"),  # no tag
+                        "delete it and train again"),  # train --resume
+    RESULT_FORMAT: (dict(status=str, train=FOR_RESULT, seconds=NUMBER, provenance=dict(device=str),
+                         results=[dict(sigma=NUMBER, runs=int, mean=NUMBER, std=NUMBER, ci95=NUMBER, ekl=NUMBER)]),
+                    "rerun its evaluate step"),  # aggregate
+    "train.json": (dict(config=RUN, status=str, method_hparams=dict, selected_val_accuracy=(*NUMBER, None)),
+                   "delete it and rerun its train step"),  # beta-search, train --resume; it has no format tag
 }
 
 
