@@ -18,12 +18,19 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import NeftError
+from .formats import read_table
 from .results import read_result
 from .stats import ci95_halfwidth
 
 LAYOUT = re.compile(r"(?P<model>[^/]+)/(?P<dataset>[^/]+)/(?P<variant>[^/]+)/sd(?P<sigma_d>[0-9.]+)/seed(?P<seed>\d+)\.json")
 VARIANT = re.compile(r"(?P<method>[a-z]+)(?:-(?P<tag>[a-z]+?)(?P<value>[0-9.]*))?")
 KEYS = ["model", "dataset", "variant", "method", "sigma_d"]  # a group of seeds
+COLUMNS = ["model", "dataset", "variant", "method", "sigma_d", "seed", "status", "eval_sigma", "runs", "accuracy",
+           "mc_std", "mc_ci95", "ekl", "mc_ekl_ci95", "diverged_epoch", "heads_anti_aligned", "beta", "n_feedback",
+           "epochs", "width", "train_subset", "val_accuracy", "init", "selection", "n_test", "train_seconds",
+           "eval_seconds", "device", "git_commit", "date", "file"]  # runs.csv
+TEXT = {"model", "dataset", "variant", "method", "status", "init", "selection", "device", "git_commit", "date",
+        "file"}  # the other columns hold numbers
 DIGITS = 6  # sigmas are compared after rounding: 0.1 + 0.2 must find 0.3
 
 
@@ -44,7 +51,7 @@ def t_ci95(values) -> float:
 def result_rows(path: Path, root: Path) -> list[dict]:
     """The rows of one MC result file (one per sigma; one empty row for a run without weights)."""
     result = read_result(path)
-    m = LAYOUT.fullmatch(path.relative_to(root).as_posix())
+    m = path.is_relative_to(root) and LAYOUT.fullmatch(path.relative_to(root).as_posix())
     if not m:
         raise NeftError(f"{path}: not at <model>/<dataset>/<variant>/sd<sigma_d>/seed<seed>.json under {root}")
     train = result["train"]
@@ -73,11 +80,7 @@ def result_rows(path: Path, root: Path) -> list[dict]:
 def collect(paths: list[Path], root: Path) -> pd.DataFrame:
     """Per-seed rows of every result file, in a stable order."""
     rows = [row for p in paths for row in result_rows(Path(p), Path(root))]
-    columns = ["model", "dataset", "variant", "method", "sigma_d", "seed", "status", "eval_sigma", "runs", "accuracy",
-               "mc_std", "mc_ci95", "ekl", "mc_ekl_ci95", "diverged_epoch", "heads_anti_aligned", "beta", "n_feedback",
-               "epochs", "width", "train_subset", "val_accuracy", "init", "selection", "n_test", "train_seconds",
-               "eval_seconds", "device", "git_commit", "date", "file"]
-    runs = pd.DataFrame(rows, columns=columns)
+    runs = pd.DataFrame(rows, columns=COLUMNS)
     return runs.sort_values(["model", "dataset", "variant", "sigma_d", "seed", "eval_sigma"], ignore_index=True)
 
 
@@ -107,13 +110,8 @@ def aggregate(paths: list[Path], root: Path, runs_csv: Path, summary_csv: Path) 
 
 
 def read_runs(path: Path) -> pd.DataFrame:
-    """runs.csv as written by `aggregate` (sigmas rounded, so equality tests are safe)."""
-    try:
-        runs = pd.read_csv(path)
-    except (OSError, ValueError) as e:
-        raise NeftError(f"{path}: unreadable runs table ({e}); rerun the aggregate step") from None
-    missing = {"model", "dataset", "variant", "sigma_d", "seed", "eval_sigma", "accuracy"} - set(runs.columns)
-    if missing:
-        raise NeftError(f"{path}: not a runs table (missing {', '.join(sorted(missing))}); rerun the aggregate step")
+    """runs.csv as written by `aggregate`, checked for its columns and their kinds (sigmas rounded, so equality
+    tests are safe)."""
+    runs = read_table(path, "runs table", COLUMNS, TEXT, "rerun the aggregate step")
     runs["sigma_d"] = runs["sigma_d"].round(DIGITS)
     return runs

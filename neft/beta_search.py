@@ -4,27 +4,26 @@ validation split carved from the training set, never the test set) wins. Diverge
 
 Writes the winner as a one-key YAML (`beta: ...`) that `python -m neft train --config` reads, and the
 table of candidates as CSV."""
-import json
 from pathlib import Path
 
 import pandas as pd
 
 from .aggregate import t_ci95
 from .errors import NeftError
+from .formats import read_json
 from .io import save_text
 
 
 def candidates(train_jsons: list[Path]) -> pd.DataFrame:
     rows = []
-    for path in map(Path, train_jsons):
-        try:
-            run = json.loads(path.read_text())
-            cfg = run["config"]
-            rows.append(dict(model=cfg["model"], dataset=cfg["dataset"], method=cfg["method"], sigma_d=cfg["sigma_d"],
-                             beta=run["method_hparams"]["beta"], seed=cfg["seed"], status=run["status"],
-                             val_accuracy=run["selected_val_accuracy"]))
-        except (OSError, ValueError, KeyError) as e:
-            raise NeftError(f"{path}: not a train.json of an NFT run ({e}); rerun its train step") from None
+    for path in train_jsons:
+        run = read_json(path, "train.json")
+        cfg, beta = run["config"], run["method_hparams"].get("beta")
+        if not isinstance(beta, (int, float)) or isinstance(beta, bool):
+            raise NeftError(f"{path}: a {cfg['method']} run has no beta, so not a beta search candidate; give the "
+                            f"train.json files of the candidates")
+        rows.append(dict(model=cfg["model"], dataset=cfg["dataset"], method=cfg["method"], sigma_d=cfg["sigma_d"],
+                         beta=beta, seed=cfg["seed"], status=run["status"], val_accuracy=run["selected_val_accuracy"]))
     table = pd.DataFrame(rows)
     if table.empty or len(table.drop_duplicates(["model", "dataset", "method", "sigma_d"])) != 1:
         raise NeftError("beta search: give the train.json files of one model/dataset/method/sigma_d")

@@ -1,14 +1,12 @@
 """Files the trainer writes and reads: the inference model (model.pt) and the resumable training
 checkpoint (checkpoint.pt). Both carry a format tag and the model's arguments; reading checks them
-and turns truncation or a foreign file into one CheckpointError line."""
+(formats.py) and turns truncation, a foreign file or a missing key into one CheckpointError line."""
 from pathlib import Path
 
 import torch
 
 from .errors import CheckpointError
-
-MODEL_FORMAT = "neft.model/1"
-CHECKPOINT_FORMAT = "neft.checkpoint/1"
+from .formats import CHECKPOINT_FORMAT, MODEL_FORMAT, check
 # config keys that may differ when resuming (where and how fast, not what is computed)
 RESUMABLE_CHANGES = {"device", "num_workers", "checkpoint_every_s", "data_dir", "download"}
 
@@ -26,11 +24,7 @@ def _load(path: Path, fmt: str, map_location) -> dict:
         reason = " ".join(str(e).split()).split(". ")[0][:120]
         raise CheckpointError(f"{path}: truncated or corrupt ({reason}); delete it and rerun the step "
                               f"that wrote it") from None
-    if not isinstance(obj, dict) or obj.get("format") != fmt:
-        found = obj.get("format") if isinstance(obj, dict) else type(obj).__name__
-        raise CheckpointError(f"{path}: format {found!r}, expected {fmt!r}; pass the right file, or rerun "
-                              f"the step that wrote it with this neft")
-    return obj
+    return check(path, obj, fmt)
 
 
 def read_model_file(path, map_location="cpu") -> dict:

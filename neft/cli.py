@@ -4,30 +4,64 @@ file given with --config sets them too (flags win). Bad input -> one line on std
 import argparse
 import dataclasses
 import logging
+import re
 import sys
 import traceback
 from pathlib import Path
 
 import yaml
 
-from .config import EvalConfig, TrainConfig, field_type, from_dict
+from .config import EvalConfig, TrainConfig, check_integer, check_number, check_sigma, field_type, from_dict
 from .errors import ConfigError, NeftError
+from .io import check_paths
 
 
 class Parser(argparse.ArgumentParser):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, allow_abbrev=False, **kwargs)  # a misspelt option is an error, not a guess
+        # '-1e-12', '-inf' are values, not options (argparse's own pattern knows only -1 and -.5)
+        self._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$",
+                                                   re.IGNORECASE)
 
     def error(self, message: str):  # one line, no usage dump
         sys.stderr.write(f"neft: error: {message} (see --help)\n")
         sys.exit(2)
 
 
-def none_or(tp):
+def typed(tp, flag: str):
+    """Parse one value of `flag`: int and float values are checked to be usable numbers (ConfigError)."""
     def parse(text: str):
-        return None if text.lower() in ("none", "null") else tp(text)
+        value = tp(text)  # ValueError -> argparse's "invalid <tp> value"
+        check = {int: check_integer, float: check_number}.get(tp)
+        if check:
+            check(flag, value)
+        return value
     parse.__name__ = tp.__name__
     return parse
+
+
+def sigma(flag: str):
+    def parse(text: str) -> float:
+        value = typed(float, flag)(text)
+        check_sigma(flag, value)
+        return value
+    parse.__name__ = "float"
+    return parse
+
+
+def path(flag: str):
+    def parse(text: str) -> str:
+        if not text.strip():
+            raise ConfigError(f"{flag} is empty; give a path")
+        return text
+    return parse
+
+
+def none_or(parse):
+    def parse_or_none(text: str):
+        return None if text.lower() in ("none", "null") else parse(text)
+    parse_or_none.__name__ = parse.__name__
+    return parse_or_none
 
 
 def add_config_options(parser: argparse.ArgumentParser, cls) -> None:
@@ -38,16 +72,20 @@ def add_config_options(parser: argparse.ArgumentParser, cls) -> None:
         if tp is bool:
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, **kw)
         elif getattr(tp, "__origin__", None) is list:
-            parser.add_argument(flag, nargs="+", type=float, metavar="X", **kw)
+            parser.add_argument(flag, nargs="+", type=typed(float, flag), metavar="X", **kw)
         else:
-            parser.add_argument(flag, type=none_or(tp) if optional else tp, metavar=tp.__name__.upper(), **kw)
+            parse = typed(tp, flag)
+            parser.add_argument(flag, type=none_or(parse) if optional else parse, metavar=tp.__name__.upper(), **kw)
 
 
 def build_config(cls, args: argparse.Namespace):
     values = {}
     if args.config:
         try:
-            loaded = yaml.safe_load(Path(args.config).read_text()) or {}
+            loaded = yaml.safe_load(Path(args.config).read_text(encoding="utf-8")) or {}
+        except UnicodeDecodeError as e:
+            raise ConfigError(f"cannot read config file {args.config}: not UTF-8 text (byte 0x{e.object[e.start]:02x} "
+                              f"at offset {e.start}); save it as UTF-8") from None
         except (OSError, yaml.YAMLError) as e:
             raise ConfigError(f"cannot read config file {args.config}: {' '.join(str(e).split())[:200]}") from None
         if not isinstance(loaded, dict):
@@ -61,15 +99,17 @@ def make_parser() -> Parser:
     parser = Parser(prog="python -m neft", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     p = sub.add_parser("train", help="train one model (model x dataset x method x sigma_d x seed)")
-    p.add_argument("--out", required=True, help="run folder: model.pt, train.json, checkpoint.pt while running")
+    p.add_argument("--out", required=True, type=path("--out"),
+                   help="run folder: model.pt, train.json, checkpoint.pt while running")
     p.add_argument("--resume", action="store_true", help="continue from out/checkpoint.pt if present")
-    p.add_argument("--config", help="YAML file of train options")
+    p.add_argument("--config", type=path("--config"), help="YAML file of train options")
     add_config_options(p, TrainConfig)
     p = sub.add_parser("evaluate", help="Monte-Carlo noisy inference of a trained model over a sigma grid")
-    p.add_argument("--model", required=True, help="model.pt written by train")
-    p.add_argument("--out", required=True, help="result JSON (every run, summary per sigma, provenance)")
-    p.add_argument("--csv", help="also write a tidy CSV, one row per sigma")
-    p.add_argument("--config", help="YAML file of evaluate options")
+    p.add_argument("--model", required=True, type=path("--model"), help="model.pt written by train")
+    p.add_argument("--out", required=True, type=path("--out"),
+                   help="result JSON (every run, summary per sigma, provenance)")
+    p.add_argument("--csv", type=path("--csv"), help="also write a tidy CSV, one row per sigma")
+    p.add_argument("--config", type=path("--config"), help="YAML file of evaluate options")
     add_config_options(p, EvalConfig)
     sub.add_parser("list", help="list the registered models, methods, datasets and device kinds")
     add_analysis_commands(sub)
@@ -80,57 +120,67 @@ def add_analysis_commands(sub) -> None:
     """The pipeline's steps besides train and evaluate (fetch.py, aggregate.py, beta_search.py, figures.py,
     tables.py, report.py, html.py)."""
     p = sub.add_parser("aggregate", help="MC result files -> per-seed rows (runs.csv) and means over seeds (summary.csv)")
-    p.add_argument("files", nargs="+", help="result JSON files, at ROOT/<model>/<dataset>/<variant>/sd<s>/seed<n>.json")
-    p.add_argument("--root", required=True, help="the folder the files' layout starts from")
-    p.add_argument("--runs", required=True, help="output: one row per run and evaluated sigma")
-    p.add_argument("--summary", required=True, help="output: mean, std, CI95 over seeds, diverged counts")
+    p.add_argument("files", nargs="+", type=path("input"),
+                   help="result JSON files, at ROOT/<model>/<dataset>/<variant>/sd<s>/seed<n>.json")
+    p.add_argument("--root", required=True, type=path("--root"), help="the folder the files' layout starts from")
+    p.add_argument("--runs", required=True, type=path("--runs"), help="output: one row per run and evaluated sigma")
+    p.add_argument("--summary", required=True, type=path("--summary"),
+                   help="output: mean, std, CI95 over seeds, diverged counts")
     p = sub.add_parser("fetch", help="download or unpack a dataset into data_dir once, before parallel jobs read it")
     p.add_argument("dataset", help="dataset registry name")
-    p.add_argument("--data-dir", default="data", help="folder holding (or receiving) the datasets")
+    p.add_argument("--data-dir", default="data", type=path("--data-dir"),
+                   help="folder holding (or receiving) the datasets")
     p.add_argument("--download", action=argparse.BooleanOptionalAction, default=True, help="download missing files")
-    p.add_argument("--out", required=True, help="output JSON: the dataset's folder and split sizes")
+    p.add_argument("--out", required=True, type=path("--out"), help="output JSON: the dataset's folder and split sizes")
     p = sub.add_parser("beta-search", help="pick beta from candidates' validation accuracy (paper Sec. 4.2)")
-    p.add_argument("files", nargs="+", help="train.json of each candidate run (one model/dataset/method/sigma_d)")
-    p.add_argument("--out", required=True, help="output YAML `beta: X`, for `neft train --config`")
-    p.add_argument("--csv", required=True, help="output: the candidates' table")
+    p.add_argument("files", nargs="+", type=path("input"),
+                   help="train.json of each candidate run (one model/dataset/method/sigma_d)")
+    p.add_argument("--out", required=True, type=path("--out"), help="output YAML `beta: X`, for `neft train --config`")
+    p.add_argument("--csv", required=True, type=path("--csv"), help="output: the candidates' table")
     p = sub.add_parser("figures", help="Figure 3 (accuracy) or Figure 4 (EKL) vs sigma_d from runs.csv")
     p.add_argument("name", choices=["figure3", "figure4"])
     add_grid_options(p)
     p = sub.add_parser("tables", help="Table 1, Table 2, ablations, convergence count or beta search table")
     p.add_argument("name", choices=["table1", "table2", "ablations", "convergence", "init", "beta"])
-    p.add_argument("--runs", help="runs.csv written by aggregate (all tables but beta)")
-    p.add_argument("--out", nargs="+", required=True, help="output files: .csv (tidy), .md, .html, .tex")
+    p.add_argument("--runs", type=path("--runs"), help="runs.csv written by aggregate (all tables but beta)")
+    p.add_argument("--out", nargs="+", required=True, type=path("--out"),
+                   help="output files: .csv (tidy), .md, .html, .tex")
     p.add_argument("--setting", nargs=3, metavar=("MODEL", "DATASET", "SIGMA_D"),
                    help="where the ablation runs (none: the table says 'not run')")
-    p.add_argument("--seeds", nargs="+", type=int, default=[], help="seeds of the setting")
+    p.add_argument("--seeds", nargs="+", type=typed(int, "--seeds"), default=[], help="seeds of the setting")
     p.add_argument("--methods", nargs="+", default=["noise", "ovf", "irs"], help="convergence: methods counted")
-    p.add_argument("--threshold", type=float, default=5.0, help="convergence: points below the mean = non-converged")
-    p.add_argument("--search", nargs="*", default=[], help="beta: the CSV files written by beta-search")
+    p.add_argument("--threshold", type=typed(float, "--threshold"), default=5.0,
+                   help="convergence: points below the mean = non-converged")
+    p.add_argument("--search", nargs="*", default=[], type=path("--search"),
+                   help="beta: the CSV files written by beta-search")
     add_stand_in_option(p)
     p = sub.add_parser("html", help="a Markdown file (the report, a table) as one self-contained HTML page")
-    p.add_argument("source", help="Markdown file; the images it shows are embedded")
-    p.add_argument("--out", required=True, help="output HTML file")
+    p.add_argument("source", type=path("source"), help="Markdown file; the images it shows are embedded")
+    p.add_argument("--out", required=True, type=path("--out"), help="output HTML file")
     p = sub.add_parser("report", help="the replication report: numbers beside the paper's, verdict per claim")
     add_grid_options(p)
     p.add_argument("--name", default="neft", help="the config's name, for the title")
     p.add_argument("--ablation", nargs=3, metavar=("MODEL", "DATASET", "SIGMA_D"), help="the ablations' setting")
-    p.add_argument("--ablation-seeds", nargs="+", type=int, default=[])
+    p.add_argument("--ablation-seeds", nargs="+", type=typed(int, "--ablation-seeds"), default=[])
     p.add_argument("--convergence", nargs=3, metavar=("MODEL", "DATASET", "SIGMA_D"), help="the convergence setting")
-    p.add_argument("--convergence-seeds", nargs="+", type=int, default=[])
+    p.add_argument("--convergence-seeds", nargs="+", type=typed(int, "--convergence-seeds"), default=[])
     p.add_argument("--convergence-methods", nargs="+", default=["noise", "ovf", "irs"])
-    p.add_argument("--threshold", type=float, default=5.0, help="convergence: points below the mean = non-converged")
-    p.add_argument("--figures", nargs="*", default=[], help="figure files to show")
-    p.add_argument("--tables", nargs="*", default=[], help="table files to link")
-    p.add_argument("--benchmarks", nargs="*", default=[], help="Snakemake benchmark files (.../benchmarks/<rule>/...)")
+    p.add_argument("--threshold", type=typed(float, "--threshold"), default=5.0,
+                   help="convergence: points below the mean = non-converged")
+    p.add_argument("--figures", nargs="*", default=[], type=path("--figures"), help="figure files to show")
+    p.add_argument("--tables", nargs="*", default=[], type=path("--tables"), help="table files to link")
+    p.add_argument("--benchmarks", nargs="*", default=[], type=path("--benchmarks"),
+                   help="Snakemake benchmark files (.../benchmarks/<rule>/...)")
     p.add_argument("--beta", nargs="*", default=[], metavar="METHOD=SOURCE",
                    help="how each NFT method's beta was set (default, search or a number), for the settings table")
 
 
 def add_grid_options(p) -> None:
-    p.add_argument("--runs", required=True, help="runs.csv written by aggregate")
-    p.add_argument("--out", nargs="+", required=True, help="output file(s)")
-    p.add_argument("--sigma-d", nargs="+", type=float, required=True, help="training sigma_d of the main grid")
-    p.add_argument("--seeds", nargs="+", type=int, required=True, help="seeds of the main grid")
+    p.add_argument("--runs", required=True, type=path("--runs"), help="runs.csv written by aggregate")
+    p.add_argument("--out", nargs="+", required=True, type=path("--out"), help="output file(s)")
+    p.add_argument("--sigma-d", nargs="+", type=sigma("--sigma-d"), required=True,
+                   help="training sigma_d of the main grid")
+    p.add_argument("--seeds", nargs="+", type=typed(int, "--seeds"), required=True, help="seeds of the main grid")
     add_stand_in_option(p)
 
 
@@ -154,13 +204,23 @@ def setting(values: list[str] | None, seeds: list[int], option: str):
     if values is None:
         return None
     try:
-        return Setting(values[0], values[1], float(values[2]), tuple(seeds))
+        sigma_d = sigma(f"--{option}")(values[2])
     except ValueError:
         raise ConfigError(f"--{option}: sigma_d {values[2]!r} is not a number") from None
+    return Setting(values[0], values[1], sigma_d, tuple(seeds))
+
+
+def distinct(option: str, values: list[str]) -> list[str]:
+    """Values of an option that names each thing once (a method counted twice is a typo, not a request)."""
+    twice = sorted({v for v in values if values.count(v) > 1})
+    if twice:
+        raise ConfigError(f"{option} names {', '.join(twice)} more than once")
+    return values
 
 
 def run_analysis(args: argparse.Namespace) -> None:
     from .aggregate import aggregate, read_runs
+    check_files(args)
     if args.command == "aggregate":
         aggregate(args.files, args.root, args.runs, args.summary)
     elif args.command == "fetch":
@@ -186,7 +246,8 @@ def run_analysis(args: argparse.Namespace) -> None:
             where, runs = setting(args.setting, args.seeds, "setting"), read_runs(args.runs)
             builders = {"table1": tables.table1, "table2": tables.table2, "ablations": tables.ablations,
                         "init": tables.init_sensitivity,
-                        "convergence": lambda r, w: tables.convergence(r, w, args.methods, args.threshold)}
+                        "convergence": lambda r, w: tables.convergence(r, w, distinct("--methods", args.methods),
+                                                                       args.threshold)}
             long = pd.DataFrame() if where is None else builders[args.name](runs, where)
         tables.write(args.name, long, args.out, tables.title(args.name, where, runs, pairs(args.stand_in, "--stand-in")))
     elif args.command == "html":
@@ -195,21 +256,46 @@ def run_analysis(args: argparse.Namespace) -> None:
     else:
         from .report import Grid, report
         grid = Grid(args.name, args.sigma_d, args.seeds, setting(args.ablation, args.ablation_seeds, "ablation"),
-                    setting(args.convergence, args.convergence_seeds, "convergence"), args.convergence_methods,
-                    args.threshold, pairs(args.stand_in, "--stand-in"), pairs(args.beta, "--beta"))
+                    setting(args.convergence, args.convergence_seeds, "convergence"),
+                    distinct("--convergence-methods", args.convergence_methods), args.threshold,
+                    pairs(args.stand_in, "--stand-in"), pairs(args.beta, "--beta"))
         report(read_runs(args.runs), args.out[0], grid, args.figures, args.tables, args.benchmarks)
+
+
+# the paths each command reads and writes (argument names), checked by io.check_paths before any work
+READS = {"train": ["config", "init_from", "data_dir"], "evaluate": ["model", "config", "data_dir"],
+         "aggregate": ["files", "root"], "fetch": ["data_dir"], "beta-search": ["files"], "figures": ["runs"],
+         "tables": ["runs", "search"], "report": ["runs", "figures", "tables", "benchmarks"]}
+WRITES = {"train": ["out"], "evaluate": ["out", "csv"], "aggregate": ["runs", "summary"], "fetch": ["out"],
+          "beta-search": ["out", "csv"], "figures": ["out"], "tables": ["out"], "report": ["out"]}
+
+
+def check_files(args: argparse.Namespace, cfg=None) -> None:
+    """No output of the command overwrites one of its inputs, or another of its outputs."""
+    def named(names):
+        for name in names:
+            value = getattr(cfg, name) if hasattr(cfg, name) else getattr(args, name, None)
+            option = "input" if name == "files" else "--" + name.replace("_", "-")
+            yield from ((option, v) for v in (value if isinstance(value, list) else [value]) if v is not None)
+    outputs = list(named(WRITES[args.command]))
+    if args.command == "train":  # --out is a folder: the run's files are what is written
+        from .trainer import run_files
+        outputs = [("--out", str(p)) for p in run_files(args.out)]
+    check_paths(list(named(READS[args.command])), outputs)
 
 
 def run(args: argparse.Namespace) -> None:
     if args.command == "train":
         from .trainer import sigterm_checkpoints, train
         cfg = build_config(TrainConfig, args)
+        check_files(args, cfg)
         with sigterm_checkpoints() as stop:
             result = train(cfg, args.out, resume=args.resume, stop=stop)
         logging.getLogger("neft").info("%s: %s, selected epoch %s", args.out, result["status"], result["selected_epoch"])
     elif args.command == "evaluate":
         from .evaluate import evaluate
         cfg = build_config(EvalConfig, args)
+        check_files(args, cfg)
         result = evaluate(args.model, cfg, args.out, args.csv)
         for r in result["results"]:
             print(f"sigma {r['sigma']:.3f}: {r['mean']:.2f} +- {r['ci95']:.2f} % (std {r['std']:.2f}, R={r['runs']}), "
@@ -237,10 +323,9 @@ def release(error: BaseException) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
-    args = make_parser().parse_args(argv)
     code = 0
     try:
-        run(args)
+        run(make_parser().parse_args(argv))  # a value the parser checks (a path, a number) may raise ConfigError
     except NeftError as e:
         # one raised in a DataLoader worker comes back with the worker's traceback: keep its last line
         message = str(e).strip().splitlines()[-1].removeprefix(f"{type(e).__module__}.{type(e).__name__}: ")

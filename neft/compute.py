@@ -3,6 +3,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .formats import read_table
+
 
 def rule_of(benchmark: Path) -> str:
     """results/<name>/benchmarks/<rule>/... -> <rule>."""
@@ -12,7 +14,8 @@ def rule_of(benchmark: Path) -> str:
 
 def per_rule(benchmarks: list[Path]) -> list[dict]:
     """One row per rule and a total: jobs, wall hours, CPU hours."""
-    frames = [pd.read_csv(p, sep="\t").assign(rule=rule_of(p)) for p in benchmarks]
+    frames = [read_table(p, "benchmark file", ["s", "cpu_time"], {"cpu_time"}, "rerun its job", sep="\t")
+              .assign(rule=rule_of(p)) for p in benchmarks]
     if not frames:
         return []
     bench = pd.concat(frames)

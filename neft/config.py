@@ -6,6 +6,7 @@ the values are saved with every result.
 """
 import dataclasses
 import math
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -145,6 +146,19 @@ class EvalConfig:
         check_precision_device(self.precision, self.device)
 
 
+INT64 = 2 ** 63  # ints go into torch tensors and generators: beyond int64 they overflow
+
+
+def check_number(name: str, value: float) -> None:
+    if not math.isfinite(value):
+        raise ConfigError(f"{name} must be a finite number, got {value}")
+
+
+def check_integer(name: str, value: int) -> None:
+    if not -INT64 <= value < INT64:
+        raise ConfigError(f"{name} must be between -2**63 and 2**63 - 1, got {value}")
+
+
 def check_sigma(name: str, value: float) -> None:
     if not (isinstance(value, (int, float)) and 0 <= value <= 1):
         raise ConfigError(f"{name} must be in [0, 1] (relative to a device's max conductance), got {value}")
@@ -157,7 +171,7 @@ def check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
 
 def check_precision_device(precision: str, device: str) -> None:
     check_choice("precision", precision, ("fp32", "tf32", "bf16"))
-    if not (device in ("auto", "cpu", "cuda") or (device.startswith("cuda:") and device[5:].isdigit())):
+    if not re.fullmatch(r"auto|cpu|cuda(:[0-9]+)?", device):  # [0-9]: str.isdigit() takes other scripts' digits
         raise ConfigError(f"device must be auto, cpu, cuda or cuda:N; got {device!r}")
 
 
@@ -180,15 +194,20 @@ def check_fields(cfg) -> None:
             setattr(cfg, f.name, value)
         ok = (isinstance(value, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
               if typing.get_origin(tp) is list else isinstance(value, tp) and not (tp is not bool and isinstance(value, bool)))
-        if not ok or (tp is float and not math.isfinite(value)):
+        if not ok:
             raise ConfigError(f"{f.name} must be {'a list of numbers' if typing.get_origin(tp) is list else tp.__name__}"
                               f"{' or null' if optional else ''}, got {value!r}")
+        for number in value if isinstance(value, list) else [value]:
+            if isinstance(number, float):
+                check_number(f.name, number)
+            elif isinstance(number, int) and not isinstance(number, bool):
+                check_integer(f.name, number)
 
 
 def from_dict(cls, values: dict, where: str = "config"):
     """Build a config from a mapping, rejecting unknown keys with the list of known ones."""
     known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - known)
+    unknown = sorted(set(values) - known, key=str)  # YAML keys may be numbers too
     if unknown:
         raise ConfigError(f"{where}: unknown key {unknown[0]!r}; known keys: {', '.join(sorted(known))}")
     return cls(**values)

@@ -15,3 +15,7 @@ class DataError(NeftError):
 
 class CheckpointError(NeftError):
     """A checkpoint or result file that is truncated, of another format, or of another model."""
+
+
+class WriteError(NeftError):
+    """A file could not be written: a folder that is not writable, a full disk."""

@@ -1,7 +1,6 @@
 """Evaluate a trained model by Monte-Carlo noisy inference over a sigma grid and write the result
 file (JSON with every run, plus a tidy CSV of one row per sigma) with its provenance."""
 import dataclasses
-import json
 import logging
 import time
 from pathlib import Path
@@ -13,11 +12,11 @@ from .checkpoint import load_model, read_model_file
 from .config import EvalConfig
 from .data import evaluation_data
 from .errors import CheckpointError
+from .formats import RESULT_FORMAT
 from .io import check_writable, save_json, save_text
 from .mc import mc_evaluate
 from .noise import NoiseLaw
 from .provenance import provenance
-from .results import RESULT_FORMAT
 from .trainer import resolve_device, set_precision
 
 log = logging.getLogger("neft")

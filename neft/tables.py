@@ -16,6 +16,7 @@ from tabulate import tabulate
 
 from .aggregate import DIGITS, parse_variant, t_ci95
 from .errors import NeftError
+from .formats import read_table
 from .io import save_text
 from .names import METHOD_NAMES as NAMES  # report.py imports it from here too
 from .names import dataset_name, method_name, model_name
@@ -183,11 +184,14 @@ def init_sensitivity(runs: pd.DataFrame, setting: Setting) -> pd.DataFrame:
                                        "change_ci95", "minus_noise", "minus_noise_ci95", "minus_noise_outcome"])
 
 
+BETA_COLUMNS = ["model", "dataset", "method", "sigma_d", "beta", "n_seeds", "val_accuracy", "val_ci95", "chosen"]
+
+
 def beta_search(paths: list[Path]) -> pd.DataFrame:
     """The beta-search tables of every searched model/dataset/method, stacked."""
-    frames = [pd.read_csv(p) for p in paths]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["model", "dataset", "method", "sigma_d", "beta", "n_seeds", "val_accuracy", "val_ci95", "chosen"])
+    frames = [read_table(p, "beta search table", BETA_COLUMNS, {"model", "dataset", "method"}, "rerun its beta search")
+              for p in paths]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=BETA_COLUMNS)
 
 
 # --- for a reader: Markdown, HTML, LaTeX

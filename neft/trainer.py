@@ -8,12 +8,14 @@ never the test set.
 Outputs in `out_dir`: model.pt (the selected backbone: IRS heads are not part of it), train.json
 (per-epoch history, status, flags, provenance). While running, checkpoint.pt (atomic writes) holds
 everything needed to resume at the exact step: weights, IRS heads, optimizer, scheduler, the noise
-generator's state, the epoch's partial sums and the history. Data order and augmentation are pure
+generator's state, the epoch's partial sums and the history; it is written once more when training ends
+(or diverges), before model.pt and train.json, so that a failed write of those (a full disk) loses no
+training: `--resume` then writes them without a training step. Data order and augmentation are pure
 functions of (seed, epoch, index), so resuming at any step reaches the same weights on the CPU.
 A NaN/inf training loss ends the run as "diverged" with the epoch, without a crash.
 """
 import dataclasses
-import json
+import functools
 import logging
 import math
 import signal
@@ -27,8 +29,9 @@ import torch
 from . import checkpoint as ckpt_io
 from .config import TrainConfig
 from .data import training_data
-from .errors import CheckpointError, ConfigError
-from .io import check_writable, save_json, save_torch
+from .errors import CheckpointError, ConfigError, WriteError
+from .formats import read_json
+from .io import check_writable, folder_lock, save_json, save_torch
 from .mc import autocast, mc_evaluate, score
 from .methods import METHODS
 from .models import build_model
@@ -76,17 +79,31 @@ def anti_aligned_heads(history: list[dict], num_classes: int) -> list[int]:
     return [i + 1 for i, acc in enumerate(history[-1]["head_acc"] if history else []) if acc < 50 / num_classes]
 
 
+def run_files(out_dir: str | Path) -> tuple[Path, Path, Path]:
+    """model.pt, train.json and checkpoint.pt of the run folder `out_dir`."""
+    out_dir = Path(out_dir)
+    return out_dir / "model.pt", out_dir / "train.json", out_dir / "checkpoint.pt"
+
+
+def one_at_a_time(train_fn):
+    """Two trainings in one folder (a requeued job beside a zombie one) would overwrite each other's
+    checkpoint: the second stops with one line before it reads anything there (io.folder_lock)."""
+    @functools.wraps(train_fn)
+    def locked(cfg: TrainConfig, out_dir: str | Path, *args, **kwargs) -> dict:
+        with folder_lock(Path(out_dir), "neft train"):
+            return train_fn(cfg, out_dir, *args, **kwargs)
+    return locked
+
+
+@one_at_a_time
 def train(cfg: TrainConfig, out_dir: str | Path, resume: bool = False, stop: dict | None = None) -> dict:
     """Run (or resume) the training described by `cfg`; returns the content of train.json."""
     out_dir = Path(out_dir)
-    model_path, result_path, ckpt_path = out_dir / "model.pt", out_dir / "train.json", out_dir / "checkpoint.pt"
+    model_path, result_path, ckpt_path = run_files(out_dir)
     config = dataclasses.asdict(cfg)
     if resume and result_path.exists() and model_path.exists() and not ckpt_path.exists():
-        try:
-            done = json.loads(result_path.read_text())
-        except ValueError as e:
-            raise CheckpointError(f"{result_path}: unreadable ({e}); delete it to train again") from None
-        if done.get("config") != config:
+        done = read_json(result_path, "train.json")
+        if done["config"] != config:
             raise CheckpointError(f"{out_dir} holds a finished run of another config; delete it or train into "
                                   f"another folder")
         log.info("%s: already complete", out_dir)
@@ -132,11 +149,15 @@ def train(cfg: TrainConfig, out_dir: str | Path, resume: bool = False, stop: dic
         log.info("resuming %s at epoch %d, step %d", out_dir, epoch + 1, step)
 
     def save_checkpoint():
-        save_torch(ckpt_path, {
-            "format": ckpt_io.CHECKPOINT_FORMAT, "config": config, "model_args": model.args,
-            "model": model.state_dict(), "method": method.state_dict(), "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(), "noise_rng": noise_rng.get_state(), "epoch": epoch, "step": step,
-            "sums": sums, "history": history, "best": best, "elapsed_s": elapsed + time.monotonic() - started})
+        try:
+            save_torch(ckpt_path, {
+                "format": ckpt_io.CHECKPOINT_FORMAT, "config": config, "model_args": model.args,
+                "model": model.state_dict(), "method": method.state_dict(), "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(), "noise_rng": noise_rng.get_state(), "epoch": epoch, "step": step,
+                "sums": sums, "history": history, "best": best, "elapsed_s": elapsed + time.monotonic() - started})
+        except WriteError as e:
+            kept = "the previous checkpoint is kept" if ckpt_path.exists() else "no checkpoint is kept"
+            raise WriteError(f"{e}; {kept}: make room, then rerun with --resume") from None
         return time.monotonic()
 
     status, diverged_epoch = "completed", None
@@ -194,6 +215,7 @@ def train(cfg: TrainConfig, out_dir: str | Path, resume: bool = False, stop: dic
         if time.monotonic() - last_checkpoint > cfg.checkpoint_every_s and epoch < cfg.epochs:
             last_checkpoint = save_checkpoint()
     progress.close()
+    save_checkpoint()  # first: a failed write below (a full disk) loses no training
 
     anti_aligned = anti_aligned_heads(history, spec.num_classes)
     if anti_aligned:
@@ -207,8 +229,13 @@ def train(cfg: TrainConfig, out_dir: str | Path, resume: bool = False, stop: dic
         "n_train": data.n_train, "n_val": len(data.val_y), "config": config,
         "seconds": elapsed + time.monotonic() - started, "provenance": provenance(device),
     }
-    save_torch(model_path, {"format": ckpt_io.MODEL_FORMAT, "state_dict": best["state"], **summary})
-    save_json(result_path, {**summary, "history": history})
+    try:
+        save_torch(model_path, {"format": ckpt_io.MODEL_FORMAT, "state_dict": best["state"], **summary})
+        save_json(result_path, {**summary, "history": history})
+    except WriteError as e:
+        model_path.unlink(missing_ok=True)  # the run's outputs come as a pair, or not at all
+        raise WriteError(f"{e}; the finished training is kept in {ckpt_path}: make room, then rerun with --resume "
+                         f"to write the results without training again") from None
     ckpt_path.unlink(missing_ok=True)
     return {**summary, "history": history}
 

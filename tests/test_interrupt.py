@@ -1,20 +1,25 @@
 """Interruptions: a training run killed (SIGKILL) or preempted (SIGTERM to its process group) in the
 middle of an epoch resumes from its last checkpoint to the same weights as an uninterrupted run; a
-killed Monte-Carlo evaluation leaves no result file; an interrupted write keeps the previous file."""
+killed Monte-Carlo evaluation leaves no result file; an interrupted write keeps the previous file; a
+full disk at the end of training loses no training; a second training in the same folder refuses."""
+import errno
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import torch
 
+import neft.io
 from neft.checkpoint import read_model_file
 from neft.cli import main
 from neft.config import TrainConfig
-from neft.io import save_json
+from neft.io import folder_lock, save_json
+from neft.methods.injection import NoiseInjection
 from neft.trainer import train
 
 from helpers import state_equal
@@ -110,3 +115,89 @@ def test_an_interrupted_write_keeps_the_previous_file(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         save_json(tmp_path / "r.json", {"runs": 2})
     assert json.loads((tmp_path / "r.json").read_text()) == {"runs": 1} and os.listdir(tmp_path) == ["r.json"]
+
+
+def full_disk(name: str):
+    """neft.io._atomic, failing as on a full disk when it writes a file called `name`."""
+    atomic = neft.io._atomic
+
+    def write_or_fail(path, write):
+        def no_space(f):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return atomic(path, no_space if Path(path).name == name else write)
+    return write_or_fail
+
+
+@pytest.mark.parametrize("name", ["model.pt", "train.json"])
+def test_a_full_disk_at_the_end_keeps_the_training_and_resume_writes_it(tmp_path, monkeypatch, capsys,
+                                                                        uninterrupted, name):
+    """The checkpoint is written before model.pt and train.json: when writing one of them fails (ENOSPC),
+    one line says so, and --resume writes them without a training step, to the same weights."""
+    atomic = neft.io._atomic
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(neft.io, "_atomic", full_disk(name))
+    assert main(["train", "--out", "run", *flags(RUN)]) == 2
+    assert capsys.readouterr().err == (f"neft: error: cannot write run/{name} (No space left on device); the finished "
+                                       f"training is kept in run/checkpoint.pt: make room, then rerun with --resume "
+                                       f"to write the results without training again\n")
+    assert not (tmp_path / "run" / "train.json").exists() and (tmp_path / "run" / "checkpoint.pt").exists()
+    assert not list((tmp_path / "run").glob(".*"))  # no temp file, no lock
+    monkeypatch.setattr(neft.io, "_atomic", atomic)
+    steps, loss = [], NoiseInjection.loss
+    monkeypatch.setattr(NoiseInjection, "loss", lambda *args: steps.append(1) or loss(*args))
+    resume_and_compare(tmp_path, monkeypatch, uninterrupted)
+    assert steps == [] and not (tmp_path / "run" / "checkpoint.pt").exists()
+
+
+def test_a_full_disk_after_a_run_diverged_keeps_its_record(tmp_path, monkeypatch, capsys):
+    """The same for a run that diverged in epoch 2: --resume writes its record without training epoch 2 again."""
+    atomic, steps, loss = neft.io._atomic, [], NoiseInjection.loss
+
+    def nan_from_step_5(self, *args):
+        steps.append(1)
+        value, extras = loss(self, *args)
+        return (value * float("nan") if len(steps) > STEPS else value), extras
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(NoiseInjection, "loss", nan_from_step_5)
+    monkeypatch.setattr(neft.io, "_atomic", full_disk("model.pt"))
+    assert main(["train", "--out", "run", *flags(RUN)]) == 2 and "cannot write run/model.pt" in capsys.readouterr().err
+    monkeypatch.setattr(neft.io, "_atomic", atomic)
+    steps.clear()
+    assert main(["train", "--out", "run", "--resume", *flags(RUN)]) == 0 and steps == []
+    trained = json.loads((tmp_path / "run" / "train.json").read_text())
+    assert [trained[k] for k in ("status", "diverged_epoch", "epochs_run", "selected_epoch")] == ["diverged", 2, 1, 1]
+
+
+def test_a_second_training_in_the_same_folder_refuses_and_a_killed_one_does_not_block(tmp_path):
+    """A requeued job beside a zombie one: the second process stops with one line while the first runs;
+    once the first is killed (-9), the kernel has dropped its lock and the folder is free again."""
+    first = start(["train", "--out", "run", *flags({**RUN, "epochs": 1000})], tmp_path)
+    lock = tmp_path / "run" / ".lock"
+    deadline = time.monotonic() + 120
+    while not (lock.exists() and lock.read_text().strip()) and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        second = subprocess.run([sys.executable, "-m", "neft", "train", "--out", "run", *flags(RUN)], cwd=tmp_path,
+                                capture_output=True, text=True, timeout=300)
+        assert first.poll() is None, first.communicate()[1][-2000:]
+    finally:
+        first.kill()
+        first.communicate()
+    assert second.returncode == 2 and second.stderr.splitlines() == [
+        f"neft: error: run is in use by another neft train (pid {first.pid}); wait for it to end, or stop it"]
+    assert lock.exists()  # left behind by the killed process, and no obstacle:
+    with folder_lock(tmp_path / "run", "test"):
+        pass
+
+
+def test_a_file_system_without_locks_trains_without_one(tmp_path, monkeypatch, caplog):
+    """Lustre mounted without flock says ENOSYS: the lock is a safety net, so training goes on, with a warning."""
+    def no_locks(fd, operation):
+        raise OSError(errno.ENOSYS, os.strerror(errno.ENOSYS))
+
+    monkeypatch.setattr(neft.io.fcntl, "flock", no_locks)
+    with folder_lock(tmp_path / "run", "neft train"):
+        assert (tmp_path / "run" / ".lock").read_text() == f"{os.getpid()}\n"
+    assert "run: no lock (Function not implemented): nothing keeps a second neft train out" in caplog.text
+    assert not (tmp_path / "run").exists()

@@ -73,6 +73,8 @@ def expected_runs(cfg: dict) -> tuple[set, set]:
             evaluated |= {at(v) for v, on in [("ovf-revdecay", a["reversed_decay"]), ("irs-revdecay", a["reversed_decay"]),
                                               ("ovf-revsigma", a["reversed_delta_sigma"] is not None),
                                               ("irs-noheadnoise", a["irs_without_head_noise"])] if on}
+            if a["init_sensitivity"]:
+                evaluated |= {at("vanilla-initpytorch", 0), *(at(f"{m}-initpytorch") for m in ("noise", "ovf", "irs"))}
     c = cfg["convergence"]
     if c["enabled"]:
         evaluated |= {(c["model"], c["dataset"], m, float(c["sigma_d"]), seed) for m in c["methods"] for seed in c["seeds"]}
@@ -120,8 +122,9 @@ def test_dry_run_plans_the_grid(work, name):
 
 def test_paper_grid_size():
     evaluated, trained = expected_runs(load_config("paper"))
-    # 6 panels x 5 seeds x (1 + 3 methods x 8 sigma_d) + 17 ablation variants x 5 seeds + 15 new convergence runs
-    assert len(trained) == len(evaluated) == 6 * 5 * 25 + 17 * 5 + 15
+    # 6 panels x 5 seeds x (1 + 3 methods x 8 sigma_d) + 21 ablation variants x 5 seeds (17 of the paper, 4 of
+    # the initialisation sensitivity) + 15 new convergence runs
+    assert len(trained) == len(evaluated) == 6 * 5 * 25 + 21 * 5 + 15
 
 
 # --- validation
@@ -135,12 +138,36 @@ def test_paper_grid_size():
     ("convergence: {dataset: imagenet}", "config key convergence.dataset: 'imagenet' is not one of"),
     ("methods: [noise, ovg]", "config key methods[1]: 'ovg' is not one of"),
     ("beta: {irs: 0}", "config key beta.irs: 0 is not valid under any of the given schemas"),
+    ("sigma_d: [.nan]", "config key sigma_d[0]: nan is not a finite number"),  # planned `sdnan` runs before
+    ("eval: {sigmas: [0, .inf]}", "config key eval.sigmas[1]: inf is not a finite number"),
+    ("train: {lr: .nan}", "config key train.lr: nan is not a finite number"),
+    ("convergence: {threshold: .inf}", "config key convergence.threshold: inf is not a finite number"),
 ])
 def test_bad_config_stops_before_any_job_naming_the_key(work, override, key):
     (work / "bad.yaml").write_text(f"extends: config/smoke.yaml\n{override}\n")
     out = snakemake("--cores", "1", "--configfile", "bad.yaml", cwd=work)
     assert out.returncode != 0
     assert key in out.text
+    assert "rule train" not in out.text and not (work / "results").exists()
+
+
+@pytest.mark.parametrize("files,says", [
+    pytest.param({"bad.yaml": "seeds: [0]\n"}, "config key (top level): 'name' is a required property",
+                 id="no-name"),  # planned the whole paper grid into results/paper/ before
+    pytest.param({"bad.yaml": "extends: b.yaml\nname: a\n", "b.yaml": "extends: bad.yaml\n"},
+                 "config file b.yaml: extends bad.yaml, which closes a cycle (bad.yaml -> b.yaml -> bad.yaml)",
+                 id="extends-cycle"),  # named bad.yaml ("extends itself") before
+    pytest.param({"bad.yaml": "extends: bad.yaml\n"},
+                 "config file bad.yaml: extends bad.yaml, which closes a cycle (bad.yaml -> bad.yaml)", id="extends-self"),
+    pytest.param({"bad.yaml": "extends: l1.yaml\n", "l1.yaml": "name: x  # réglage\n".encode("latin-1")},
+                 "config key extends: cannot read l1.yaml ('utf-8' codec can't decode byte 0xe9 in position 12",
+                 id="extends-not-utf8"),
+])
+def test_bad_config_file_stops_before_any_job_naming_it(work, files, says):
+    for name, content in files.items():
+        (work / name).write_bytes(content if isinstance(content, bytes) else content.encode())
+    out = snakemake("-n", "--configfile", "bad.yaml", cwd=work)
+    assert out.returncode != 0 and says in out.text, out.text[-2000:]
     assert "rule train" not in out.text and not (work / "results").exists()
 
 
@@ -158,7 +185,7 @@ def test_every_key_is_typed_described_defaulted_and_closed():
     resolved = {f"#/$defs/{k}": v for k, v in SCHEMA["$defs"].items()}
     for path, sub in properties(SCHEMA):
         full = {**resolved.get(sub.get("$ref"), {}), **sub}
-        assert "default" in sub, path
+        assert "default" in sub or path in SCHEMA["required"], path
         assert "description" in full, path
         assert {"type", "anyOf", "enum"} & set(full), path
         if full.get("type") == "object" and "properties" in full:
@@ -291,6 +318,25 @@ def test_committed_results_let_a_fresh_checkout_go_on_where_they_stop(smoke, tmp
         shutil.rmtree(fresh / made_later) if (fresh / made_later).is_dir() else (fresh / made_later).unlink()
     jobs = planned(snakemake("-n", "--configfile", "config/smoke.yaml", cwd=fresh).text)
     assert (jobs["train"], jobs["evaluate"], jobs["aggregate"], jobs["report"]) == (1, 1, 1, 1), jobs
+
+
+@pytest.mark.slow
+def test_a_result_deleted_after_the_grid_is_made_again(smoke, tmp_path):
+    """Snakemake remakes a missing file only for a target that needs it: `all` lists every MC result, so a
+    rerun trains and evaluates that run again (same numbers on the CPU) and redoes runs.csv and what reads it."""
+    grid = tmp_path / "grid"
+    shutil.copytree(smoke, grid, symlinks=True)
+    lost = grid / "results/smoke/mc/vgg8/synthetic/irs/sd0.3/seed1.json"
+    before = pd.read_csv(grid / "results/smoke/aggregate/runs.csv")
+    lost.unlink()
+    out = snakemake("--cores", "2", "--configfile", "config/smoke.yaml", cwd=grid, timeout=900)
+    assert out.returncode == 0, out.text[-3000:]
+    jobs = planned(out.text)
+    assert (jobs.get("train"), jobs.get("evaluate"), jobs.get("report")) == (1, 1, 1), out.text[-3000:]
+    after = pd.read_csv(grid / "results/smoke/aggregate/runs.csv")
+    timings = ["train_seconds", "eval_seconds"]
+    pd.testing.assert_frame_equal(after.drop(columns=timings), before.drop(columns=timings))
+    assert "Nothing to be done" in snakemake("-n", "--configfile", "config/smoke.yaml", cwd=grid).text
 
 
 @pytest.mark.slow

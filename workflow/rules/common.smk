@@ -1,5 +1,7 @@
 # Helpers of the rules: the config (extends, schema validation, one-line errors), the runs a config
 # asks for, and the options each run passes to `python -m neft`.
+import math
+import os
 import re
 import shlex
 from pathlib import Path
@@ -18,23 +20,43 @@ def merge(base, over):
     return out
 
 
-def resolve_extends(values, seen=()):
-    """A config whose `extends` names another file: that file's values, overridden by this one's."""
+def resolve_extends(values, chain):
+    """A config whose `extends` names another file: that file's values, overridden by this one's. `chain`:
+    the files read so far, the one holding `values` last."""
     path = values.get("extends")
     if not path:
         return values
-    if path in seen:
-        raise WorkflowError(f"config key extends: {path} extends itself")
+    if not isinstance(path, str):
+        raise WorkflowError(f"config key extends: a config file path, got {path!r}")
+    if Path(path).resolve() in [Path(p).resolve() for p in chain]:
+        raise WorkflowError(f"config file {chain[-1]}: extends {path}, which closes a cycle ({' -> '.join([*chain, path])})")
     try:
-        base = yaml.safe_load(Path(path).read_text()) or {}
-    except (OSError, yaml.YAMLError) as e:
+        base = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, ValueError, yaml.YAMLError) as e:  # ValueError: not UTF-8
         raise WorkflowError(f"config key extends: cannot read {path} ({' '.join(str(e).split())})") from None
-    return merge(resolve_extends(base, (*seen, path)), {k: v for k, v in values.items() if k != "extends"})
+    if not isinstance(base, dict):
+        raise WorkflowError(f"config key extends: {path} is not a mapping of keys to values")
+    return merge(resolve_extends(base, (*chain, path)), {k: v for k, v in values.items() if k != "extends"})
+
+
+def non_finite(value, key=""):
+    """(key, number) of the first NaN or infinite number in `value` (JSON Schema cannot say 'finite')."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return key, value
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else []
+    for k, v in items:
+        found = non_finite(v, f"{key}[{k}]" if isinstance(k, int) else f"{key}.{k}".lstrip("."))
+        if found:
+            return found
+    return None
 
 
 def checked(values):
     """The config with every default filled in; a bad key stops the run before any job, in one line."""
-    values = resolve_extends(dict(values))
+    values = resolve_extends(dict(values), tuple(os.path.relpath(p) for p in workflow.configfiles) or ("the config",))
+    found = non_finite(values)
+    if found:
+        raise WorkflowError(f"config key {found[0] or '(top level)'}: {found[1]} is not a finite number")
     try:
         validate(values, "../schemas/config.schema.yaml")
     except WorkflowError as e:
