@@ -20,6 +20,8 @@ def check_paths(inputs: list[tuple[str, str]], outputs: list[tuple[str, str]]) -
     for option, path in [*inputs, *outputs]:
         if not str(path).strip():
             raise NeftError(f"{option} is empty; give a path")
+        if "\0" in str(path):  # possible in a YAML string, never in a file name
+            raise NeftError(f"{option} {str(path)!r} holds a NUL character; give a path")
     real = [(option, path, Path(os.path.realpath(path))) for option, path in [*outputs, *inputs]]
     for i, (option, path, out) in enumerate(real[:len(outputs)]):
         for j, (other_option, other, seen) in enumerate(real[:i] + real[len(outputs):]):

@@ -67,6 +67,11 @@ def assert_one_line_or_success(code: int, err: str) -> None:
         assert err.startswith("neft: error: ") and err.count("\n") == 1, err
 
 
+def mostly(values: list[str], other: st.SearchStrategy) -> st.SearchStrategy:
+    """One of `values` 9 times in 10, else a draw of `other`: most examples get past the first check."""
+    return st.sampled_from([True] * 9 + [False]).flatmap(lambda usual: st.sampled_from(values) if usual else other)
+
+
 # --- random command lines
 def options(command: str) -> list[str]:
     sub = next(a for a in make_parser()._actions if a.dest == "command").choices[command]
@@ -80,7 +85,7 @@ NUMBER_TEXT = st.one_of(st.floats(allow_nan=True, allow_infinity=True).map(repr)
                         st.sampled_from(["nan", "-nan", "inf", "-inf", "1e999", "-1e-12", "-0", "1e-400", "0x10"]))
 WORDS = st.sampled_from(["", " ", "-", "--", "none", "null", "true", ".", "..", "run", "r.json", "r.csv", "m.pt",
                          "c.yaml", "figure3", "table1", "beta", "synthetic", "vgg8", "irs", "cuda:0", "a=b"])
-TEXT = st.text(max_size=12).filter(lambda t: not t.startswith("-h") and "\x00" not in t)
+TEXT = st.text(max_size=12).filter(lambda t: not t.startswith("-h") and "\x00" not in t)  # what argv can hold
 
 
 @st.composite
@@ -117,6 +122,8 @@ INVALID = {  # config key -> values it must refuse (every float key: non-finite;
         ("device_kind", ("RRAM1", "FeFET2", "RRAM4", "FeFET6")), ("precision", ("fp32", "tf32", "bf16")),
         ("loader", ("auto", "torchvision", "resident"))]},
     "device": TEXT.filter(lambda t: not re.fullmatch(r"auto|cpu|cuda(:[0-9]+)?", t)),  # cuda:N: checked on use
+    **{k: st.sampled_from(["", " "]) | st.builds(lambda a, b: f"{a}\0{b}", TEXT, TEXT)  # YAML strings may hold NUL
+       for k in ("data_dir", "init_from")},
 }
 LATER = {"evaluate": {"weight_bits", "device_bits", "device_kind"}}  # checked by evaluate against the model's values
 FIELDS = {cls: {f.name: f.type for f in cls.__dataclass_fields__.values()} for cls in (TrainConfig, EvalConfig)}
@@ -160,10 +167,11 @@ def test_an_invalid_config_value_gives_one_line_and_2(stubs, case):
 
 
 # --- random config files
-SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), HUGE, st.floats(), TEXT)
-VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
-                      max_leaves=6)
-KEYS = st.sampled_from(sorted(set(FIELDS[TrainConfig]) | set(FIELDS[EvalConfig]))) | TEXT | st.integers()
+YAML_TEXT = st.text(max_size=12)  # a YAML string may hold any character, NUL included
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), HUGE, st.floats(), YAML_TEXT)
+VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(YAML_TEXT, inner,
+                                                                                           max_size=3), max_leaves=6)
+KEYS = mostly(sorted(set(FIELDS[TrainConfig]) | set(FIELDS[EvalConfig])), YAML_TEXT | st.integers())
 
 
 @SETTINGS
@@ -192,12 +200,6 @@ def grid(tmp_path_factory) -> Path:
 
 
 MC = "mc/vgg8/synthetic/irs/sd0.1/seed0.json"
-
-
-def mostly(values: list[str], other: st.SearchStrategy) -> st.SearchStrategy:
-    """One of `values` 9 times in 10, else a draw of `other`: most examples get past the first check."""
-    choices = [*values * (9 // len(values) + 1)][:9]
-    return st.sampled_from([*choices, None]).flatmap(lambda v: other if v is None else st.just(v))
 
 
 READ = st.sampled_from(["runs.csv", "beta.csv", "run/train.json", MC, "bench.tsv", "mc", "none.csv"])

@@ -17,7 +17,7 @@ import pytest
 import torch
 from PIL import Image
 
-from neft.aggregate import COLUMNS, aggregate
+from neft.aggregate import COLUMNS, TEXT, aggregate
 from neft.cli import main
 from neft.config import EvalConfig, TrainConfig
 from neft.errors import NeftError
@@ -99,9 +99,9 @@ def symlink(tmp, made):
 
 
 def runs_table(tmp, made, accuracy="90.0", columns=COLUMNS):
-    (tmp / "runs.csv").write_text(",".join(columns) + "\n" + ",".join(
-        accuracy if c == "accuracy" else "x" if c in ("model", "dataset", "variant", "method", "status", "device", "file")
-        else "0" for c in columns) + "\n")
+    """A one-row runs.csv: text in the text columns, 0 in the others, `accuracy` as the accuracy."""
+    row = [accuracy if c == "accuracy" else "x" if c in TEXT else "0" for c in columns]
+    (tmp / "runs.csv").write_text(",".join(columns) + "\n" + ",".join(row) + "\n")
 
 
 def truncated_mnist(tmp, made):
@@ -181,7 +181,8 @@ CASES = [  # id, command line ({made}: the made files), a fragment of the line i
     ("config-missing", T("--config", "none.yaml"), "cannot read config file none.yaml", None),
     ("yaml-not-utf8", T("--config", "c.yaml"), "cannot read config file c.yaml: not UTF-8 text (byte 0xe9 at offset "
                                                "12); save it as UTF-8", latin1),
-    ("yaml-nan", T("--config", "c.yaml"), "sigma_d must be a finite number, got nan", text("c.yaml", "sigma_d: .nan\n")),
+    ("yaml-nan", T("--config", "c.yaml"), "sigma_d must be a finite number, got nan",
+     text("c.yaml", "sigma_d: .nan\n")),
     ("yaml-huge-int", T("--config", "c.yaml"), "seed must be between -2**63 and 2**63 - 1, got 1000000000000000000000",
      text("c.yaml", "seed: 1000000000000000000000\n")),
     ("yaml-number-key", T("--config", "c.yaml"), "c.yaml: unknown key 1;", text("c.yaml", "1: 2\nsigma: 0.1\n")),
@@ -193,6 +194,8 @@ CASES = [  # id, command line ({made}: the made files), a fragment of the line i
     # outputs that would overwrite an input or each other, one row per command
     ("out-empty", T(out=""), "--out is empty; give a path", None),
     ("data-dir-empty", T("--data-dir", ""), "--data-dir is empty; give a path", None),
+    ("yaml-nul-in-path", T("--config", "c.yaml"), "--data-dir 'a\\x00b' holds a NUL character; give a path",
+     text("c.yaml", 'data_dir: "a\\0b"\n')),
     ("init-from-is-output", T("--init-from", "run/model.pt"), "--out run/model.pt would overwrite --init-from "
                                                                "run/model.pt; give another --out", finished_run),
     ("eval-out-is-model", E(model="m.pt", out="m.pt"), "--out m.pt would overwrite --model m.pt; give another --out",
