@@ -382,10 +382,13 @@ def table1_section(runs, claims, grid: Grid) -> Section:
     section = Section("Table 1", ablation_setting_text(runs, claims, grid))
     if setting is None:
         return section
-    setup, long = claims["setup"], table1(runs, setting)
+    long = table1(runs, setting)
     short = setting_shortfalls(runs, claims, setting, "resnet18", "cifar10")
-    n_main = {"ovf": setup["ovf"]["n_feedback"], "irs": setup["irs"]["n_feedback"][setting.model]}
     for method in ("ovf", "irs"):
+        main = long[(long.method == method) & long.main]
+        if main.empty:  # the main run (the paper's N) did not run here
+            continue
+        n_main = {method: int(main.n_feedback.iloc[0])}
         mine = long[long.method == method].set_index("n_feedback")
         acc = {n: setting.accuracy(runs, r.variant) for n, r in mine.iterrows()}
         empty = pd.Series(dtype=float)
