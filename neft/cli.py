@@ -265,9 +265,11 @@ def run_analysis(args: argparse.Namespace) -> None:
 # the paths each command reads and writes (argument names), checked by io.check_paths before any work
 READS = {"train": ["config", "init_from", "data_dir"], "evaluate": ["model", "config", "data_dir"],
          "aggregate": ["files", "root"], "fetch": ["data_dir"], "beta-search": ["files"], "figures": ["runs"],
-         "tables": ["runs", "search"], "report": ["runs", "figures", "tables", "benchmarks"]}
+         "tables": ["runs", "search"], "report": ["runs", "figures", "tables", "benchmarks"], "html": ["source"],
+         "list": []}
 WRITES = {"train": ["out"], "evaluate": ["out", "csv"], "aggregate": ["runs", "summary"], "fetch": ["out"],
-          "beta-search": ["out", "csv"], "figures": ["out"], "tables": ["out"], "report": ["out"]}
+          "beta-search": ["out", "csv"], "figures": ["out"], "tables": ["out"], "report": ["out"], "html": ["out"],
+          "list": []}
 
 
 def check_files(args: argparse.Namespace, cfg=None) -> None:

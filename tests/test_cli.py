@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from neft.cli import main
+from neft.cli import main, make_parser
 
 TINY = ["--dataset", "synthetic", "--width", "0.125", "--epochs", "1", "--val-size", "256", "--train-subset", "256",
         "--device", "cpu", "--num-workers", "0", "--val-mc-runs", "2"]
@@ -68,3 +68,10 @@ def test_train_then_evaluate(tmp_path):
     (tmp_path / "run" / "model.pt").write_bytes((tmp_path / "run" / "model.pt").read_bytes()[:1000])
     out = neft("evaluate", "--model", "run/model.pt", "--out", "mc2.json", cwd=tmp_path)
     assert out.returncode == 2 and "truncated" in out.stderr and not (tmp_path / "mc2.json").exists()
+
+
+def test_every_command_declares_what_it_reads_and_writes():
+    """check_paths guards each command through cli.READS/WRITES: a command missing there would fail at run time."""
+    from neft.cli import READS, WRITES
+    commands = set(next(a for a in make_parser()._actions if a.dest == "command").choices)
+    assert set(READS) == set(WRITES) == commands
