@@ -307,7 +307,12 @@ def table_files(name):
 
 
 def table_outputs(name, label):
-    """A table rule's outputs: .md for report.md, the others also in the Snakemake report."""
-    shown = {ext: report(f"results/{NAME}/tables/{name}.{ext}", category="Tables", labels={"table": label, "format": fmt})
+    """A table rule's outputs: .md for report.md, the others also in the Snakemake report. `label` may be a
+    function of the wildcards (a wildcard rule's tables)."""
+
+    def labels(fmt):
+        return (lambda w: {"table": label(w), "format": fmt}) if callable(label) else {"table": label, "format": fmt}
+
+    shown = {ext: report(f"results/{NAME}/tables/{name}.{ext}", category="Tables", labels=labels(fmt))
              for ext, fmt in TABLE_FORMATS.items()}
     return dict(md=f"results/{NAME}/tables/{name}.md", **shown)
