@@ -27,7 +27,8 @@ from neft.mc import mc_evaluate  # noqa: E402
 from neft.models import build_model  # noqa: E402
 from neft.noise import NoiseLaw  # noqa: E402
 from neft.seeding import generator  # noqa: E402
-from neft.trainer import resolve_device, train  # noqa: E402
+from neft.device import resolve_device  # noqa: E402
+from neft.trainer import train  # noqa: E402
 
 RUNS = 10  # MC runs per comparison
 

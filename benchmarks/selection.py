@@ -24,6 +24,7 @@ from pathlib import Path
 from neft import trainer
 from neft.config import TrainConfig
 from neft.data import evaluation_data
+from neft.device import resolve_device
 from neft.mc import mc_evaluate
 from neft.models import build_model
 from neft.provenance import provenance
@@ -57,7 +58,7 @@ def first_best(values: list[float]) -> int:
 
 def study_run(cfg: TrainConfig, chips: list[int], test_x, test_y, test_runs: int, eval_seed: int) -> dict:
     summary, epochs = train_keeping_epochs(cfg)
-    device = trainer.resolve_device(cfg.device)
+    device = resolve_device(cfg.device)
     law = cfg.noise_law()
     test = []
     for epoch in epochs:
@@ -131,7 +132,7 @@ def main():
     if args.json:
         args.json.write_text(json.dumps({"args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
                                          "runs": runs, "table": text,
-                                         "provenance": provenance(trainer.resolve_device(args.device))}, indent=1))
+                                         "provenance": provenance(resolve_device(args.device))}, indent=1))
 
 
 if __name__ == "__main__":

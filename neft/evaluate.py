@@ -11,13 +11,13 @@ import torch
 from .checkpoint import load_model, read_model_file
 from .config import EvalConfig
 from .data import evaluation_data
+from .device import resolve_device, set_precision
 from .errors import CheckpointError
 from .formats import RESULT_FORMAT
 from .io import check_writable, save_json, save_text
 from .mc import mc_evaluate
 from .noise import NoiseLaw
 from .provenance import provenance
-from .trainer import resolve_device, set_precision
 
 log = logging.getLogger("neft")
 TRAIN_KEYS = ("status", "diverged_epoch", "epochs_run", "selection", "selected_epoch", "selected_val_accuracy",

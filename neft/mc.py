@@ -12,12 +12,12 @@ rerun reproduces every per-run accuracy. The weights are rewritten in place from
 for each run (no model rebuild, no host sync inside a run).
 """
 import math
-from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 
 import torch
 from torch import Tensor, nn
 
+from .device import autocast
 from .layers import noisy_layers
 from .noise import NoiseLaw
 from .seeding import generator
@@ -47,12 +47,6 @@ def summarize(sigma: float, correct: list[int], nll: list[float], n: int) -> Sig
     ekl_runs = [s / c if c else math.nan for c, s in zip(correct, nll, strict=True)]
     return SigmaResult(sigma, len(correct), acc.tolist(), ekl_runs, float(acc.mean()), std,
                        ci95_halfwidth(std, len(correct)), sum(nll) / sum(correct) if sum(correct) else math.nan)
-
-
-def autocast(device: torch.device, precision: str):
-    if precision == "bf16":
-        return torch.autocast(device.type, dtype=torch.bfloat16)
-    return nullcontext()
 
 
 @torch.no_grad()

@@ -29,10 +29,11 @@ import torch
 from . import checkpoint as ckpt_io
 from .config import TrainConfig
 from .data import training_data
-from .errors import CheckpointError, ConfigError, WriteError
+from .device import autocast, resolve_device, set_precision
+from .errors import CheckpointError, WriteError
 from .formats import read_json
 from .io import check_writable, folder_lock, save_json, save_torch
-from .mc import autocast, mc_evaluate, score
+from .mc import mc_evaluate, score
 from .methods import METHODS
 from .models import build_model
 from .provenance import provenance
@@ -54,23 +55,6 @@ def sigterm_checkpoints():
         yield flag
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
-        raise ConfigError(f"device {name!r} asked for, but {torch.cuda.device_count()} CUDA devices are available; "
-                          f"use device: auto, cpu or an available cuda:N")
-    return device
-
-
-def set_precision(precision: str) -> None:
-    """fp32 is strict (no TF32 in matmuls or cuDNN), tf32 allows it, bf16 autocasts the forward pass."""
-    tf32 = precision != "fp32"
-    torch.backends.cuda.matmul.allow_tf32 = tf32
-    torch.backends.cudnn.allow_tf32 = tf32
 
 
 def anti_aligned_heads(history: list[dict], num_classes: int) -> list[int]:
