@@ -1,12 +1,16 @@
-"""Command line: `python -m neft train|evaluate|list`, and the pipeline's analysis steps
-`fetch|aggregate|beta-search|figures|tables|report|html`. Options mirror the config dataclasses; a YAML
-file given with --config sets them too (flags win). Bad input -> one line on stderr, exit 2."""
+"""Command line: `python -m neft train|evaluate|list`, and the pipeline's steps
+`fetch|aggregate|beta-search|figures|tables|report|html` (all but fetch in neft/analysis/). Each command
+is one entry of COMMANDS: its options, what it runs, the paths it reads and writes. Options of train and
+evaluate mirror the config dataclasses; a YAML file given with --config sets them too (flags win). Bad
+input -> one line on stderr, exit 2."""
 import argparse
 import dataclasses
 import logging
 import re
 import sys
 import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -95,53 +99,112 @@ def build_config(cls, args: argparse.Namespace):
     return from_dict(cls, values, where=args.config or "options")
 
 
-def make_parser() -> Parser:
-    parser = Parser(prog="python -m neft", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    p = sub.add_parser("train", help="train one model (model x dataset x method x sigma_d x seed)")
+# --- the commands: each declares its options, what it does, and the paths it reads and writes (argument
+# names, checked by io.check_paths before any work)
+@dataclass(frozen=True)
+class Command:
+    help: str
+    options: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace, object], None]  # (arguments, the config built from them, if any)
+    reads: tuple[str, ...] = ()
+    writes: tuple[str, ...] = ()
+    config: type | None = None  # TrainConfig, EvalConfig: the options (and --config file) build one
+
+
+def train_options(p) -> None:
     p.add_argument("--out", required=True, type=path("--out"),
                    help="run folder: model.pt, train.json, checkpoint.pt while running")
     p.add_argument("--resume", action="store_true", help="continue from out/checkpoint.pt if present")
     p.add_argument("--config", type=path("--config"), help="YAML file of train options")
     add_config_options(p, TrainConfig)
-    p = sub.add_parser("evaluate", help="Monte-Carlo noisy inference of a trained model over a sigma grid")
+
+
+def run_train(args, cfg) -> None:
+    from .trainer import sigterm_checkpoints, train
+    with sigterm_checkpoints() as stop:
+        result = train(cfg, args.out, resume=args.resume, stop=stop)
+    logging.getLogger("neft").info("%s: %s, selected epoch %s", args.out, result["status"], result["selected_epoch"])
+
+
+def evaluate_options(p) -> None:
     p.add_argument("--model", required=True, type=path("--model"), help="model.pt written by train")
     p.add_argument("--out", required=True, type=path("--out"),
                    help="result JSON (every run, summary per sigma, provenance)")
     p.add_argument("--csv", type=path("--csv"), help="also write a tidy CSV, one row per sigma")
     p.add_argument("--config", type=path("--config"), help="YAML file of evaluate options")
     add_config_options(p, EvalConfig)
-    sub.add_parser("list", help="list the registered models, methods, datasets and device kinds")
-    add_analysis_commands(sub)
-    return parser
 
 
-def add_analysis_commands(sub) -> None:
-    """The pipeline's steps besides train and evaluate (fetch.py, aggregate.py, beta_search.py, figures.py,
-    tables.py, report.py, html.py)."""
-    p = sub.add_parser("aggregate", help="MC result files -> per-seed rows (runs.csv) and means over seeds (summary.csv)")
+def run_evaluate(args, cfg) -> None:
+    from .evaluate import evaluate
+    result = evaluate(args.model, cfg, args.out, args.csv)
+    for r in result["results"]:
+        print(f"sigma {r['sigma']:.3f}: {r['mean']:.2f} +- {r['ci95']:.2f} % (std {r['std']:.2f}, R={r['runs']}), "
+              f"EKL {r['ekl']:.4f}")
+
+
+def run_list(args, cfg) -> None:
+    from .datasets import DATASETS
+    from .methods import METHODS
+    from .models import MODELS
+    from .noise import DEVICE_KINDS
+    for registry in (MODELS, METHODS, DATASETS, DEVICE_KINDS):
+        print(f"{registry.kind}s: {', '.join(registry.names())}")
+
+
+def aggregate_options(p) -> None:
     p.add_argument("files", nargs="+", type=path("input"),
                    help="result JSON files, at ROOT/<model>/<dataset>/<variant>/sd<s>/seed<n>.json")
     p.add_argument("--root", required=True, type=path("--root"), help="the folder the files' layout starts from")
     p.add_argument("--runs", required=True, type=path("--runs"), help="output: one row per run and evaluated sigma")
     p.add_argument("--summary", required=True, type=path("--summary"),
                    help="output: mean, std, CI95 over seeds, diverged counts")
-    p = sub.add_parser("fetch", help="download or unpack a dataset into data_dir once, before parallel jobs read it")
+
+
+def run_aggregate(args, cfg) -> None:
+    from .analysis.aggregate import aggregate
+    aggregate(args.files, args.root, args.runs, args.summary)
+
+
+def fetch_options(p) -> None:
     p.add_argument("dataset", help="dataset registry name")
     p.add_argument("--data-dir", default="data", type=path("--data-dir"),
                    help="folder holding (or receiving) the datasets")
     p.add_argument("--download", action=argparse.BooleanOptionalAction, default=True, help="download missing files")
     p.add_argument("--out", required=True, type=path("--out"), help="output JSON: the dataset's folder and split sizes")
-    p = sub.add_parser("beta-search", help="pick beta from candidates' validation accuracy (paper Sec. 4.2)")
+
+
+def run_fetch(args, cfg) -> None:
+    from .fetch import fetch
+    print(fetch(args.dataset, args.data_dir, args.download, args.out))
+
+
+def beta_search_options(p) -> None:
     p.add_argument("files", nargs="+", type=path("input"),
                    help="train.json of each candidate run (one model/dataset/method/sigma_d)")
     p.add_argument("--out", required=True, type=path("--out"), help="output YAML `beta: X`, for `neft train --config`")
     p.add_argument("--csv", required=True, type=path("--csv"), help="output: the candidates' table")
-    p = sub.add_parser("figures", help="Figure 3 (accuracy) or Figure 4 (EKL) vs sigma_d from runs.csv")
+
+
+def run_beta_search(args, cfg) -> None:
+    from .analysis.beta_search import search
+    print(f"beta = {search(args.files, args.out, args.csv):g}")
+
+
+def figures_options(p) -> None:
     p.add_argument("name", choices=["figure3", "figure4"])
     add_grid_options(p)
-    p = sub.add_parser("tables", help="Table 1, Table 2, ablations, convergence count or beta search table")
-    p.add_argument("name", choices=["table1", "table2", "ablations", "convergence", "init", "beta"])
+
+
+def run_figures(args, cfg) -> None:
+    from .analysis.aggregate import read_runs
+    from .analysis.figures import figure
+    figure(args.name, read_runs(args.runs), args.sigma_d, args.seeds, args.out, pairs(args.stand_in, "--stand-in"))
+
+
+def tables_options(p) -> None:
+    from .analysis.tables import TABLES
+    p.add_argument("name", choices=list(TABLES))
     p.add_argument("--runs", type=path("--runs"), help="runs.csv written by aggregate (all tables but beta)")
     p.add_argument("--out", nargs="+", required=True, type=path("--out"),
                    help="output files: .csv (tidy), .md, .html, .tex")
@@ -154,10 +217,37 @@ def add_analysis_commands(sub) -> None:
     p.add_argument("--search", nargs="*", default=[], type=path("--search"),
                    help="beta: the CSV files written by beta-search")
     add_stand_in_option(p)
-    p = sub.add_parser("html", help="a Markdown file (the report, a table) as one self-contained HTML page")
+
+
+def run_tables(args, cfg) -> None:
+    import pandas as pd
+
+    from .analysis.aggregate import read_runs
+    from .analysis.tables import TABLES, Inputs, title, write
+    table = TABLES[args.name]
+    inputs = Inputs(methods=tuple(distinct("--methods", args.methods)), threshold=args.threshold,
+                    search=tuple(args.search))
+    if table.setting:  # computed from runs.csv at a setting
+        if args.runs is None:
+            raise ConfigError(f"tables {args.name} needs --runs (and --setting MODEL DATASET SIGMA_D, without "
+                              f"which the table says 'not run')")
+        where = setting(args.setting, args.seeds, "setting")  # its one line before runs.csv's
+        inputs = dataclasses.replace(inputs, setting=where, runs=read_runs(args.runs))
+    long = pd.DataFrame() if table.setting and inputs.setting is None else table.build(inputs)
+    write(args.name, long, args.out, title(args.name, inputs.setting, inputs.runs, pairs(args.stand_in, "--stand-in")))
+
+
+def html_options(p) -> None:
     p.add_argument("source", type=path("source"), help="Markdown file; the images it shows are embedded")
     p.add_argument("--out", required=True, type=path("--out"), help="output HTML file")
-    p = sub.add_parser("report", help="the replication report: numbers beside the paper's, verdict per claim")
+
+
+def run_html(args, cfg) -> None:
+    from .analysis.html import render
+    render(args.source, args.out)
+
+
+def report_options(p) -> None:
     add_grid_options(p)
     p.add_argument("--name", default="neft", help="the config's name, for the title")
     p.add_argument("--ablation", nargs=3, metavar=("MODEL", "DATASET", "SIGMA_D"), help="the ablations' setting")
@@ -173,6 +263,48 @@ def add_analysis_commands(sub) -> None:
                    help="Snakemake benchmark files (.../benchmarks/<rule>/...)")
     p.add_argument("--beta", nargs="*", default=[], metavar="METHOD=SOURCE",
                    help="how each NFT method's beta was set (default, search or a number), for the settings table")
+
+
+def run_report(args, cfg) -> None:
+    from .analysis.aggregate import read_runs
+    from .analysis.report import Grid, report
+    grid = Grid(args.name, args.sigma_d, args.seeds, setting(args.ablation, args.ablation_seeds, "ablation"),
+                setting(args.convergence, args.convergence_seeds, "convergence"),
+                distinct("--convergence-methods", args.convergence_methods), args.threshold,
+                pairs(args.stand_in, "--stand-in"), pairs(args.beta, "--beta"))
+    report(read_runs(args.runs), args.out[0], grid, args.figures, args.tables, args.benchmarks)
+
+
+COMMANDS = {
+    "train": Command("train one model (model x dataset x method x sigma_d x seed)", train_options, run_train,
+                     reads=("config", "init_from", "data_dir"), writes=("out",), config=TrainConfig),
+    "evaluate": Command("Monte-Carlo noisy inference of a trained model over a sigma grid", evaluate_options,
+                        run_evaluate, reads=("model", "config", "data_dir"), writes=("out", "csv"), config=EvalConfig),
+    "list": Command("list the registered models, methods, datasets and device kinds", lambda p: None, run_list),
+    # the pipeline's steps besides train and evaluate (fetch.py and analysis/)
+    "aggregate": Command("MC result files -> per-seed rows (runs.csv) and means over seeds (summary.csv)",
+                         aggregate_options, run_aggregate, reads=("files", "root"), writes=("runs", "summary")),
+    "fetch": Command("download or unpack a dataset into data_dir once, before parallel jobs read it", fetch_options,
+                     run_fetch, reads=("data_dir",), writes=("out",)),
+    "beta-search": Command("pick beta from candidates' validation accuracy (paper Sec. 4.2)", beta_search_options,
+                           run_beta_search, reads=("files",), writes=("out", "csv")),
+    "figures": Command("Figure 3 (accuracy) or Figure 4 (EKL) vs sigma_d from runs.csv", figures_options, run_figures,
+                       reads=("runs",), writes=("out",)),
+    "tables": Command("Table 1, Table 2, ablations, convergence count or beta search table", tables_options,
+                      run_tables, reads=("runs", "search"), writes=("out",)),
+    "html": Command("a Markdown file (the report, a table) as one self-contained HTML page", html_options, run_html,
+                    reads=("source",), writes=("out",)),
+    "report": Command("the replication report: numbers beside the paper's, verdict per claim", report_options,
+                      run_report, reads=("runs", "figures", "tables", "benchmarks"), writes=("out",)),
+}
+
+
+def make_parser() -> Parser:
+    parser = Parser(prog="python -m neft", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    for name, command in COMMANDS.items():
+        command.options(sub.add_parser(name, help=command.help))
+    return parser
 
 
 def add_grid_options(p) -> None:
@@ -200,7 +332,7 @@ def pairs(values: list[str], option: str) -> dict[str, str]:
 
 def setting(values: list[str] | None, seeds: list[int], option: str):
     """--OPTION MODEL DATASET SIGMA_D plus its seeds -> tables.Setting (None when not given)."""
-    from .tables import Setting
+    from .analysis.tables import Setting
     if values is None:
         return None
     try:
@@ -218,99 +350,27 @@ def distinct(option: str, values: list[str]) -> list[str]:
     return values
 
 
-def run_analysis(args: argparse.Namespace) -> None:
-    from .aggregate import aggregate, read_runs
-    check_files(args)
-    if args.command == "aggregate":
-        aggregate(args.files, args.root, args.runs, args.summary)
-    elif args.command == "fetch":
-        from .fetch import fetch
-        print(fetch(args.dataset, args.data_dir, args.download, args.out))
-    elif args.command == "beta-search":
-        from .beta_search import search
-        print(f"beta = {search(args.files, args.out, args.csv):g}")
-    elif args.command == "figures":
-        from .figures import figure
-        figure(args.name, read_runs(args.runs), args.sigma_d, args.seeds, args.out, pairs(args.stand_in, "--stand-in"))
-    elif args.command == "tables":
-        import pandas as pd
-
-        from . import tables
-        where = runs = None
-        if args.name == "beta":
-            long = tables.beta_search(args.search)
-        else:
-            if args.runs is None:
-                raise ConfigError(f"tables {args.name} needs --runs (and --setting MODEL DATASET SIGMA_D, without "
-                                  f"which the table says 'not run')")
-            where, runs = setting(args.setting, args.seeds, "setting"), read_runs(args.runs)
-            builders = {"table1": tables.table1, "table2": tables.table2, "ablations": tables.ablations,
-                        "init": tables.init_sensitivity,
-                        "convergence": lambda r, w: tables.convergence(r, w, distinct("--methods", args.methods),
-                                                                       args.threshold)}
-            long = pd.DataFrame() if where is None else builders[args.name](runs, where)
-        tables.write(args.name, long, args.out, tables.title(args.name, where, runs, pairs(args.stand_in, "--stand-in")))
-    elif args.command == "html":
-        from .html import render
-        render(args.source, args.out)
-    else:
-        from .report import Grid, report
-        grid = Grid(args.name, args.sigma_d, args.seeds, setting(args.ablation, args.ablation_seeds, "ablation"),
-                    setting(args.convergence, args.convergence_seeds, "convergence"),
-                    distinct("--convergence-methods", args.convergence_methods), args.threshold,
-                    pairs(args.stand_in, "--stand-in"), pairs(args.beta, "--beta"))
-        report(read_runs(args.runs), args.out[0], grid, args.figures, args.tables, args.benchmarks)
-
-
-# the paths each command reads and writes (argument names), checked by io.check_paths before any work
-READS = {"train": ["config", "init_from", "data_dir"], "evaluate": ["model", "config", "data_dir"],
-         "aggregate": ["files", "root"], "fetch": ["data_dir"], "beta-search": ["files"], "figures": ["runs"],
-         "tables": ["runs", "search"], "report": ["runs", "figures", "tables", "benchmarks"], "html": ["source"],
-         "list": []}
-WRITES = {"train": ["out"], "evaluate": ["out", "csv"], "aggregate": ["runs", "summary"], "fetch": ["out"],
-          "beta-search": ["out", "csv"], "figures": ["out"], "tables": ["out"], "report": ["out"], "html": ["out"],
-          "list": []}
-
-
 def check_files(args: argparse.Namespace, cfg=None) -> None:
     """No output of the command overwrites one of its inputs, or another of its outputs."""
+    command = COMMANDS[args.command]
+
     def named(names):
         for name in names:
             value = getattr(cfg, name) if hasattr(cfg, name) else getattr(args, name, None)
             option = "input" if name == "files" else "--" + name.replace("_", "-")
             yield from ((option, v) for v in (value if isinstance(value, list) else [value]) if v is not None)
-    outputs = list(named(WRITES[args.command]))
+    outputs = list(named(command.writes))
     if args.command == "train":  # --out is a folder: the run's files are what is written
         from .trainer import run_files
         outputs = [("--out", str(p)) for p in run_files(args.out)]
-    check_paths(list(named(READS[args.command])), outputs)
+    check_paths(list(named(command.reads)), outputs)
 
 
 def run(args: argparse.Namespace) -> None:
-    if args.command == "train":
-        from .trainer import sigterm_checkpoints, train
-        cfg = build_config(TrainConfig, args)
-        check_files(args, cfg)
-        with sigterm_checkpoints() as stop:
-            result = train(cfg, args.out, resume=args.resume, stop=stop)
-        logging.getLogger("neft").info("%s: %s, selected epoch %s", args.out, result["status"], result["selected_epoch"])
-    elif args.command == "evaluate":
-        from .evaluate import evaluate
-        cfg = build_config(EvalConfig, args)
-        check_files(args, cfg)
-        result = evaluate(args.model, cfg, args.out, args.csv)
-        for r in result["results"]:
-            print(f"sigma {r['sigma']:.3f}: {r['mean']:.2f} +- {r['ci95']:.2f} % (std {r['std']:.2f}, R={r['runs']}), "
-                  f"EKL {r['ekl']:.4f}")
-    elif args.command != "list":
-        run_analysis(args)
-    else:
-        from .datasets import DATASETS
-        from .methods import METHODS
-        from .models import MODELS
-        from .noise import DEVICE_KINDS
-        for registry in (MODELS, METHODS, DATASETS, DEVICE_KINDS):
-            print(f"{registry.kind}s: {', '.join(registry.names())}")
+    command = COMMANDS[args.command]
+    cfg = build_config(command.config, args) if command.config else None
+    check_files(args, cfg)
+    command.run(args, cfg)
 
 
 def release(error: BaseException) -> None:

@@ -9,12 +9,13 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from neft.aggregate import aggregate, collect, parse_variant, summarize
-from neft.beta_search import search
+from neft.analysis.aggregate import aggregate, collect, summarize
+from neft.analysis.beta_search import search
 from neft.errors import NeftError
-from neft.report import Grid, ablations_section, convergence_section, figure_section, load_claims, report
-from neft.tables import Setting, ablations, convergence, init_sensitivity, table1, table2, write
-from neft.verdicts import INDICATIVE_AGAINST, INDICATIVE_FOR, NOT_REPRODUCED, NOT_RUN, REPRODUCED
+from neft.analysis.report import Grid, ablations_section, convergence_section, figure_section, load_claims, report
+from neft.analysis.tables import Setting, ablations, convergence, init_sensitivity, table1, table2, write
+from neft.analysis.verdicts import INDICATIVE_AGAINST, INDICATIVE_FOR, NOT_REPRODUCED, NOT_RUN, REPRODUCED
+from neft.variants import parse_variant
 
 
 def result(model, dataset, method, sigma_d, seed, accuracy: dict, status="completed", beta=None, n_feedback=None,
@@ -187,7 +188,7 @@ def test_tables_are_written_as_csv_markdown_html_latex(tmp_path):
 
 
 def test_latex_escapes_what_latex_would_misread():
-    from neft.tables import latex
+    from neft.analysis.tables import latex
     assert latex("1~3") == "$1{\\sim}3$" and latex("a ~ b") == "a \\textasciitilde{} b"
     assert latex("σ_d = 0.3, β ± 1.2, -3.50, pre-trained") == (
         "$\\sigma_d$ = 0.3, $\\beta$ $\\pm$ 1.2, $-$3.50, pre-trained")
@@ -221,7 +222,7 @@ def test_every_registered_name_has_a_display_name():
     from neft.datasets import DATASETS
     from neft.methods import METHODS
     from neft.models import MODELS
-    from neft.names import DATASET_NAMES, METHOD_NAMES, MODEL_NAMES, dataset_name
+    from neft.analysis.names import DATASET_NAMES, METHOD_NAMES, MODEL_NAMES, dataset_name
     assert set(DATASETS.names()) <= set(DATASET_NAMES) and set(MODELS.names()) <= set(MODEL_NAMES)
     assert set(METHODS.names()) <= set(METHOD_NAMES)
     assert dataset_name("fashion_mnist", {"mnist": "fashion_mnist"}) == "Fashion-MNIST (for MNIST)"
@@ -392,7 +393,7 @@ def drawn(fig) -> dict:
 def test_figure_shows_the_mean_and_ci95_of_each_point(tmp_path, name, y, mc_ci):
     """What is drawn equals runs.csv computed here: the mean over seeds, the Student-t CI95 over seeds (the MC
     CI95 with one seed); W/O Noise (trained at 0) at each eval sigma, the others at eval sigma = sigma_d."""
-    from neft.figures import draw
+    from neft.analysis.figures import draw
     runs = figure_runs(tmp_path)
     lines = drawn(draw(name, runs, [0.1, 0.3], [0, 1, 2], {"mnist": "fashion_mnist"}))
     assert set(lines) == {("VGG-8, Fashion-MNIST (for MNIST)", m) for m in ("vanilla", "noise", "ovf", "irs")}
@@ -414,7 +415,7 @@ def test_figure_shows_the_mean_and_ci95_of_each_point(tmp_path, name, y, mc_ci):
 
 
 def test_figure_states_n_epochs_r_and_what_the_bars_are(tmp_path):
-    from neft.figures import draw
+    from neft.analysis.figures import draw
     fig = draw("figure3", figure_runs(tmp_path), [0.1, 0.3], [0, 1, 2])
     ax = fig.axes[0]
     assert ax.get_title() == ("VGG-8, Fashion-MNIST\nn = 1–3 seeds · 3 epochs · R = 2 · "
@@ -433,7 +434,7 @@ def test_figure_states_n_epochs_r_and_what_the_bars_are(tmp_path):
 def test_figures_are_reproducible_png_300_dpi_and_pdf_with_truetype_fonts(tmp_path):
     from PIL import Image
 
-    from neft.figures import figure
+    from neft.analysis.figures import figure
     runs = figure_runs(tmp_path)
     for folder in ("a", "b"):
         figure("figure3", runs, [0.1, 0.3], [0, 1, 2], [tmp_path / folder / "f.png", tmp_path / folder / "f.pdf"])
@@ -463,7 +464,7 @@ def test_html_page_embeds_the_images_it_shows(tmp_path):
     """The Snakemake report shows a page in a frame of its own: an image must travel inside it."""
     import base64
 
-    from neft.html import render
+    from neft.analysis.html import render
     (tmp_path / "figures").mkdir()
     image = tmp_path / "figures" / "f.png"
     image.write_bytes(b"\x89PNG not really")
@@ -488,7 +489,7 @@ def test_the_report_shows_each_table_as_its_file_does(tmp_path):
     specs += [("ovf-n1", 0.3, s, {0.3: [50.0 + 2 * s] * 2}, dict(n_feedback=1)) for s in seeds]
     specs += [("noise", 0.3, s, {0.3: [40.0 + s] * 2}, {}) for s in seeds]
     runs = runs_of(tmp_path, specs)
-    from neft.tables import title
+    from neft.analysis.tables import title
     write("table1", table1(runs, setting), [tmp_path / "table1.md"], title("table1", setting, runs, {}))
     write("convergence", convergence(runs, setting, ["noise", "ovf"], 5.0), [tmp_path / "convergence.md"],
           title("convergence", setting, runs, {}))

@@ -71,7 +71,15 @@ def test_train_then_evaluate(tmp_path):
 
 
 def test_every_command_declares_what_it_reads_and_writes():
-    """check_paths guards each command through cli.READS/WRITES: a command missing there would fail at run time."""
-    from neft.cli import READS, WRITES
-    commands = set(next(a for a in make_parser()._actions if a.dest == "command").choices)
-    assert set(READS) == set(WRITES) == commands
+    """check_paths guards each command through the paths its COMMANDS entry names: each must be one of its
+    arguments (or a field of its config), else the check would quietly skip it."""
+    import dataclasses
+
+    from neft.cli import COMMANDS
+    subparsers = next(a for a in make_parser()._actions if a.dest == "command").choices
+    assert set(subparsers) == set(COMMANDS)
+    for name, command in COMMANDS.items():
+        known = {a.dest for a in subparsers[name]._actions}
+        known |= {f.name for f in dataclasses.fields(command.config)} if command.config else set()
+        assert set(command.reads) | set(command.writes) <= known, name
+        assert name == "list" or command.writes, name

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 import neft.evaluate
 import neft.fetch
 import neft.trainer
-from neft.aggregate import aggregate
-from neft.beta_search import search
+from neft.analysis.aggregate import aggregate
+from neft.analysis.beta_search import search
 from neft.cli import main, make_parser
 from neft.config import EvalConfig, TrainConfig
 

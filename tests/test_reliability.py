@@ -17,12 +17,12 @@ import pytest
 import torch
 from PIL import Image
 
-from neft.aggregate import COLUMNS, TEXT, aggregate
+from neft.analysis.aggregate import COLUMNS, TEXT, aggregate
 from neft.cli import main
 from neft.config import EvalConfig, TrainConfig
 from neft.errors import NeftError
 from neft.evaluate import evaluate
-from neft.results import read_result
+from neft.analysis.results import read_result
 from neft.methods.injection import NoiseInjection
 from neft.trainer import Interrupted, train
 

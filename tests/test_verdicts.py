@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from neft.verdicts import (BETTER, INDICATIVE_AGAINST, INDICATIVE_FOR, NOT_REPRODUCED, NOT_RUN, REPRODUCED, UNCLEAR,
+from neft.analysis.verdicts import (BETTER, INDICATIVE_AGAINST, INDICATIVE_FOR, NOT_REPRODUCED, NOT_RUN, REPRODUCED, UNCLEAR,
                            WORSE, holm, outcomes, paired, verdict)
 
 

@@ -1,5 +1,7 @@
 """Table 1 (number of feedbacks), Table 2 (pretrained + k epochs), the other ablations, the initialisation
 sensitivity, the convergence count and the beta search, computed from the per-seed rows of runs.csv (see aggregate.py).
+Each is registered in TABLES with its builder, title, layout for a reader and notes; the variants each
+shows are those variants.py assigns to it.
 
 Every accuracy is the MC mean of a run at the ablation's sigma_d, averaged over the setting's seeds
 (Student-t CI95 over seeds). Each table is written as a tidy CSV, and for a reader as Markdown, HTML
@@ -8,16 +10,18 @@ one seed, and a note saying so), numbers right-aligned. Differences are always N
 (positive: NFT better).
 """
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 from tabulate import tabulate
 
-from .aggregate import DIGITS, parse_variant, t_ci95
-from .errors import NeftError
-from .formats import read_table
-from .io import save_text
+from ..errors import NeftError
+from ..formats import read_table
+from ..io import save_text
+from ..variants import of_table, parse_variant
+from .aggregate import DIGITS, t_ci95
 from .names import METHOD_NAMES as NAMES  # report.py imports it from here too
 from .names import dataset_name, method_name, model_name
 
@@ -79,7 +83,7 @@ def cell(mean: float, ci95: float, sign: bool = False) -> str:
     return text if pd.isna(ci95) else f"{text} ± {ci95:.2f}"
 
 
-def variants(runs: pd.DataFrame, setting: Setting, method: str, tag: str) -> list[tuple[float, str]]:
+def tagged(runs: pd.DataFrame, setting: Setting, method: str, tag: str) -> list[tuple[float, str]]:
     """(value, variant) of the `method-<tag><value>` runs present at the setting, by value."""
     here = runs[(runs.model == setting.model) & (runs.dataset == setting.dataset)
                 & (runs.sigma_d == round(setting.sigma_d, DIGITS))]
@@ -93,11 +97,12 @@ def feedback_label(n: int) -> str:
 
 def table1(runs: pd.DataFrame, setting: Setting) -> pd.DataFrame:
     """Accuracy vs the number of feedbacks N; the main run fills the column of its own N."""
+    [feedbacks] = of_table("table1")
     rows = []
-    for method in ("ovf", "irs"):
+    for method in feedbacks.methods:
         main = setting.rows(runs, method)
         candidates = [(main.n_feedback.dropna().iloc[0], method)] if main.n_feedback.notna().any() else []
-        for n, variant in sorted(candidates + variants(runs, setting, method, "n")):
+        for n, variant in sorted(candidates + tagged(runs, setting, method, feedbacks.tag)):
             rows.append(dict(method=method, n_feedback=int(n), column=feedback_label(int(n)), variant=variant,
                              main=variant == method, **stats(setting.accuracy(runs, variant))))
     return pd.DataFrame(rows, columns=["method", "n_feedback", "column", "variant", "main", "n_seeds", "mean",
@@ -106,11 +111,12 @@ def table1(runs: pd.DataFrame, setting: Setting) -> pd.DataFrame:
 
 def table2(runs: pd.DataFrame, setting: Setting) -> pd.DataFrame:
     """The W/O Noise model (pre+0), it + k epochs of OVF/IRS (pre+k), and OVF/IRS from scratch."""
+    [pre] = of_table("table2")
     rows = []
     pretrained = stats(setting.accuracy(runs, "vanilla", sigma_d=0.0))
-    for method in ("ovf", "irs"):
+    for method in pre.methods:
         rows.append(dict(method=method, column="pre+0", epochs=0, variant="vanilla", **pretrained))
-        for k, variant in variants(runs, setting, method, "pre"):
+        for k, variant in tagged(runs, setting, method, pre.tag):
             rows.append(dict(method=method, column=f"pre+{k:g}", epochs=int(k), variant=variant,
                              **stats(setting.accuracy(runs, variant))))
         scratch = setting.rows(runs, method)
@@ -120,20 +126,16 @@ def table2(runs: pd.DataFrame, setting: Setting) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["method", "column", "epochs", "variant", "n_seeds", "mean", "std", "ci95", "seeds"])
 
 
-ABLATIONS = [("ovf", "revdecay", "reversed decay"), ("irs", "revdecay", "reversed decay"),
-             ("ovf", "revsigma", "reversed delta sigma"), ("irs", "noheadnoise", "no head noise")]
-
-
 def ablations(runs: pd.DataFrame, setting: Setting) -> pd.DataFrame:
     """Each ablated NFT run beside the NFT run it changes, and NFT minus ablated paired by seed (CI95 over
     the seeds both have; positive: the ablation hurts)."""
     rows = []
-    for method, tag, name in ABLATIONS:
-        variant = f"{method}-{tag}"
+    for method, ablation in [(m, v) for v in of_table("ablations") for m in v.methods]:
+        variant = ablation.name(method)
         ablated, nft = setting.accuracy(runs, variant), setting.accuracy(runs, method)
         if len(ablated):
             diff = (nft - ablated).dropna()
-            rows.append(dict(method=method, ablation=name, variant=variant, **stats(ablated), nft_mean=nft.mean(),
+            rows.append(dict(method=method, ablation=ablation.label, variant=variant, **stats(ablated), nft_mean=nft.mean(),
                              nft_ci95=t_ci95(nft), nft_minus_ablated=diff.mean(), nft_minus_ablated_ci95=t_ci95(diff),
                              n_paired=len(diff)))
     return pd.DataFrame(rows, columns=["method", "ablation", "variant", "n_seeds", "mean", "std", "ci95", "seeds",
@@ -159,19 +161,17 @@ def convergence(runs: pd.DataFrame, setting: Setting, methods: list[str], thresh
                                        "mean", "ci95", "accuracies"])
 
 
-INIT_VARIANT = "initpytorch"  # the same run with PyTorch's default initialisation (neft train --init pytorch)
-
-
 def init_sensitivity(runs: pd.DataFrame, setting: Setting) -> pd.DataFrame:
     """Each method under the public code's initialisation (its main run) and under PyTorch's default (the
     `-initpytorch` run) at the setting's sigma_d; the change (PyTorch - reference) and, for OVF and IRS,
     the difference from W/ Noise under the same initialisation, all paired by seed (verdicts.paired)."""
     from .verdicts import outcome_word, outcomes, paired
-    inits = {"reference": "", "pytorch": f"-{INIT_VARIANT}"}
+    [pytorch] = of_table("init")
+    inits = {"reference": "", "pytorch": f"-{pytorch.tag}"}
     acc = {(m, i): setting.accuracy(runs, m + suffix, sigma_d=0.0 if m == "vanilla" else None)
-           for m in NAMES for i, suffix in inits.items()}
+           for m in pytorch.methods for i, suffix in inits.items()}
     rows = []
-    for method in NAMES:
+    for method in pytorch.methods:
         change = paired(acc[method, "pytorch"], acc[method, "reference"])
         for init in inits:
             vs = paired(acc[method, init], acc["noise", init]) if method in ("ovf", "irs") else None
@@ -213,6 +213,18 @@ def wide(long: pd.DataFrame, index: str, columns: str) -> pd.DataFrame:
     return table.reset_index(names=index)
 
 
+def by_column(t: pd.DataFrame) -> pd.DataFrame:
+    return wide(t, "method", "column")
+
+
+def ablations_wide(t: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "method": t.method.map(method_name), "ablation": t.ablation,
+        "NFT": [cell(m, c) for m, c in zip(t.nft_mean, t.nft_ci95)],
+        "ablated": [cell(m, c) for m, c in zip(t["mean"], t.ci95)],
+        "NFT − ablated": [cell(m, c, sign=True) for m, c in zip(t.nft_minus_ablated, t.nft_minus_ablated_ci95)]})
+
+
 def convergence_wide(t: pd.DataFrame) -> pd.DataFrame:
     ran = t.runs > 0
     counts = {c: t[c].where(ran).map(lambda v: "not run" if pd.isna(v) else f"{v:.0f}")
@@ -222,30 +234,29 @@ def convergence_wide(t: pd.DataFrame) -> pd.DataFrame:
                          "mean accuracy": [cell(m, c) if r else "not run" for m, c, r in zip(t["mean"], t.ci95, ran)]})
 
 
-WIDE = {  # table name -> how to lay it out for a reader
-    "table1": lambda t: wide(t, "method", "column"),
-    "table2": lambda t: wide(t, "method", "column"),
-    "ablations": lambda t: pd.DataFrame({
-        "method": t.method.map(method_name), "ablation": t.ablation,
-        "NFT": [cell(m, c) for m, c in zip(t.nft_mean, t.nft_ci95)],
-        "ablated": [cell(m, c) for m, c in zip(t["mean"], t.ci95)],
-        "NFT − ablated": [cell(m, c, sign=True) for m, c in zip(t.nft_minus_ablated, t.nft_minus_ablated_ci95)]}),
-    "convergence": convergence_wide,
-    "beta": lambda t: pd.DataFrame({
+def beta_wide(t: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
         "model": t.model.map(model_name), "dataset": t.dataset.map(dataset_name), "method": t.method.map(method_name),
         "σ_d": t.sigma_d.map("{:g}".format), "β": t.beta.map("{:g}".format), "n (seeds)": t.n_seeds.map(str),
         "validation accuracy": [cell(m, c) for m, c in zip(t.val_accuracy, t.val_ci95)],
-        "chosen": t.chosen.map({True: "yes", False: ""})}),
-    "init": lambda t: init_wide(t),
-}
-NOTES = {  # table name -> what its cells need said (beyond the generic notes)
-    "table1": lambda t: ["* the main runs' number of feedbacks"],
-    "ablations": lambda t: ["NFT − ablated: paired by seed; above 0 the NFT run is better"],
-    "convergence": lambda t: [f"non-converged: diverged, or more than {t.threshold.iloc[0]:g} points below the mean "
-                              f"accuracy of the runs that finished"],
-    "beta": lambda t: ["mean noisy validation accuracy (%) of each candidate's selected epoch; the highest is chosen"],
-    "init": lambda t: ["PyTorch − reference and − W/ Noise: paired by seed, with the paired t-test's outcome"],
-}
+        "chosen": t.chosen.map({True: "yes", False: ""})})
+
+
+def init_wide(long: pd.DataFrame) -> pd.DataFrame:
+    """One row per method: accuracy under each initialisation, the change, and the difference from W/ Noise."""
+    by = long.set_index(["method", "init"])
+    rows = []
+    for method in dict.fromkeys(long.method):
+        ref, pt = by.loc[(method, "reference")], by.loc[(method, "pytorch")]
+        row = {"method": method_name(method), "reference init": cell(ref["mean"], ref.ci95),
+               "PyTorch init": cell(pt["mean"], pt.ci95), "PyTorch − reference": cell(pt.change, pt.change_ci95, sign=True)}
+        for name, r in (("reference", ref), ("PyTorch", pt)):
+            row[f"− W/ Noise ({name})"] = ("–" if pd.isna(r.minus_noise) else
+                                          f"{cell(r.minus_noise, r.minus_noise_ci95, sign=True)} ({r.minus_noise_outcome})")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 NUMBER = re.compile(r"^[+−-]?\d")
 NO_CI = re.compile(r"^[+−-]?\d+\.\d+( \(n = \d+\))?( \*)?$")  # a mean shown without its CI95
 
@@ -253,7 +264,7 @@ NO_CI = re.compile(r"^[+−-]?\d+\.\d+( \(n = \d+\))?( \*)?$")  # a mean shown w
 def notes(name: str, long: pd.DataFrame, table: pd.DataFrame) -> list[str]:
     cells = table.to_numpy().ravel().tolist()
     said = ["mean ± CI95 over seeds (Student t)"] if any(" ± " in c for c in cells) else []
-    said += NOTES[name](long) if name in NOTES else []
+    said += TABLES[name].notes(long)
     said += ["n = 1: the mean alone, no CI95"] if any(NO_CI.match(c) for c in cells) else []
     said += ["–: not run, or every seed diverged"] if "–" in cells else []
     return said
@@ -301,39 +312,65 @@ def markdown(table: pd.DataFrame, title: str, said: list[str]) -> str:
     return "\n\n".join([f"**{title}**", grid, *(n.replace("*", "\\*") for n in said)]) + "\n"
 
 
-def init_wide(long: pd.DataFrame) -> pd.DataFrame:
-    """One row per method: accuracy under each initialisation, the change, and the difference from W/ Noise."""
-    by = long.set_index(["method", "init"])
-    rows = []
-    for method in dict.fromkeys(long.method):
-        ref, pt = by.loc[(method, "reference")], by.loc[(method, "pytorch")]
-        row = {"method": method_name(method), "reference init": cell(ref["mean"], ref.ci95),
-               "PyTorch init": cell(pt["mean"], pt.ci95), "PyTorch − reference": cell(pt.change, pt.change_ci95, sign=True)}
-        for name, r in (("reference", ref), ("PyTorch", pt)):
-            row[f"− W/ Noise ({name})"] = ("–" if pd.isna(r.minus_noise) else
-                                          f"{cell(r.minus_noise, r.minus_noise_ci95, sign=True)} ({r.minus_noise_outcome})")
-        rows.append(row)
-    return pd.DataFrame(rows)
+@dataclass(frozen=True)
+class Inputs:
+    """What a table's builder may read (the options of `neft tables`)."""
+    runs: pd.DataFrame | None = None
+    setting: Setting | None = None
+    methods: tuple[str, ...] = ("noise", "ovf", "irs")
+    threshold: float = 5.0
+    search: tuple[Path, ...] = ()
 
 
-TITLES = {"table1": "Table 1. Mean noisy Top-1 accuracy (%) vs the number of negative feedbacks N",
-                "table2": "Table 2. Mean noisy Top-1 accuracy (%) of NFT from the W/O Noise model (pretrained + k "
-                          "epochs) and from scratch",
-                "ablations": "Ablations. Mean noisy Top-1 accuracy (%) of NFT and its ablated versions",
-                "convergence": "Convergence. Non-converged runs of each method",
-                "init": "Initialisation sensitivity (beyond the paper). Mean noisy Top-1 accuracy (%) with the public "
-                        "code's initialisation and with PyTorch's default",
-                "beta": "β search. Mean noisy validation accuracy (%) of each candidate β"}
+def no_notes(long: pd.DataFrame) -> list[str]:
+    return []
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table: how it is computed (the tidy CSV), titled, laid out for a reader and annotated."""
+    title: str
+    label: str                                          # its name in the Snakemake report
+    build: Callable[[Inputs], pd.DataFrame]
+    layout: Callable[[pd.DataFrame], pd.DataFrame]      # for a reader: Markdown, HTML, LaTeX
+    notes: Callable[[pd.DataFrame], list[str]] = no_notes  # what its cells need said, beyond the generic notes
+    setting: str | None = "ablations"  # the config section its setting (and runs.csv) comes from; None: no runs
+    options: tuple[str, ...] = ()      # what else of that section it reads (`neft tables --<option>`)
+
+
+TABLES = {
+    "table1": Table("Table 1. Mean noisy Top-1 accuracy (%) vs the number of negative feedbacks N", "Table 1",
+                    lambda i: table1(i.runs, i.setting), by_column,
+                    lambda t: ["* the main runs' number of feedbacks"]),
+    "table2": Table("Table 2. Mean noisy Top-1 accuracy (%) of NFT from the W/O Noise model (pretrained + k epochs) "
+                    "and from scratch", "Table 2", lambda i: table2(i.runs, i.setting), by_column),
+    "ablations": Table("Ablations. Mean noisy Top-1 accuracy (%) of NFT and its ablated versions", "Ablations",
+                       lambda i: ablations(i.runs, i.setting), ablations_wide,
+                       lambda t: ["NFT − ablated: paired by seed; above 0 the NFT run is better"]),
+    "init": Table("Initialisation sensitivity (beyond the paper). Mean noisy Top-1 accuracy (%) with the public "
+                  "code's initialisation and with PyTorch's default", "Initialisation",
+                  lambda i: init_sensitivity(i.runs, i.setting), init_wide,
+                  lambda t: ["PyTorch − reference and − W/ Noise: paired by seed, with the paired t-test's outcome"]),
+    "convergence": Table("Convergence. Non-converged runs of each method", "Convergence",
+                         lambda i: convergence(i.runs, i.setting, list(i.methods), i.threshold), convergence_wide,
+                         lambda t: [f"non-converged: diverged, or more than {t.threshold.iloc[0]:g} points below the "
+                                    f"mean accuracy of the runs that finished"],
+                         setting="convergence", options=("methods", "threshold")),
+    "beta": Table("β search. Mean noisy validation accuracy (%) of each candidate β", "β search",
+                  lambda i: beta_search(list(i.search)), beta_wide,
+                  lambda t: ["mean noisy validation accuracy (%) of each candidate's selected epoch; the highest is "
+                             "chosen"], setting=None),
+}
 
 
 def title(name: str, setting: Setting | None, runs: pd.DataFrame | None, stand_ins: dict) -> str:
     """The table's title with its setting (model, dataset, sigma_d, seeds, epochs, R) where it has one."""
-    return TITLES[name] + (f" — {setting.describe(runs, stand_ins)}" if setting else "")
+    return TABLES[name].title + (f" — {setting.describe(runs, stand_ins)}" if setting else "")
 
 
 def as_markdown(name: str, long: pd.DataFrame, title: str) -> str:
     """The Markdown of a table: written as the table's .md file and shown in the report."""
-    table = WIDE[name](long) if not long.empty else pd.DataFrame()
+    table = TABLES[name].layout(long) if not long.empty else pd.DataFrame()
     return markdown(table, title, notes(name, long, table) if len(table) else [])
 
 
@@ -343,7 +380,7 @@ def write(name: str, long: pd.DataFrame, outs: list[Path], title: str) -> None:
     for out in map(Path, outs):  # before writing anything
         if out.suffix not in (".csv", ".md", ".html", ".tex"):
             raise NeftError(f"{out}: unknown table format {out.suffix!r}; use .csv, .md, .html or .tex")
-    table = WIDE[name](long) if not long.empty else pd.DataFrame()
+    table = TABLES[name].layout(long) if not long.empty else pd.DataFrame()
     said = notes(name, long, table) if len(table) else []
     text = {".csv": lambda: long.to_csv(index=False), ".md": lambda: as_markdown(name, long, title),
             ".html": lambda: page(as_markdown(name, long, title), title),

@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 
 from .aggregate import t_ci95
-from .errors import NeftError
-from .formats import read_json
-from .io import save_text
+from ..errors import NeftError
+from ..formats import read_json
+from ..io import save_text
 
 
 def candidates(train_jsons: list[Path]) -> pd.DataFrame:

@@ -5,8 +5,8 @@ import html
 import re
 from pathlib import Path
 
-from .errors import NeftError
-from .io import save_text
+from ..errors import NeftError
+from ..io import save_text
 
 STYLE = """body { font-family: system-ui, sans-serif; max-width: 75rem; margin: 1.5rem auto; padding: 0 1rem;
        line-height: 1.45; color: #222; }

@@ -2,7 +2,7 @@
 without importing torch."""
 from pathlib import Path
 
-from .formats import RESULT_FORMAT, read_json
+from ..formats import RESULT_FORMAT, read_json
 
 
 def read_result(path: str | Path) -> dict:

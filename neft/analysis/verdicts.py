@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .stats import ci95_halfwidth
+from ..stats import ci95_halfwidth
 
 ALPHA = 0.05
 MIN_SEEDS = 3

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .formats import read_table
+from ..formats import read_table
 
 
 def rule_of(benchmark: Path) -> str:

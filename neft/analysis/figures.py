@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from .aggregate import DIGITS, t_ci95
-from .errors import NeftError
+from ..errors import NeftError
 from .names import METHOD_NAMES, dataset_name, model_name
 from .tables import counted, span
 

@@ -1,29 +1,22 @@
 """Tidy tables of Monte-Carlo result files: one row per (run, evaluated sigma), and means over seeds.
 
-The pipeline names every run by its place under the MC results folder:
+The pipeline names every run by its place under the MC results folder (layout.py):
     <root>/<model>/<dataset>/<variant>/sd<sigma_d>/seed<seed>.json
-A variant is a method name (vanilla, noise, ovf, irs: the main runs) or a method with an ablation tag:
-    <method>-n<N>        N feedbacks (Table 1)
-    <method>-pre<k>      k epochs from the W/O Noise model (Table 2)
-    <method>-revdecay    reversed decay factors
-    ovf-revsigma         reversed oriented sigma (negative delta_sigma)
-    irs-noheadnoise      IRS heads without weight noise
-    <method>-beta<b>     beta-search candidate
+A variant is a method name (vanilla, noise, ovf, irs: the main runs) or a method with a tag (variants.py).
 The path gives the variant; model, dataset, sigma_d and seed are checked against the file's config.
 """
 import math
-import re
 from pathlib import Path
 
 import pandas as pd
 
-from .errors import NeftError
-from .formats import read_table
+from ..errors import NeftError
+from ..formats import read_table
+from ..layout import RUN, parse_run
 from .results import read_result
-from .stats import ci95_halfwidth
+from ..stats import ci95_halfwidth
+from ..variants import parse_variant
 
-LAYOUT = re.compile(r"(?P<model>[^/]+)/(?P<dataset>[^/]+)/(?P<variant>[^/]+)/sd(?P<sigma_d>[0-9.]+)/seed(?P<seed>\d+)\.json")
-VARIANT = re.compile(r"(?P<method>[a-z]+)(?:-(?P<tag>[a-z]+?)(?P<value>[0-9.]*))?")
 KEYS = ["model", "dataset", "variant", "method", "sigma_d"]  # a group of seeds
 COLUMNS = ["model", "dataset", "variant", "method", "sigma_d", "seed", "status", "eval_sigma", "runs", "accuracy",
            "mc_std", "mc_ci95", "ekl", "mc_ekl_ci95", "diverged_epoch", "heads_anti_aligned", "beta", "n_feedback",
@@ -32,14 +25,6 @@ COLUMNS = ["model", "dataset", "variant", "method", "sigma_d", "seed", "status",
 TEXT = {"model", "dataset", "variant", "method", "status", "init", "selection", "device", "git_commit", "date",
         "file"}  # the other columns hold numbers
 DIGITS = 6  # sigmas are compared after rounding: 0.1 + 0.2 must find 0.3
-
-
-def parse_variant(variant: str) -> tuple[str, str, float | None]:
-    """'ovf-pre50' -> ('ovf', 'pre', 50.0); 'irs' -> ('irs', '', None)."""
-    m = VARIANT.fullmatch(variant)
-    if not m:
-        raise NeftError(f"run variant {variant!r} is not <method>[-<tag><value>]")
-    return m["method"], m["tag"] or "", float(m["value"]) if m["value"] else None
 
 
 def t_ci95(values) -> float:
@@ -51,19 +36,23 @@ def t_ci95(values) -> float:
 def result_rows(path: Path, root: Path) -> list[dict]:
     """The rows of one MC result file (one per sigma; one empty row for a run without weights)."""
     result = read_result(path)
-    m = path.is_relative_to(root) and LAYOUT.fullmatch(path.relative_to(root).as_posix())
-    if not m:
-        raise NeftError(f"{path}: not at <model>/<dataset>/<variant>/sd<sigma_d>/seed<seed>.json under {root}")
+    place = path.relative_to(root) if path.is_relative_to(root) else None
+    named = place is not None and place.suffix == ".json" and parse_run(place.with_suffix("").as_posix())
+    if not named:
+        raise NeftError(f"{path}: not at {RUN.replace('{', '<').replace('}', '>')}.json under {root}")
     train = result["train"]
     cfg, hp = train["config"], train["method_hparams"]
-    named = dict(model=m["model"], dataset=m["dataset"], sigma_d=float(m["sigma_d"]), seed=int(m["seed"]))
-    for key, value in named.items():
-        if cfg[key] != value:
-            raise NeftError(f"{path}: its path says {key} {value!r} but the run has {cfg[key]!r}; move or rerun it")
-    method = parse_variant(m["variant"])[0]
+    for key in ("model", "dataset", "sigma_d", "seed"):
+        if cfg[key] != getattr(named, key):
+            raise NeftError(f"{path}: its path says {key} {getattr(named, key)!r} but the run has {cfg[key]!r}; "
+                            f"move or rerun it")
+    try:
+        method = parse_variant(named.variant)[0]
+    except NeftError as e:
+        raise NeftError(f"{path}: {e}") from None
     if method != cfg["method"]:
-        raise NeftError(f"{path}: variant {m['variant']!r} is not a {cfg['method']!r} run")
-    run = dict(named, variant=m["variant"], method=method, status=result["status"],
+        raise NeftError(f"{path}: variant {named.variant!r} is not a {cfg['method']!r} run")
+    run = dict(named._asdict(), method=method, status=result["status"],
                diverged_epoch=train["diverged_epoch"],
                heads_anti_aligned=len(train["flags"].get("irs_heads_anti_aligned", [])),
                beta=hp.get("beta", math.nan), n_feedback=hp.get("n_feedback", math.nan), epochs=cfg["epochs"],
@@ -101,7 +90,7 @@ def summarize(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def aggregate(paths: list[Path], root: Path, runs_csv: Path, summary_csv: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from .io import save_text
+    from ..io import save_text
     runs = collect(paths, root)
     summary = summarize(runs)
     save_text(runs_csv, runs.to_csv(index=False))
