@@ -1,7 +1,8 @@
 # NeFT replication pipeline: train -> evaluate (Monte-Carlo) -> aggregate -> Figure 3, Figure 4,
-# Table 1, Table 2, ablations, convergence count -> report. See docs/pipeline.md.
+# Table 1, Table 2, ablations, convergence count -> report. See docs/pipeline.md, docs/architecture.md.
 #   snakemake --cores all                                    config/config.yaml (smoke grid, any CPU)
 #   snakemake --cores all --configfile config/quick.yaml     one GPU, about an hour
+# The helpers import neft: Snakemake puts this file's folder (the repository root) first on sys.path.
 
 
 # A --configfile replaces the default rather than being merged into it, so grids never mix keys.
@@ -13,12 +14,15 @@ if not workflow.overwrite_configfiles:
 report: "workflow/report/workflow.rst"
 
 
-include: "workflow/rules/common.smk"
+include: "workflow/rules/config.smk"
+include: "workflow/rules/paths.smk"
+include: "workflow/rules/grid.smk"
+include: "workflow/rules/flags.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/figures.smk"
-include: "workflow/rules/ablations.smk"
+include: "workflow/rules/tables.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -27,10 +31,8 @@ localrules:
     fetch,
     aggregate,
     beta_search,
-    figure3,
-    figure4,
-    ablation_table,
-    convergence,
+    figure,
+    table,
     beta_table,
     report,
     report_html,
@@ -38,11 +40,10 @@ localrules:
 
 rule all:
     input:
-        f"results/{NAME}/report.md",
-        f"results/{NAME}/report.html",
-        [f"figures/{NAME}/figure{n}.{ext}" for n in (3, 4) for ext in ("png", "pdf")],
-        [path for table in TABLES for path in table_files(table)],
+        rules.report_html.output,
+        expand(list(rules.figure.output), figure=FIGURES),
+        TABLE_FILES,
         # Snakemake remakes a missing file only for a target that needs it: listed here, an MC result
         # deleted after the grid finished is made again, and with it runs.csv and all that reads it
-        mc_files(EVALUATED),
+        at(rules.evaluate.output.result, EVALUATED),
     default_target: True

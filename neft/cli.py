@@ -192,7 +192,8 @@ def run_beta_search(args, cfg) -> None:
 
 
 def figures_options(p) -> None:
-    p.add_argument("name", choices=["figure3", "figure4"])
+    from .analysis.figures import FIGURES
+    p.add_argument("name", choices=list(FIGURES))
     add_grid_options(p)
 
 

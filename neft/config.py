@@ -2,7 +2,9 @@
 
 `TrainConfig` is one training run (model x dataset x method x sigma_d x seed); `EvalConfig` is one
 Monte-Carlo evaluation. Both are plain dataclasses: the CLI builds its options from these fields, and
-the values are saved with every result.
+the values are saved with every result. Each field declares its default, help text and limits once
+(opt): the checks here and the pipeline config's schema (schema.py) read them. Importing this module
+imports no torch.
 """
 import dataclasses
 import math
@@ -14,96 +16,83 @@ from dataclasses import dataclass, field
 from .errors import ConfigError
 
 SIGMA_GRID = [round(0.05 * i, 2) for i in range(9)]  # 0, 0.05, ..., 0.4: the paper's Figure 3 axis
+SIGMA = dict(minimum=0, maximum=1, why="relative to a device's max conductance")  # the limits of every sigma
+# [0-9], not \d: other scripts' digits are no CUDA device number
+DEVICE = dict(pattern=r"auto|cpu|cuda(:[0-9]+)?", why="auto, cpu, cuda or cuda:N")
+PRECISION = dict(choices=("fp32", "tf32", "bf16"))
 
 
-def opt(default, help: str):
-    """A config field with its help text (shown by `python -m neft train --help`)."""
+def opt(default, help: str, **limits):
+    """A config field: its default, its help text (`--help`, the pipeline's schema) and its limits, checked
+    on every config and written into the pipeline's schema (schema.py): minimum, maximum, above (exclusive
+    minimum), min_items (a list), choices, pattern (with `why`: what it allows), registry (its values are
+    that registry's names), why (said when a limit is broken)."""
+    metadata = {"help": help, **limits}
     if isinstance(default, list):
-        return field(default_factory=lambda: list(default), metadata={"help": help})
-    return field(default=default, metadata={"help": help})
+        return field(default_factory=lambda: list(default), metadata=metadata)
+    return field(default=default, metadata=metadata)
 
 
 @dataclass
 class TrainConfig:
     # what is trained
-    model: str = opt("vgg8", "model registry name (vgg8, resnet18)")
-    dataset: str = opt("fashion_mnist", "dataset registry name")
-    method: str = opt("noise", "training method: vanilla (W/O noise), noise (W/ noise), ovf, irs")
-    sigma_d: float = opt(0.1, "device variation sigma_d during training, relative to a device's max conductance")
+    model: str = opt("vgg8", "model registry name (vgg8, resnet18)", registry="model")
+    dataset: str = opt("fashion_mnist", "dataset registry name", registry="dataset")
+    method: str = opt("noise", "training method: vanilla (W/O noise), noise (W/ noise), ovf, irs", registry="method")
+    sigma_d: float = opt(0.1, "device variation sigma_d during training, relative to a device's max conductance",
+                         **SIGMA)
     seed: int = opt(0, "drives every random choice of the run (init, split, order, crops, noise)")
-    width: float = opt(1.0, "channel-width multiplier; 1.0 is the paper's model, <1 for fast CPU tests")
+    width: float = opt(1.0, "channel-width multiplier; 1.0 is the paper's model, <1 for fast CPU tests", above=0,
+                       why="1.0 is the paper's model")
     init: str = opt("reference", "weight initialisation: reference (public code: kaiming-normal fan_out for every "
-                                 "conv and linear, biases 0) or pytorch (PyTorch's defaults, ablation)")
+                                 "conv and linear, biases 0) or pytorch (PyTorch's defaults, ablation)", registry="init")
     # recipe (reference defaults)
-    epochs: int = opt(200, "training epochs")
-    batch_size: int = opt(128, "images per step")
-    lr: float | None = opt(None, "Adam learning rate; default 1e-3 for vgg8, 1e-2 for resnet18")
-    weight_decay: float = opt(0.0, "Adam weight decay")
-    select: str = opt("val", "model selection: 'val' = best noisy validation accuracy, 'last' = last epoch")
-    val_size: int = opt(5000, "images carved from the training set for validation (never the test set)")
+    epochs: int = opt(200, "training epochs", minimum=1)
+    batch_size: int = opt(128, "images per step", minimum=1)
+    lr: float | None = opt(None, "Adam learning rate; default 1e-3 for vgg8, 1e-2 for resnet18", above=0)
+    weight_decay: float = opt(0.0, "Adam weight decay", minimum=0)
+    select: str = opt("val", "model selection: 'val' = best noisy validation accuracy, 'last' = last epoch",
+                      choices=("val", "last"))
+    val_size: int = opt(5000, "images carved from the training set for validation (never the test set); every "
+                              "epoch is validated, whatever the selection", minimum=1)
     val_mc_runs: int = opt(16, "noise draws (chips) per epoch for the noisy validation accuracy, fixed across epochs "
-                               "(16: docs/method.md, Model selection)")
+                               "(16: docs/method.md, Model selection)", minimum=1)
     # negative feedback (OVF, IRS)
-    beta: float | None = opt(None, "negative-feedback coefficient beta; default per model/dataset from the reference")
-    n_feedback: int | None = opt(None, "number of feedbacks N; default OVF 3, IRS 3 (vgg8) / 4 (resnet18)")
+    beta: float | None = opt(None, "negative-feedback coefficient beta; default per model/dataset from the reference",
+                             above=0)
+    n_feedback: int | None = opt(None, "number of feedbacks N; default OVF 3, IRS 3 (vgg8) / 4 (resnet18)", minimum=1,
+                                 maximum=5)
     delta_sigma: float = opt(0.05, "OVF: sigma step of the oriented forwards (negative = reversed ablation)")
     reverse_decay: bool = opt(False, "ablation: reverse the decay factors gamma_n")
     same_pattern: bool = opt(False, "OVF: reuse the backbone's noise pattern, rescaled (paper's text) "
                                     "instead of fresh noise per forward (public code)")
-    head_sigma: float | None = opt(None, "IRS: sigma of the heads' weight noise; default sigma_d, 0 = no head noise")
+    head_sigma: float | None = opt(None, "IRS: sigma of the heads' weight noise; default sigma_d, 0 = no head noise",
+                                   **SIGMA)
     init_from: str | None = opt(None, "start from this model file (e.g. a vanilla-pretrained model.pt)")
     # noise law
-    weight_bits: int = opt(8, "M: bits per weight")
-    device_bits: int = opt(2, "K: bits per device; M must be a multiple of K")
-    device_kind: str = opt("RRAM1", "device kind: RRAM1, FeFET2, RRAM4, FeFET6")
+    weight_bits: int = opt(8, "M: bits per weight", minimum=1)
+    device_bits: int = opt(2, "K: bits per device; M must be a multiple of K", minimum=1)
+    device_kind: str = opt("RRAM1", "device kind: RRAM1, FeFET2, RRAM4, FeFET6", registry="device_kind")
     quantize: bool = opt(False, "really round weights to M bits before adding noise (off, like the public code)")
     # data
     data_dir: str = opt("data", "folder holding (or receiving) the datasets")
     download: bool = opt(True, "download missing dataset files (needs network)")
-    train_subset: int | None = opt(None, "use only this many training images (smoke runs)")
+    train_subset: int | None = opt(None, "use only this many training images (smoke runs)", minimum=1)
     # execution
-    device: str = opt("auto", "auto, cpu, cuda or cuda:N")
-    precision: str = opt("fp32", "fp32, tf32 or bf16 (autocast)")
-    loader: str = opt("auto", "auto (GPU-resident on CUDA for 28/32-px sets), torchvision, resident")
-    num_workers: int = opt(2, "data-loader worker processes (torchvision loader)")
-    checkpoint_every_s: float = opt(300.0, "seconds between mid-run checkpoints (also written at the end and on SIGTERM)")
+    device: str = opt("auto", "auto, cpu, cuda or cuda:N", **DEVICE)
+    precision: str = opt("fp32", "fp32, tf32 or bf16 (autocast)", **PRECISION)
+    loader: str = opt("auto", "auto (GPU-resident on CUDA for 28/32-px sets), torchvision, resident",
+                      choices=("auto", "torchvision", "resident"))
+    num_workers: int = opt(2, "data-loader worker processes (torchvision loader)", minimum=0)
+    checkpoint_every_s: float = opt(300, "seconds between mid-run checkpoints (also written at the end and on "
+                                           "SIGTERM)", minimum=0)
 
     def __post_init__(self):
         check_fields(self)
-        from .datasets import DATASETS
-        from .init import INITS
-        from .methods import METHODS
-        from .models import MODELS
-        MODELS.get(self.model)
-        INITS.get(self.init)
-        DATASETS.get(self.dataset)
-        METHODS.get(self.method)
+        check_registries(self)
         self.noise_law()
-        check_sigma("sigma_d", self.sigma_d)
-        if self.head_sigma is not None:
-            check_sigma("head_sigma", self.head_sigma)
         if self.method == "vanilla" and self.sigma_d != 0:
             raise ConfigError(f"method vanilla trains without noise: sigma_d must be 0, got {self.sigma_d}")
-        for name in ("epochs", "batch_size", "val_mc_runs"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.val_size < 1:  # every epoch is validated (log, history), whatever the selection
-            raise ConfigError(f"val_size must be >= 1, got {self.val_size}")
-        if not self.width > 0:
-            raise ConfigError(f"width must be > 0 (1.0 is the paper's model), got {self.width}")
-        if self.lr is not None and not self.lr > 0:
-            raise ConfigError(f"lr must be > 0, got {self.lr}")
-        if self.beta is not None and not self.beta > 0:
-            raise ConfigError(f"beta must be > 0, got {self.beta}")
-        if self.n_feedback is not None and not 1 <= self.n_feedback <= 5:
-            raise ConfigError(f"n_feedback must be in 1..5, got {self.n_feedback}")
-        if self.train_subset is not None and self.train_subset < 1:
-            raise ConfigError(f"train_subset must be >= 1, got {self.train_subset}")
-        if self.weight_decay < 0 or self.checkpoint_every_s < 0 or self.num_workers < 0:
-            raise ConfigError("weight_decay, checkpoint_every_s and num_workers must be >= 0")
-        check_choice("select", self.select, ("val", "last"))
-        check_choice("loader", self.loader, ("auto", "torchvision", "resident"))
-        check_precision_device(self.precision, self.device)
 
     def noise_law(self):
         from .noise import NoiseLaw
@@ -116,34 +105,25 @@ class TrainConfig:
 
 @dataclass
 class EvalConfig:
-    sigmas: list[float] = opt(SIGMA_GRID, "sigma_d values of the Monte-Carlo evaluation")
-    runs: int = opt(200, "R: Monte-Carlo runs per sigma; each run fixes one noise sample per layer (one chip)")
+    sigmas: list[float] = opt(SIGMA_GRID, "sigma_d values of the Monte-Carlo evaluation", min_items=1, **SIGMA)
+    runs: int = opt(200, "R: Monte-Carlo runs per sigma; each run fixes one noise sample per layer (one chip)",
+                    minimum=2, why="a std needs two runs")
     seed: int = opt(0, "noise seeds derive from (seed, sigma, run index) only: same draws for every method")
-    batch_size: int = opt(1000, "test images per forward pass")
-    test_subset: int | None = opt(None, "evaluate on the first N test images only (smoke runs)")
+    batch_size: int = opt(1000, "test images per forward pass", minimum=1)
+    test_subset: int | None = opt(None, "evaluate on the first N test images only (smoke runs)", minimum=1)
     weight_bits: int | None = opt(None, "M; default: the model's training value")
     device_bits: int | None = opt(None, "K; default: the model's training value")
     device_kind: str | None = opt(None, "device kind; default: the model's training value")
     quantize: bool | None = opt(None, "round weights to M bits; default: the model's training value")
     data_dir: str = opt("data", "folder holding (or receiving) the datasets")
     download: bool = opt(True, "download missing dataset files (needs network)")
-    device: str = opt("auto", "auto, cpu, cuda or cuda:N")
-    precision: str = opt("fp32", "fp32, tf32 or bf16 (autocast; bf16 agrees with fp32 within the MC error)")
+    device: str = opt("auto", "auto, cpu, cuda or cuda:N", **DEVICE)
+    precision: str = opt("fp32", "fp32, tf32 or bf16 (autocast; bf16 agrees with fp32 within the MC error)",
+                         **PRECISION)
     compile: bool = opt(False, "torch.compile the model once for all runs (CUDA)")
 
     def __post_init__(self):
         check_fields(self)
-        if not self.sigmas:
-            raise ConfigError("sigmas must list at least one value")
-        for s in self.sigmas:
-            check_sigma("sigmas", s)
-        if self.runs < 2:
-            raise ConfigError(f"runs must be >= 2 (a std needs two runs), got {self.runs}")
-        if self.batch_size < 1:
-            raise ConfigError(f"batch_size must be >= 1, got {self.batch_size}")
-        if self.test_subset is not None and self.test_subset < 1:
-            raise ConfigError(f"test_subset must be >= 1, got {self.test_subset}")
-        check_precision_device(self.precision, self.device)
 
 
 INT64 = 2 ** 63  # ints go into torch tensors and generators: beyond int64 they overflow
@@ -159,20 +139,29 @@ def check_integer(name: str, value: int) -> None:
         raise ConfigError(f"{name} must be between -2**63 and 2**63 - 1, got {value}")
 
 
+def broken_limit(name: str, value, limits: dict, tp: type) -> str | None:
+    """What `value` of field `name` (of base type `tp`) breaks among its `limits` (see opt); None if nothing."""
+    why = f" ({limits['why']})" if "why" in limits else ""
+    lo, hi, above = limits.get("minimum"), limits.get("maximum"), limits.get("above")
+    if lo is not None and hi is not None and not lo <= value <= hi:
+        return f"{name} must be in {f'{lo}..{hi}' if tp is int else f'[{lo}, {hi}]'}{why}, got {value}"
+    if lo is not None and hi is None and not value >= lo:
+        return f"{name} must be >= {lo}{why}, got {value}"
+    if above is not None and not value > above:
+        return f"{name} must be > {above}{why}, got {value}"
+    if "choices" in limits and value not in limits["choices"]:
+        return f"{name} must be one of {', '.join(limits['choices'])}; got {value!r}"
+    if "pattern" in limits and not re.fullmatch(limits["pattern"], value):
+        return f"{name} must be {limits['why']}; got {value!r}"
+    return None
+
+
 def check_sigma(name: str, value: float) -> None:
-    if not (isinstance(value, (int, float)) and 0 <= value <= 1):
-        raise ConfigError(f"{name} must be in [0, 1] (relative to a device's max conductance), got {value}")
-
-
-def check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ConfigError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
-
-
-def check_precision_device(precision: str, device: str) -> None:
-    check_choice("precision", precision, ("fp32", "tf32", "bf16"))
-    if not re.fullmatch(r"auto|cpu|cuda(:[0-9]+)?", device):  # [0-9]: str.isdigit() takes other scripts' digits
-        raise ConfigError(f"device must be auto, cpu, cuda or cuda:N; got {device!r}")
+    if not isinstance(value, (int, float)):
+        raise ConfigError(f"{name} must be a number, got {value!r}")
+    problem = broken_limit(name, value, SIGMA, float)
+    if problem:
+        raise ConfigError(problem)
 
 
 def field_type(f: dataclasses.Field) -> tuple[type, bool]:
@@ -202,6 +191,26 @@ def check_fields(cfg) -> None:
                 check_number(f.name, number)
             elif isinstance(number, int) and not isinstance(number, bool):
                 check_integer(f.name, number)
+        if isinstance(value, list) and len(value) < f.metadata.get("min_items", 0):
+            raise ConfigError(f"{f.name} must list at least {f.metadata['min_items']} value"
+                              f"{'s' * (f.metadata['min_items'] > 1)}")
+        for item in value if isinstance(value, list) else [value]:
+            problem = broken_limit(f.name, item, f.metadata, float if typing.get_origin(tp) is list else tp)
+            if problem:
+                raise ConfigError(problem)
+
+
+def check_registries(cfg) -> None:
+    """A field that names a registry entry names one (imports the registries, so torch)."""
+    from .datasets import DATASETS
+    from .init import INITS
+    from .methods import METHODS
+    from .models import MODELS
+    from .noise import DEVICE_KINDS
+    registries = {"model": MODELS, "dataset": DATASETS, "method": METHODS, "init": INITS, "device_kind": DEVICE_KINDS}
+    for f in dataclasses.fields(cfg):
+        if "registry" in f.metadata and getattr(cfg, f.name) is not None:
+            registries[f.metadata["registry"]].get(getattr(cfg, f.name))
 
 
 def from_dict(cls, values: dict, where: str = "config"):

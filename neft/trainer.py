@@ -22,9 +22,12 @@ import signal
 import sys
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import torch
+from torch import nn
 
 from . import checkpoint as ckpt_io
 from .config import TrainConfig
@@ -69,6 +72,70 @@ def run_files(out_dir: str | Path) -> tuple[Path, Path, Path]:
     return out_dir / "model.pt", out_dir / "train.json", out_dir / "checkpoint.pt"
 
 
+@dataclass
+class RunState:
+    """Everything a checkpoint holds to resume a run at the exact step: the states of the model, the
+    method (IRS heads), the optimizer, the LR schedule and the noise generator; where the run is (epoch,
+    steps done in it) with the epoch's partial sums; the history, the best epoch so far, the seconds spent.
+    to_checkpoint() and restore() are each other's inverse."""
+    OBJECTS: ClassVar = ("model", "method", "optimizer", "scheduler")  # restored through their state_dict
+    model: nn.Module
+    method: nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    noise_rng: torch.Generator
+    epoch: int = 0
+    step: int = 0
+    history: list[dict] = field(default_factory=list)
+    best: dict = field(default_factory=lambda: {"metric": -math.inf, "epoch": None, "state": None})
+    sums: dict = field(default_factory=dict)  # this epoch's: loss sum, images, IRS heads' correct predictions
+    elapsed_s: float = 0.0                   # seconds spent before `started` (earlier processes of the run)
+    started: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self):
+        self.sums = self.sums or self.zero_sums()
+
+    def zero_sums(self) -> dict:
+        device = self.noise_rng.device
+        return {"loss": torch.zeros((), device=device, dtype=torch.float64), "n": 0,
+                "head_correct": torch.zeros(len(getattr(self.method, "heads", [])), device=device, dtype=torch.long)}
+
+    def seconds(self) -> float:
+        return self.elapsed_s + time.monotonic() - self.started
+
+    def to_checkpoint(self) -> dict:
+        return {**{name: getattr(self, name).state_dict() for name in self.OBJECTS},
+                "noise_rng": self.noise_rng.get_state(), "epoch": self.epoch, "step": self.step, "sums": self.sums,
+                "history": self.history, "best": self.best, "elapsed_s": self.seconds()}
+
+    def restore(self, ckpt: dict) -> None:
+        for name in self.OBJECTS:
+            getattr(self, name).load_state_dict(ckpt[name])
+        self.noise_rng.set_state(ckpt["noise_rng"].cpu())
+        self.epoch, self.step, self.history, self.best = ckpt["epoch"], ckpt["step"], ckpt["history"], ckpt["best"]
+        self.sums = {k: v.to(self.noise_rng.device) if torch.is_tensor(v) else v for k, v in ckpt["sums"].items()}
+        self.elapsed_s, self.started = ckpt["elapsed_s"], time.monotonic()
+
+
+class Checkpoints:
+    """The run's checkpoint.pt (atomic writes): every `checkpoint_every_s` seconds, on SIGTERM and at the end."""
+
+    def __init__(self, path: Path, cfg: TrainConfig, model_args: dict):
+        self.path, self.every_s, self.last = path, cfg.checkpoint_every_s, time.monotonic()
+        self.header = {"format": ckpt_io.CHECKPOINT_FORMAT, "config": dataclasses.asdict(cfg), "model_args": model_args}
+
+    def due(self) -> bool:
+        return time.monotonic() - self.last > self.every_s
+
+    def save(self, state: RunState) -> None:
+        try:
+            save_torch(self.path, {**self.header, **state.to_checkpoint()})
+        except WriteError as e:
+            kept = "the previous checkpoint is kept" if self.path.exists() else "no checkpoint is kept"
+            raise WriteError(f"{e}; {kept}: make room, then rerun with --resume") from None
+        self.last = time.monotonic()
+
+
 def one_at_a_time(train_fn):
     """Two trainings in one folder (a requeued job beside a zombie one) would overwrite each other's
     checkpoint: the second stops with one line before it reads anything there (io.folder_lock)."""
@@ -84,14 +151,8 @@ def train(cfg: TrainConfig, out_dir: str | Path, resume: bool = False, stop: dic
     """Run (or resume) the training described by `cfg`; returns the content of train.json."""
     out_dir = Path(out_dir)
     model_path, result_path, ckpt_path = run_files(out_dir)
-    config = dataclasses.asdict(cfg)
     if resume and result_path.exists() and model_path.exists() and not ckpt_path.exists():
-        done = read_json(result_path, "train.json")
-        if done["config"] != config:
-            raise CheckpointError(f"{out_dir} holds a finished run of another config; delete it or train into "
-                                  f"another folder")
-        log.info("%s: already complete", out_dir)
-        return done
+        return finished(cfg, out_dir)
     device = resolve_device(cfg.device)
     set_precision(cfg.precision)
     stop = stop if stop is not None else {"stop": False}
@@ -99,15 +160,53 @@ def train(cfg: TrainConfig, out_dir: str | Path, resume: bool = False, stop: dic
 
     torch.manual_seed(derive_seed(cfg.seed, "init"))
     data = training_data(cfg, device)
-    spec = data.spec
+    law = cfg.noise_law()
+    state = new_run(cfg, data.spec, law, device, started)
+    check_writable(model_path)  # now, not after hours of training
+    checkpoints = Checkpoints(ckpt_path, cfg, state.model.args)
+    if resume and ckpt_path.exists():
+        state.restore(ckpt_io.read_checkpoint(ckpt_path, dataclasses.asdict(cfg), map_location=device))
+        log.info("resuming %s at epoch %d, step %d", out_dir, state.epoch + 1, state.step)
+
+    status, diverged_epoch = "completed", None
+    progress = progress_bar(cfg.epochs * data.train.steps, state.epoch * data.train.steps + state.step)
+    while state.epoch < cfg.epochs:
+        epoch_start = time.monotonic()
+        train_steps(state, cfg, data, device, checkpoints, stop, progress)
+        state.scheduler.step()
+        train_loss = float(state.sums["loss"] / max(state.sums["n"], 1))  # one host sync per epoch
+        if not math.isfinite(train_loss):
+            status, diverged_epoch = "diverged", state.epoch + 1
+            log.warning("epoch %d: training loss is %s: run diverged", state.epoch + 1, train_loss)
+            break
+        validate(state, cfg, data, law, train_loss, epoch_start)
+        state.epoch, state.step, state.sums = state.epoch + 1, 0, state.zero_sums()
+        if checkpoints.due() and state.epoch < cfg.epochs:
+            checkpoints.save(state)
+    progress.close()
+    checkpoints.save(state)  # first: a failed write below (a full disk) loses no training
+    return finish(state, cfg, data, law, out_dir, status, diverged_epoch, device)
+
+
+def finished(cfg: TrainConfig, out_dir: Path) -> dict:
+    """train.json of a run that finished before (--resume after its outputs were written)."""
+    done = read_json(run_files(out_dir)[1], "train.json")
+    if done["config"] != dataclasses.asdict(cfg):
+        raise CheckpointError(f"{out_dir} holds a finished run of another config; delete it or train into "
+                              f"another folder")
+    log.info("%s: already complete", out_dir)
+    return done
+
+
+def new_run(cfg: TrainConfig, spec, law, device: torch.device, started: float) -> RunState:
+    """The model (initialised from the seeded global RNG, or from init_from), the method, optimizer, LR
+    schedule and noise generator of a run at its start."""
     model = build_model(cfg.model, spec.in_channels, spec.num_classes, spec.image_size, cfg.width, cfg.init)
     if cfg.init_from:
         pretrained = ckpt_io.read_model_file(cfg.init_from)
         ckpt_io.check_compatible(pretrained, model.args, cfg.init_from)
         ckpt_io.load_weights(model, pretrained, cfg.init_from)
-    law = cfg.noise_law()
     method = METHODS.get(cfg.method)(cfg, model, law)
-    check_writable(model_path)  # now, not after hours of training
     model.to(device)
     method.to(device)
     if device.type == "cuda":
@@ -115,113 +214,88 @@ def train(cfg: TrainConfig, out_dir: str | Path, resume: bool = False, stop: dic
     optimizer = torch.optim.Adam([*model.parameters(), *method.parameters()], lr=cfg.learning_rate,
                                  weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs)
-    noise_rng = torch.Generator(device=device)
+    return RunState(model, method, optimizer, scheduler, torch.Generator(device=device), started=started)
 
-    # run state; everything here goes into the checkpoint
-    epoch, step, history, best, elapsed = 0, 0, [], {"metric": -math.inf, "epoch": None, "state": None}, 0.0
-    sums = {"loss": torch.zeros((), device=device, dtype=torch.float64), "n": 0,
-            "head_correct": torch.zeros(len(getattr(method, "heads", [])), device=device, dtype=torch.long)}
-    if resume and ckpt_path.exists():
-        state = ckpt_io.read_checkpoint(ckpt_path, config, map_location=device)
-        model.load_state_dict(state["model"])
-        method.load_state_dict(state["method"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        noise_rng.set_state(state["noise_rng"].cpu())
-        epoch, step, history, best, elapsed = state["epoch"], state["step"], state["history"], state["best"], state["elapsed_s"]
-        sums = {k: (v.to(device) if torch.is_tensor(v) else v) for k, v in state["sums"].items()}
-        log.info("resuming %s at epoch %d, step %d", out_dir, epoch + 1, step)
 
-    def save_checkpoint():
-        try:
-            save_torch(ckpt_path, {
-                "format": ckpt_io.CHECKPOINT_FORMAT, "config": config, "model_args": model.args,
-                "model": model.state_dict(), "method": method.state_dict(), "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(), "noise_rng": noise_rng.get_state(), "epoch": epoch, "step": step,
-                "sums": sums, "history": history, "best": best, "elapsed_s": elapsed + time.monotonic() - started})
-        except WriteError as e:
-            kept = "the previous checkpoint is kept" if ckpt_path.exists() else "no checkpoint is kept"
-            raise WriteError(f"{e}; {kept}: make room, then rerun with --resume") from None
-        return time.monotonic()
+def train_steps(state: RunState, cfg: TrainConfig, data, device: torch.device, checkpoints: Checkpoints, stop: dict,
+                progress) -> None:
+    """The current epoch's steps from state.step on: a checkpoint when one is due, and on SIGTERM (then stop)."""
+    if state.step == 0:
+        state.noise_rng.manual_seed(derive_seed(cfg.seed, "train-noise", state.epoch))
+    model, method, optimizer, noise_rng, sums = state.model, state.method, state.optimizer, state.noise_rng, state.sums
+    model.train()
+    method.train()
+    for x, y in data.train.epoch(state.epoch, state.step):
+        with autocast(device, cfg.precision):
+            loss, extras = method.loss(model, x, y, noise_rng)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        sums["loss"] += loss.detach().double() * len(y)
+        sums["n"] += len(y)
+        if "head_correct" in extras:
+            sums["head_correct"] += torch.stack(extras["head_correct"])
+        state.step += 1
+        progress.update(1)
+        if stop["stop"] or checkpoints.due():
+            checkpoints.save(state)
+            if stop["stop"]:
+                progress.close()
+                raise Interrupted(f"stopped by SIGTERM at epoch {state.epoch + 1}, step {state.step}; checkpoint in "
+                                  f"{checkpoints.path}")
 
-    status, diverged_epoch = "completed", None
-    last_checkpoint = time.monotonic()
-    progress = progress_bar(cfg.epochs * data.train.steps, epoch * data.train.steps + step)
-    sigma_select = cfg.sigma_d
-    while epoch < cfg.epochs:
-        epoch_start = time.monotonic()
-        if step == 0:
-            noise_rng.manual_seed(derive_seed(cfg.seed, "train-noise", epoch))
-        model.train()
-        method.train()
-        for x, y in data.train.epoch(epoch, step):
-            with autocast(device, cfg.precision):
-                loss, extras = method.loss(model, x, y, noise_rng)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            sums["loss"] += loss.detach().double() * len(y)
-            sums["n"] += len(y)
-            if "head_correct" in extras:
-                sums["head_correct"] += torch.stack(extras["head_correct"])
-            step += 1
-            progress.update(1)
-            if stop["stop"] or time.monotonic() - last_checkpoint > cfg.checkpoint_every_s:
-                last_checkpoint = save_checkpoint()
-                if stop["stop"]:
-                    progress.close()
-                    raise Interrupted(f"stopped by SIGTERM at epoch {epoch + 1}, step {step}; checkpoint in {ckpt_path}")
-        scheduler.step()
-        train_loss = float(sums["loss"] / max(sums["n"], 1))  # one host sync per epoch
-        if not math.isfinite(train_loss):
-            status, diverged_epoch = "diverged", epoch + 1
-            log.warning("epoch %d: training loss is %s: run diverged", epoch + 1, train_loss)
-            break
-        val_clean = float(score(model.eval(), data.val_x, data.val_y, 1000, cfg.precision)[0]) * 100 / len(data.val_y)
-        val_noisy = None
-        if sigma_select > 0:
-            noisy = mc_evaluate(model, law, data.val_x, data.val_y, [sigma_select], cfg.val_mc_runs, cfg.seed,
-                                precision=cfg.precision, tag="val")[0]
-            val_noisy = noisy.mean
-        row = {"epoch": epoch + 1, "train_loss": train_loss, "val_clean": val_clean, "val_noisy": val_noisy,
-               "head_acc": (sums["head_correct"].double() * 100 / max(sums["n"], 1)).tolist(),
-               "lr": optimizer.param_groups[0]["lr"], "seconds": time.monotonic() - epoch_start}
-        history.append(row)
-        log.info("epoch %d/%d loss %.4f val clean %.2f%% noisy %s%s", epoch + 1, cfg.epochs, train_loss, val_clean,
-                 "-" if val_noisy is None else f"{val_noisy:.2f}%",
-                 "".join(f" head{i + 1} {a:.1f}%" for i, a in enumerate(row["head_acc"])))
-        metric = val_clean if val_noisy is None else val_noisy
-        if cfg.select == "last" or metric > best["metric"]:
-            best = {"metric": metric, "epoch": epoch + 1,
-                    "state": {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}}
-        epoch, step = epoch + 1, 0
-        sums = {"loss": torch.zeros_like(sums["loss"]), "n": 0, "head_correct": torch.zeros_like(sums["head_correct"])}
-        if time.monotonic() - last_checkpoint > cfg.checkpoint_every_s and epoch < cfg.epochs:
-            last_checkpoint = save_checkpoint()
-    progress.close()
-    save_checkpoint()  # first: a failed write below (a full disk) loses no training
 
-    anti_aligned = anti_aligned_heads(history, spec.num_classes)
+def validate(state: RunState, cfg: TrainConfig, data, law, train_loss: float, epoch_start: float) -> None:
+    """The epoch's clean and noisy validation accuracy (noisy: cfg.val_mc_runs chips at the training sigma_d,
+    none at sigma_d = 0) into the history; the model kept if it is the best so far (or the last, for
+    select: last)."""
+    model, sums = state.model, state.sums
+    val_clean = float(score(model.eval(), data.val_x, data.val_y, 1000, cfg.precision)[0]) * 100 / len(data.val_y)
+    val_noisy = None
+    if cfg.sigma_d > 0:
+        noisy = mc_evaluate(model, law, data.val_x, data.val_y, [cfg.sigma_d], cfg.val_mc_runs, cfg.seed,
+                            precision=cfg.precision, tag="val")[0]
+        val_noisy = noisy.mean
+    row = {"epoch": state.epoch + 1, "train_loss": train_loss, "val_clean": val_clean, "val_noisy": val_noisy,
+           "head_acc": (sums["head_correct"].double() * 100 / max(sums["n"], 1)).tolist(),
+           "lr": state.optimizer.param_groups[0]["lr"], "seconds": time.monotonic() - epoch_start}
+    state.history.append(row)
+    log.info("epoch %d/%d loss %.4f val clean %.2f%% noisy %s%s", state.epoch + 1, cfg.epochs, train_loss, val_clean,
+             "-" if val_noisy is None else f"{val_noisy:.2f}%",
+             "".join(f" head{i + 1} {a:.1f}%" for i, a in enumerate(row["head_acc"])))
+    metric = val_clean if val_noisy is None else val_noisy
+    if cfg.select == "last" or metric > state.best["metric"]:
+        state.best = {"metric": metric, "epoch": state.epoch + 1,
+                      "state": {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}}
+
+
+def finish(state: RunState, cfg: TrainConfig, data, law, out_dir: Path, status: str, diverged_epoch: int | None,
+           device: torch.device) -> dict:
+    """model.pt (the selected weights) and train.json, as a pair or not at all; then the checkpoint goes."""
+    model_path, result_path, ckpt_path = run_files(out_dir)
+    anti_aligned = anti_aligned_heads(state.history, data.spec.num_classes)
     if anti_aligned:
         log.info("IRS heads %s point away from the label (training accuracy below half of chance), as the "
                  "objective's -beta * head asks", anti_aligned)
+    best = state.best
     summary = {
-        "status": status, "diverged_epoch": diverged_epoch, "epochs_run": len(history),
-        "selection": cfg.select, "selected_epoch": best["epoch"], "selected_val_accuracy": best["metric"] if best["epoch"] else None,
+        "status": status, "diverged_epoch": diverged_epoch, "epochs_run": len(state.history),
+        "selection": cfg.select, "selected_epoch": best["epoch"],
+        "selected_val_accuracy": best["metric"] if best["epoch"] else None,
         "flags": {"irs_heads_anti_aligned": anti_aligned},
-        "model_args": model.args, "method_hparams": method.hparams, "noise_law": law.as_dict(),
-        "n_train": data.n_train, "n_val": len(data.val_y), "config": config,
-        "seconds": elapsed + time.monotonic() - started, "provenance": provenance(device),
+        "model_args": state.model.args, "method_hparams": state.method.hparams, "noise_law": law.as_dict(),
+        "n_train": data.n_train, "n_val": len(data.val_y), "config": dataclasses.asdict(cfg),
+        "seconds": state.seconds(), "provenance": provenance(device),
     }
     try:
         save_torch(model_path, {"format": ckpt_io.MODEL_FORMAT, "state_dict": best["state"], **summary})
-        save_json(result_path, {**summary, "history": history})
+        save_json(result_path, {**summary, "history": state.history})
     except WriteError as e:
         model_path.unlink(missing_ok=True)  # the run's outputs come as a pair, or not at all
         raise WriteError(f"{e}; the finished training is kept in {ckpt_path}: make room, then rerun with --resume "
                          f"to write the results without training again") from None
     ckpt_path.unlink(missing_ok=True)
-    return {**summary, "history": history}
+    return {**summary, "history": state.history}
 
 
 class progress_bar:

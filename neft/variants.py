@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from .errors import NeftError
 
-VARIANT = re.compile(r"([a-z]+)(?:-([a-z]+?)([0-9.]*))?")  # <method>[-<tag><value>]
+METHOD = "[a-z]+"  # a method's registry name
+VARIANT = re.compile(rf"({METHOD})(?:-([a-z]+?)([0-9.]*))?")  # <method>[-<tag><value>]
 
 
 @dataclass(frozen=True)

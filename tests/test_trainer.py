@@ -137,3 +137,49 @@ def test_anti_aligned_heads_rule():
     assert anti_aligned_heads(history, 10) == [1]  # last epoch, below half of chance, whatever the loss did
     assert anti_aligned_heads(history, 5) == [1, 3]
     assert anti_aligned_heads([{"train_loss": 2.3, "head_acc": []}], 10) == [] and anti_aligned_heads([], 10) == []
+
+
+def same(a, b) -> bool:
+    """Equal values, tensors compared exactly, at any depth of dicts and lists."""
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return isinstance(b, (list, tuple)) and len(a) == len(b) and all(map(same, a, b))
+    if torch.is_tensor(a):
+        return torch.is_tensor(b) and a.dtype == b.dtype and torch.equal(a, b)
+    return a == b
+
+
+def test_run_state_saves_and_restores_symmetrically(tmp_path):
+    """A run's state in the middle of an epoch, through checkpoint.pt into another run's objects (other
+    weights, fresh optimizer): the same state comes out, and the noise generator goes on with the same draws."""
+    from neft import trainer
+    from neft.checkpoint import read_checkpoint
+    from neft.datasets import DATASETS
+    cfg = tiny(method="irs", epochs=3)
+    spec, law = DATASETS.get(cfg.dataset), cfg.noise_law()
+    torch.manual_seed(0)
+    state = trainer.new_run(cfg, spec, law, torch.device("cpu"), started=0.0)
+    x, y = torch.randn(8, spec.in_channels, spec.image_size, spec.image_size), torch.randint(0, spec.num_classes, (8,))
+    loss, extras = state.method.loss(state.model, x, y, state.noise_rng)
+    loss.backward()
+    state.optimizer.step()
+    state.scheduler.step()
+    state.epoch, state.step, state.history = 1, 3, [{"epoch": 1, "train_loss": 2.0, "val_clean": 10.0,
+                                                     "val_noisy": 9.0, "head_acc": [1.0, 2.0, 3.0]}]
+    state.best = {"metric": 9.0, "epoch": 1, "state": {k: v.clone() for k, v in state.model.state_dict().items()}}
+    state.sums["loss"] += 7.5
+    state.sums["n"] += 8
+    state.sums["head_correct"] += torch.stack(extras["head_correct"])
+    checkpoints = trainer.Checkpoints(tmp_path / "checkpoint.pt", cfg, state.model.args)
+    checkpoints.save(state)
+    saved = state.to_checkpoint()
+
+    torch.manual_seed(1)
+    other = trainer.new_run(cfg, spec, law, torch.device("cpu"), started=0.0)
+    assert not same(other.to_checkpoint()["model"], saved["model"])
+    other.restore(read_checkpoint(tmp_path / "checkpoint.pt", cfg.__dict__, "cpu"))
+    restored = other.to_checkpoint()
+    assert abs(restored.pop("elapsed_s") - saved.pop("elapsed_s")) < 60
+    assert same(restored, saved)
+    assert torch.equal(torch.randn(4, generator=state.noise_rng), torch.randn(4, generator=other.noise_rng))

@@ -17,8 +17,11 @@ import pytest
 import yaml
 from scipy import stats
 
+from neft import schema
+
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMA = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
+SCHEMA_FILE = ROOT / "workflow" / "schemas" / "config.schema.yaml"
+SCHEMA = schema.load(SCHEMA_FILE)  # with the train, eval and execution keys of neft/config.py
 TABLES = ("table1", "table2", "ablations", "convergence", "beta_search")
 
 
@@ -67,14 +70,15 @@ def expected_runs(cfg: dict) -> tuple[set, set]:
         for seed in a["seeds"]:
             def at(variant, sigma=a["sigma_d"]):
                 return a["model"], a["dataset"], variant, float(sigma), seed
-            evaluated |= {at("vanilla", 0), at("ovf"), at("irs")}
+            evaluated |= {at("vanilla", 0), at("ovf"), at("irs")}  # and the main run each variant changes:
             evaluated |= {at(f"{m}-{tag}{k}") for m in ("ovf", "irs")
                           for tag, ks in (("n", a["n_feedback"][m]), ("pre", a["pretrained_epochs"])) for k in ks}
             evaluated |= {at(v) for v, on in [("ovf-revdecay", a["reversed_decay"]), ("irs-revdecay", a["reversed_decay"]),
                                               ("ovf-revsigma", a["reversed_delta_sigma"] is not None),
                                               ("irs-noheadnoise", a["irs_without_head_noise"])] if on}
             if a["init_sensitivity"]:
-                evaluated |= {at("vanilla-initpytorch", 0), *(at(f"{m}-initpytorch") for m in ("noise", "ovf", "irs"))}
+                evaluated |= {at("vanilla-initpytorch", 0), *(at(f"{m}-initpytorch") for m in ("noise", "ovf", "irs")),
+                              at("noise")}
     c = cfg["convergence"]
     if c["enabled"]:
         evaluated |= {(c["model"], c["dataset"], m, float(c["sigma_d"]), seed) for m in c["methods"] for seed in c["seeds"]}
@@ -92,12 +96,10 @@ def merged(base: dict, over: dict) -> dict:
 
 def load_config(name: str) -> dict:
     """A config file, on top of the one it `extends`, with the schema's defaults filled in."""
-    from snakemake.utils import validate
     cfg = yaml.safe_load((ROOT / "config" / f"{name}.yaml").read_text())
     if "extends" in cfg:
         cfg = merged(load_config(Path(cfg.pop("extends")).stem), cfg)
-    validate(cfg, str(ROOT / "workflow" / "schemas" / "config.schema.yaml"))
-    return cfg
+    return schema.validate(cfg, schema.load(SCHEMA_FILE))
 
 
 def test_quick_first_is_a_part_of_quick(work):
@@ -192,25 +194,68 @@ def test_every_key_is_typed_described_defaulted_and_closed():
             assert full.get("additionalProperties") is False, path
 
 
-def test_schema_names_and_defaults_match_neft():
-    from neft.config import SIGMA_GRID, EvalConfig, TrainConfig
+def test_schema_names_are_the_registries():
     from neft.datasets import DATASETS
     from neft.init import INITS
     from neft.methods import METHODS
     from neft.models import MODELS
     from neft.noise import DEVICE_KINDS
-    props = SCHEMA["properties"]
-    assert SCHEMA["$defs"]["model"]["enum"] == MODELS.names()
-    assert SCHEMA["$defs"]["dataset"]["enum"] == DATASETS.names()
-    assert props["methods"]["items"]["enum"] == METHODS.names()
-    assert props["train"]["properties"]["device_kind"]["enum"] == DEVICE_KINDS.names()
-    assert props["train"]["properties"]["init"]["enum"] == INITS.names()
-    train, evaluation = TrainConfig(), EvalConfig()
-    for section, cfg in [("train", train), ("execution", train), ("eval", evaluation)]:
-        for key, sub in props[section]["properties"].items():
-            if hasattr(cfg, key):
-                assert sub["default"] == getattr(cfg, key), f"{section}.{key}"
-    assert props["eval"]["properties"]["sigmas"]["default"] == SIGMA_GRID
+    registries = {"model": MODELS, "dataset": DATASETS, "method": METHODS, "init": INITS, "device_kind": DEVICE_KINDS}
+    for name, registry in registries.items():
+        assert SCHEMA["$defs"][name]["enum"] == registry.names(), name
+
+
+def test_neft_options_are_declared_once():
+    """train, eval and execution name their keys; each key's schema is its neft/config.py field's, none is
+    written out in the schema file too."""
+    import dataclasses
+
+    from neft.config import EvalConfig, TrainConfig
+    raw = yaml.safe_load(SCHEMA_FILE.read_text())["properties"]
+    for section, cls in [("train", TrainConfig), ("eval", EvalConfig), ("execution", TrainConfig)]:
+        keys = raw[section]["options_of"]["keys"]
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        assert set(keys) <= set(fields) and not set(keys) & set(raw[section].get("properties", {})), section
+        for key in keys:
+            assert SCHEMA["properties"][section]["properties"][key] == schema.field_schema(fields[key])
+
+
+def outside(f) -> list:
+    """Values just outside the limits a neft/config.py field declares (opt)."""
+    from neft.config import field_type
+    tp, _ = field_type(f)
+    step = 1 if tp is int else 0.5
+    limits = f.metadata
+    bad = ["nope"] if {"choices", "pattern", "registry"} & set(limits) else []
+    bad += [limits["minimum"] - step] if "minimum" in limits else []
+    bad += [limits["maximum"] + step] if "maximum" in limits else []
+    bad += [limits["above"]] if "above" in limits else []
+    return [[v] for v in bad] if "list" in str(tp) else bad
+
+
+@pytest.mark.parametrize("section", ["train", "eval", "execution"])
+def test_the_schema_and_neft_refuse_the_same_values(section):
+    """Each limit a key's field declares: the schema refuses a value just outside it, and so does neft itself;
+    the default passes both."""
+    import dataclasses
+
+    from jsonschema import ValidationError
+
+    from neft.config import EvalConfig, TrainConfig, from_dict
+    from neft.errors import ConfigError
+    cls = EvalConfig if section == "eval" else TrainConfig
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    keys = yaml.safe_load(SCHEMA_FILE.read_text())["properties"][section]["options_of"]["keys"]
+    cases = [(key, value) for key in keys for value in outside(fields[key])]
+    assert len(cases) >= 3
+    for key, value in cases:
+        with pytest.raises(ValidationError):
+            schema.validate({"name": "x", section: {key: value}}, schema.load(SCHEMA_FILE))
+        with pytest.raises(ConfigError):
+            from_dict(cls, {key: value})
+    defaults = {key: SCHEMA["properties"][section]["properties"][key]["default"] for key in keys}
+    schema.validate({"name": "x", section: dict(defaults)}, schema.load(SCHEMA_FILE))
+    from_dict(cls, defaults)
 
 
 def test_environments_follow_pyproject():
@@ -295,7 +340,7 @@ def test_smoke_reruns_exactly_what_a_change_affects(smoke):
     assert "Nothing to be done" in out.text, out.text[-3000:]
     (smoke / "threshold.yaml").write_text("extends: config/smoke.yaml\nconvergence: {threshold: 2.0}\n")
     assert planned(snakemake("-n", "--configfile", "threshold.yaml", cwd=smoke).text) == {
-        "convergence": 1, "report": 1, "report_html": 1, "all": 1}
+        "table": 1, "report": 1, "report_html": 1, "all": 1}  # the convergence count's
     (smoke / "revsigma.yaml").write_text("extends: config/smoke.yaml\nablations: {reversed_delta_sigma: -0.1}\n")
     jobs = planned(snakemake("-n", "--configfile", "revsigma.yaml", cwd=smoke).text)
     assert (jobs["train"], jobs["evaluate"], jobs["aggregate"]) == (1, 1, 1)

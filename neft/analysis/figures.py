@@ -10,6 +10,7 @@ sigma_d do not hide each other; the ticks stay at the true sigma_d.
 """
 import math
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -25,9 +26,18 @@ STYLES = {  # Okabe-Ito colours (told apart under the common colour-vision defic
     "ovf": dict(color="#D55E00", marker="^", linestyle="-"),
     "irs": dict(color="#009E73", marker="D", linestyle="-."),
 }
-FIGURES = {  # y, the Monte-Carlo CI95 of y (runs.csv), axis label, limits (bars clipped)
-    "figure3": ("accuracy", "mc_ci95", "mean noisy Top-1 accuracy (%)", (0, 100)),
-    "figure4": ("ekl", "mc_ekl_ci95", "mean EKL of correct predictions", (0, None))}
+
+
+class Figure(NamedTuple):
+    label: str                          # its name in the Snakemake report
+    y: str                              # the column of runs.csv it plots
+    mc_ci: str                          # the Monte-Carlo CI95 of y (runs.csv)
+    ylabel: str
+    ylim: tuple[float, float | None]    # bars clipped
+
+
+FIGURES = {"figure3": Figure("Figure 3", "accuracy", "mc_ci95", "mean noisy Top-1 accuracy (%)", (0, 100)),
+           "figure4": Figure("Figure 4", "ekl", "mc_ekl_ci95", "mean EKL of correct predictions", (0, None))}
 DODGE = 0.1  # x offset between neighbouring methods, as a fraction of the smallest sigma_d step
 DPI = 300
 RC = {"pdf.fonttype": 42, "ps.fonttype": 42,  # TrueType fonts in PDFs (Type 3 is refused by journals)
@@ -82,8 +92,8 @@ def draw(name: str, runs: pd.DataFrame, sigma_d: list[float], seeds: list[int], 
     import matplotlib
     from matplotlib.figure import Figure
 
-    y, mc_ci, ylabel, ylim = FIGURES[name]
-    data = means(points(runs, sigma_d, seeds), y, mc_ci)
+    shown = FIGURES[name]
+    data = means(points(runs, sigma_d, seeds), shown.y, shown.mc_ci)
     order = {key: i for i, key in enumerate(PANEL_ORDER)}
     panels = sorted(set(zip(data.model, data.dataset)), key=lambda p: (order.get(p[0], 99), order.get(p[1], 99), p))
     cols = max(1, min(3, len(panels)))
@@ -104,9 +114,9 @@ def draw(name: str, runs: pd.DataFrame, sigma_d: list[float], seeds: list[int], 
                                    capsize=2.5, elinewidth=0.9, **STYLES[method])
                 bars.lines[0].set_gid(method)
             ax.set_title(f"{model_name(model)}, {dataset_name(dataset, stand_ins)}\n{subtitle(panel)}")
-            ax.set(xlabel="device variation $\\sigma_d$", ylabel=ylabel)
+            ax.set(xlabel="device variation $\\sigma_d$", ylabel=shown.ylabel)
             ax.set_xticks(xs, [f"{x:g}" for x in xs])
-            ax.set_ylim(*ylim)
+            ax.set_ylim(*shown.ylim)
             ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, frameon=False)  # below: hides no point
         for ax in axes[len(panels):] if panels else []:
             ax.axis("off")

@@ -3,14 +3,14 @@
 
 rule aggregate:
     input:
-        mc_files(EVALUATED),
+        at(rules.evaluate.output.result, EVALUATED),
     output:
-        runs=f"results/{NAME}/aggregate/runs.csv",
-        summary=report(f"results/{NAME}/aggregate/summary.csv", category="Aggregates"),
+        runs=f"{RESULTS}/aggregate/runs.csv",
+        summary=report(f"{RESULTS}/aggregate/summary.csv", category="Aggregates"),
     params:
-        root=lambda w: f"results/{NAME}/mc",  # where the run layout starts
+        root=lambda w: f"{RESULTS}/mc",  # where the run layout starts
     log:
-        f"results/{NAME}/logs/aggregate.log",
+        f"{RESULTS}/logs/aggregate.log",
     conda:
         "../envs/neft.yaml"
     shell:

@@ -4,20 +4,20 @@
 
 rule evaluate:
     input:
-        model="results/{name}/runs/{model}/{dataset}/{variant}/sd{sigma_d}/seed{seed}/model.pt",
+        model=rules.train.output.model,
         data=fetched,
     output:
-        result="results/{name}/mc/{model}/{dataset}/{variant}/sd{sigma_d}/seed{seed}.json",
-        rows="results/{name}/mc/{model}/{dataset}/{variant}/sd{sigma_d}/seed{seed}.csv",
+        result=f"{RESULTS}/mc/{RUN}.json",
+        rows=f"{RESULTS}/mc/{RUN}.csv",
     params:
         options=eval_flags,
         # not used here: a change of the run's training options must rerun this evaluation too (and so
         # its training), also when its model.pt is a temp file Snakemake has already deleted
         training=train_flags,
     log:
-        "results/{name}/logs/evaluate/{model}/{dataset}/{variant}/sd{sigma_d}/seed{seed}.log",
+        f"{RESULTS}/logs/evaluate/{RUN}.log",
     benchmark:
-        "results/{name}/benchmarks/evaluate/{model}/{dataset}/{variant}/sd{sigma_d}/seed{seed}.tsv"
+        f"{RESULTS}/benchmarks/evaluate/{RUN}.tsv"
     threads: config["resources"]["evaluate"]["threads"]
     resources:
         gpu=config["resources"]["gpu"],

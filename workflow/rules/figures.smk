@@ -1,35 +1,21 @@
-# Figure 3 (accuracy) and Figure 4 (EKL) over sigma_d, one panel per model/dataset, PNG and PDF.
+# Figure 3 (accuracy) and Figure 4 (EKL) over sigma_d, one panel per model/dataset, PNG and PDF
+# (neft/analysis/figures.py: FIGURES).
 
 
-rule figure3:
+rule figure:
     input:
-        runs=f"results/{NAME}/aggregate/runs.csv",
+        runs=rules.aggregate.output.runs,
     output:
-        **figure_outputs("figure3", "Figure 3"),
+        **figure_outputs("{figure}", lambda w: FIGURES[w.figure].label),
+    wildcard_constraints:
+        figure="|".join(FIGURES),
     params:
         grid=GRID_FLAGS,
         stand_ins=STAND_IN_FLAGS,
     log:
-        f"results/{NAME}/logs/figure3.log",
+        f"{RESULTS}/logs/{{figure}}.log",
     conda:
         "../envs/neft.yaml"
     shell:
-        "python -m neft figures figure3 --runs {input.runs} --out {output.png} {output.pdf} {params.grid}"
-        " {params.stand_ins} > {log} 2>&1"
-
-
-rule figure4:
-    input:
-        runs=f"results/{NAME}/aggregate/runs.csv",
-    output:
-        **figure_outputs("figure4", "Figure 4"),
-    params:
-        grid=GRID_FLAGS,
-        stand_ins=STAND_IN_FLAGS,
-    log:
-        f"results/{NAME}/logs/figure4.log",
-    conda:
-        "../envs/neft.yaml"
-    shell:
-        "python -m neft figures figure4 --runs {input.runs} --out {output.png} {output.pdf} {params.grid}"
+        "python -m neft figures {wildcards.figure} --runs {input.runs} --out {output.png} {output.pdf} {params.grid}"
         " {params.stand_ins} > {log} 2>&1"

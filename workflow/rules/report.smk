@@ -1,19 +1,22 @@
 # The replication report: every regenerated number beside the paper's, a verdict per claim; as Markdown
 # and as one self-contained HTML page (figures embedded) for a browser and the Snakemake report.
+FIGURE_PNGS = expand(rules.figure.output.png, figure=FIGURES)
+TABLE_FILES = [*expand(list(rules.table.output), table=RUNS_TABLES), *rules.beta_table.output]
 
 
 rule report:
     input:
-        runs=f"results/{NAME}/aggregate/runs.csv",
-        figures=[f"figures/{NAME}/figure3.png", f"figures/{NAME}/figure4.png"],
-        tables=[f"results/{NAME}/tables/{t}.md" for t in TABLES],
-        benchmarks=benchmark_files(),
+        runs=rules.aggregate.output.runs,
+        figures=FIGURE_PNGS,
+        tables=[*expand(rules.table.output.md, table=RUNS_TABLES), rules.beta_table.output.md],
+        benchmarks=at(rules.train.benchmark, EVALUATED + [c for s in SEARCHES for c in beta_candidates(*s)])
+        + at(rules.evaluate.benchmark, EVALUATED),
     output:
-        f"results/{NAME}/report.md",
+        f"{RESULTS}/report.md",
     params:
         flags=report_flags(),
     log:
-        f"results/{NAME}/logs/report.log",
+        f"{RESULTS}/logs/report.log",
     conda:
         "../envs/neft.yaml"
     shell:
@@ -23,13 +26,13 @@ rule report:
 
 rule report_html:
     input:
-        md=f"results/{NAME}/report.md",
-        figures=[f"figures/{NAME}/figure3.png", f"figures/{NAME}/figure4.png"],  # embedded in the page
+        md=rules.report.output[0],
+        figures=FIGURE_PNGS,  # embedded in the page
     output:
-        report(f"results/{NAME}/report.html", caption="../report/report.rst", category="Report",
+        report(f"{RESULTS}/report.html", caption="../report/report.rst", category="Report",
                labels={"file": "replication report"}),
     log:
-        f"results/{NAME}/logs/report_html.log",
+        f"{RESULTS}/logs/report_html.log",
     conda:
         "../envs/neft.yaml"
     shell:

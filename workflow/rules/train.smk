@@ -4,11 +4,11 @@
 
 rule fetch:
     output:
-        "results/{name}/datasets/{dataset}.json",
+        f"{RESULTS}/datasets/{{dataset}}.json",
     params:
         source=lambda w: flags(execution("data_dir", "download")),
     log:
-        "results/{name}/logs/fetch/{dataset}.log",
+        f"{RESULTS}/logs/fetch/{{dataset}}.log",
     conda:
         "../envs/neft.yaml"
     shell:
@@ -19,16 +19,16 @@ rule train:
     input:
         unpack(train_inputs),
     output:
-        model=model_file("results/{name}/runs/{model}/{dataset}/{variant}/sd{sigma_d}/seed{seed}/model.pt"),
-        summary="results/{name}/runs/{model}/{dataset}/{variant}/sd{sigma_d}/seed{seed}/train.json",
+        model=model_file(f"{RESULTS}/runs/{RUN}/model.pt"),
+        summary=f"{RESULTS}/runs/{RUN}/train.json",
     params:
         # the run folder also holds checkpoint.pt while training: a rerun resumes it (--resume)
         run_dir=lambda w, output: str(Path(output.summary).parent),
         options=train_flags,
     log:
-        "results/{name}/logs/train/{model}/{dataset}/{variant}/sd{sigma_d}/seed{seed}.log",
+        f"{RESULTS}/logs/train/{RUN}.log",
     benchmark:
-        "results/{name}/benchmarks/train/{model}/{dataset}/{variant}/sd{sigma_d}/seed{seed}.tsv"
+        f"{RESULTS}/benchmarks/train/{RUN}.tsv"
     threads: config["resources"]["train"]["threads"]
     resources:
         gpu=config["resources"]["gpu"],
@@ -42,12 +42,12 @@ rule train:
 
 rule beta_search:
     input:
-        lambda w: [f"results/{w.name}/runs/{r}/train.json" for r in beta_candidates(w.model, w.dataset, w.method)],
+        lambda w: at(rules.train.output.summary, beta_candidates(w.model, w.dataset, w.method)),
     output:
-        beta="results/{name}/beta/{model}/{dataset}/{method}.yaml",
-        table="results/{name}/beta/{model}/{dataset}/{method}.csv",
+        beta=f"{RESULTS}/beta/{{model}}/{{dataset}}/{{method}}.yaml",
+        table=f"{RESULTS}/beta/{{model}}/{{dataset}}/{{method}}.csv",
     log:
-        "results/{name}/logs/beta_search/{model}/{dataset}/{method}.log",
+        f"{RESULTS}/logs/beta_search/{{model}}/{{dataset}}/{{method}}.log",
     conda:
         "../envs/neft.yaml"
     shell:

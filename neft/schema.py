@@ -1,0 +1,63 @@
+"""The pipeline config's JSON Schema (workflow/schemas/config.schema.yaml), completed from the config
+dataclasses: a section of neft options there (train, eval, execution) names its dataclass and keys
+(`options_of: {config: TrainConfig, keys: [...]}`), and each key's type, limits, default and description
+are those of the field (config.opt), so they have one source. `validate` checks a config against it and
+fills in every default. Importing this module imports no torch."""
+import copy
+import dataclasses
+import typing
+from pathlib import Path
+
+import yaml
+
+from .config import EvalConfig, TrainConfig, field_type
+
+CONFIGS = {"TrainConfig": TrainConfig, "EvalConfig": EvalConfig}
+TYPES = {int: "integer", float: "number", str: "string", bool: "boolean"}
+LIMITS = {"minimum": "minimum", "maximum": "maximum", "above": "exclusiveMinimum", "choices": "enum"}
+
+
+def field_schema(f: dataclasses.Field) -> dict:
+    """The JSON Schema of one config field: its type, limits, default and help text."""
+    tp, optional = field_type(f)
+    limits = {LIMITS[k]: list(v) if k == "choices" else v for k, v in f.metadata.items() if k in LIMITS}
+    limits |= {"pattern": f"^({f.metadata['pattern']})$"} if "pattern" in f.metadata else {}
+    if typing.get_origin(tp) is list:
+        out = {"type": "array", "items": {"type": "number", **limits}}
+        out |= {"minItems": f.metadata["min_items"]} if "min_items" in f.metadata else {}
+    elif "registry" in f.metadata:
+        out = {"$ref": f"#/$defs/{f.metadata['registry']}"}
+    else:
+        out = {"type": [TYPES[tp], "null"] if optional else TYPES[tp], **limits}
+    default = f.default_factory() if f.default is dataclasses.MISSING else f.default
+    return {**out, "default": default, "description": f.metadata["help"]}
+
+
+def expand(schema: dict) -> dict:
+    """`schema` with each `options_of` replaced by the properties it names."""
+    for section in schema["properties"].values():
+        spec = section.pop("options_of", None)
+        if spec:
+            fields = {f.name: f for f in dataclasses.fields(CONFIGS[spec["config"]])}
+            section["properties"] = {**{k: field_schema(fields[k]) for k in spec["keys"]},
+                                     **section.get("properties", {})}
+    return schema
+
+
+def load(path: str | Path) -> dict:
+    return expand(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
+
+
+def validate(values: dict, schema: dict) -> dict:
+    """`values` checked against `schema` (jsonschema.ValidationError: the first problem), with every default
+    the schema gives filled in, nested sections too."""
+    from jsonschema import Draft202012Validator, validators
+
+    def fill_defaults(validator, properties, instance, subschema):
+        for key, sub in properties.items():
+            if "default" in sub and isinstance(instance, dict):
+                instance.setdefault(key, copy.deepcopy(sub["default"]))
+        yield from Draft202012Validator.VALIDATORS["properties"](validator, properties, instance, subschema)
+
+    validators.extend(Draft202012Validator, {"properties": fill_defaults})(schema).validate(values)
+    return values
