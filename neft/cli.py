@@ -72,7 +72,8 @@ def add_config_options(parser: argparse.ArgumentParser, cls) -> None:
     for f in dataclasses.fields(cls):
         tp, optional = field_type(f)
         flag = "--" + f.name.replace("_", "-")
-        kw = dict(dest=f.name, default=argparse.SUPPRESS, help=f"{f.metadata['help']} (default: {f.default if f.default is not dataclasses.MISSING else f.default_factory()})")
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        kw = dict(dest=f.name, default=argparse.SUPPRESS, help=f"{f.metadata['help']} (default: {default})")
         if tp is bool:
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, **kw)
         elif getattr(tp, "__origin__", None) is list:

@@ -285,7 +285,8 @@ CASES = [  # id, command line ({made}: the made files), a fragment of the line i
                               "--convergence-methods", "irs", "irs"],
      "--convergence-methods names irs more than once", None),
     ("beta-table-missing", ["tables", "beta", "--search", "none.csv", "--out", "t.md"],
-     "none.csv: unreadable beta search table ([Errno 2] No such file or directory: 'none.csv'); rerun its beta search",
+     "none.csv: unreadable beta search table ([Errno 2] No such file or directory: 'none.csv'); "
+     "rerun its beta search",
      None),
 ]
 

@@ -68,7 +68,7 @@ def expected_runs(cfg: dict) -> tuple[set, set]:
     a = cfg["ablations"]
     if a["enabled"]:
         for seed in a["seeds"]:
-            def at(variant, sigma=a["sigma_d"]):
+            def at(variant, sigma=a["sigma_d"], seed=seed):
                 return a["model"], a["dataset"], variant, float(sigma), seed
             evaluated |= {at("vanilla", 0), at("ovf"), at("irs")}  # and the main run each variant changes:
             evaluated |= {at(f"{m}-{tag}{k}") for m in ("ovf", "irs")
@@ -120,6 +120,48 @@ def test_dry_run_plans_the_grid(work, name):
     jobs = planned(out.text)
     assert (jobs["train"], jobs["evaluate"]) == (len(trained), len(evaluated))
     assert not (work / "results").exists()
+
+
+def planned_trainings(text: str) -> dict[str, str]:
+    """Run folder under runs/ -> the options of its `neft train`, from a dry run's shell commands (-p)."""
+    found = re.finditer(r"python -m neft train --out results/\w+/runs/(\S+) (.*?) > ", text)
+    return {m[1]: m[2] for m in found}
+
+
+def variant_names(cfg: dict) -> set[str]:
+    """The variants (method-<tag><value>) of neft/variants.py that the config's `ablations` asks for."""
+    from neft.variants import VARIANTS
+    return {v.name(m, value) for v in VARIANTS.values() if v.key for m in v.methods
+            for value in v.values(cfg["ablations"], m)}
+
+
+def test_the_variant_table_plans_and_configures_the_runs(work):
+    """Each variant the smoke grid asks for is trained, with the train options its entry in neft/variants.py
+    sets (a pretrained one from the W/O Noise model of its seed); with every `ablations` key off, none is."""
+    from neft.variants import VARIANTS, parse_variant
+    cfg = load_config("smoke")
+    out = snakemake("-n", "-p", "--configfile", "config/smoke.yaml", cwd=work)
+    runs = planned_trainings(out.text)
+    candidates = {f"irs-beta{b:g}" for b in cfg["beta_search"]["grid"]}
+    assert len(variant_names(cfg)) >= len(VARIANTS) - 1
+    assert {Path(r).parts[2] for r in runs if "-" in Path(r).parts[2]} == variant_names(cfg) | candidates
+    for run, options in runs.items():
+        model, dataset, variant, _, seed = Path(run).parts
+        method, tag, value = parse_variant(variant)
+        if not tag:
+            continue
+        changes = dict(VARIANTS[tag].options(value, cfg))
+        if VARIANTS[tag].pretrained:
+            changes["init_from"] = f"results/smoke/runs/{model}/{dataset}/vanilla/sd0/{seed}/model.pt"
+        for key, set_to in changes.items():
+            flag = f"--{key.replace('_', '-')}"
+            assert (f" {flag} " if set_to is True else f" {flag} {set_to} ") in f" {options} ", (run, key)
+    off = {"reversed_decay": False, "reversed_delta_sigma": None, "irs_without_head_noise": False,
+           "init_sensitivity": False, "pretrained_epochs": [], "n_feedback": {"ovf": [], "irs": []}}
+    assert set(off) == {v.key for v in VARIANTS.values() if v.key}
+    (work / "off.yaml").write_text(f"extends: config/smoke.yaml\nablations: {json.dumps(off)}\n")
+    runs = planned_trainings(snakemake("-n", "-p", "--configfile", "off.yaml", cwd=work).text)
+    assert {Path(r).parts[2] for r in runs if "-" in Path(r).parts[2]} == candidates
 
 
 def test_paper_grid_size():

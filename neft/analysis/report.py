@@ -315,8 +315,8 @@ def irs_diagnostics(runs, claims, grid: Grid) -> tuple[str, dict, str]:
         "The objective subtracts beta·head from the backbone's logits, so it rewards heads whose logits point away "
         "from the label: heads scoring near 0 % (below half of chance, 'anti-aligned') are what it asks for, not a "
         "failure. What would be a failure is a backbone that learns less than plain noise injection: its noisy "
-        f"validation accuracy (the selected epoch, validation split of the training set) more than {grid.threshold:g} "
-        "points below the W/ Noise run of the same seed and σ_d.",
+        "validation accuracy (the selected epoch, validation split of the training set) more than "
+        f"{grid.threshold:g} points below the W/ Noise run of the same seed and σ_d.",
         md_table(rows, "no IRS runs")])
     return text, notes, said
 
@@ -466,9 +466,9 @@ def init_section(runs, grid: Grid) -> tuple[str, str]:
     text = "\n\n".join([
         "## Initialisation sensitivity (beyond the paper)",
         f"{where}. The public code initialises every conv and linear weight kaiming-normal (fan_out); "
-        "PyTorch's default is kaiming-uniform. Eq. 5 scales the noise by each layer's max|W|, so the initialisation "
-        "changes how much noise the same σ_d is. Neither the paper nor the public code reports this. Each "
-        "difference is paired by seed (± CI95); its outcome is a paired t-test (one seed: the sign only).",
+        "PyTorch's default is kaiming-uniform. Eq. 5 scales the noise by each layer's max|W|, so the "
+        "initialisation changes how much noise the same σ_d is. Neither the paper nor the public code reports "
+        "this. Each difference is paired by seed (± CI95); its outcome is a paired t-test (one seed: the sign only).",
         table_markdown("init", long, runs, grid, setting)])
     ref = long[long.init == "reference"].set_index("method")
     pt = long[long.init == "pytorch"].set_index("method")

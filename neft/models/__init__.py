@@ -1,7 +1,8 @@
 """Models registered by name.
 
 Each model takes (in_channels, num_classes, image_size, width) and exposes `irs_taps`: (channels, pool
-size) of the intermediate features an IRS head can read, shallowest first. `model(x, taps=True)` returns (logits, [those features]).
+size) of the intermediate features an IRS head can read, shallowest first. `model(x, taps=True)`
+returns (logits, [those features]).
 """
 from torch import nn
 
