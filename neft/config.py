@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from .errors import ConfigError
 
+STEP_KINDS = ("eager", "compile", "graph")  # neft/step.py
 SIGMA_GRID = [round(0.05 * i, 2) for i in range(9)]  # 0, 0.05, ..., 0.4: the paper's Figure 3 axis
 
 
@@ -64,6 +65,8 @@ class TrainConfig:
     # execution
     device: str = opt("auto", "auto, cpu, cuda or cuda:N")
     precision: str = opt("fp32", "fp32, tf32 or bf16 (autocast)")
+    step: str = opt("eager", "how a training step runs: eager, compile (torch.compile the model) or graph (the whole "
+                             "step captured in a CUDA graph and replayed; CUDA only); neft/step.py")
     loader: str = opt("auto", "auto (GPU-resident on CUDA for 28/32-px sets), torchvision, resident")
     num_workers: int = opt(2, "data-loader worker processes (torchvision loader)")
     checkpoint_every_s: float = opt(300.0, "seconds between mid-run checkpoints (also written at the end and on SIGTERM)")
@@ -103,6 +106,8 @@ class TrainConfig:
             raise ConfigError("weight_decay, checkpoint_every_s and num_workers must be >= 0")
         check_choice("select", self.select, ("val", "last"))
         check_choice("loader", self.loader, ("auto", "torchvision", "resident"))
+        check_choice("step", self.step, STEP_KINDS)
+        check_step_device(self.step, self.device)
         check_precision_device(self.precision, self.device)
 
     def noise_law(self):
@@ -167,6 +172,13 @@ def check_sigma(name: str, value: float) -> None:
 def check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise ConfigError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+
+
+def check_step_device(step: str, device: str) -> None:
+    """`device`: the option's value or, once resolved, the device's type."""
+    if step == "graph" and device == "cpu":
+        raise ConfigError("step graph captures CUDA graphs and needs a CUDA device, not the CPU; use step eager or "
+                          "compile there")
 
 
 def check_precision_device(precision: str, device: str) -> None:

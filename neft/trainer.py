@@ -32,11 +32,12 @@ from .data import training_data
 from .errors import CheckpointError, ConfigError, WriteError
 from .formats import read_json
 from .io import check_writable, folder_lock, save_json, save_torch
-from .mc import autocast, mc_evaluate, score
+from .mc import mc_evaluate, score
 from .methods import METHODS
 from .models import build_model
 from .provenance import provenance
 from .seeding import derive_seed
+from .step import TrainStep
 
 log = logging.getLogger("neft")
 
@@ -131,6 +132,7 @@ def train(cfg: TrainConfig, out_dir: str | Path, resume: bool = False, stop: dic
     optimizer = torch.optim.Adam([*model.parameters(), *method.parameters()], lr=cfg.learning_rate,
                                  weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs)
+    train_step = TrainStep(cfg.step, model, method, optimizer, device, cfg.precision)
     noise_rng = torch.Generator(device=device)
 
     # run state; everything here goes into the checkpoint
@@ -171,15 +173,11 @@ def train(cfg: TrainConfig, out_dir: str | Path, resume: bool = False, stop: dic
         model.train()
         method.train()
         for x, y in data.train.epoch(epoch, step):
-            with autocast(device, cfg.precision):
-                loss, extras = method.loss(model, x, y, noise_rng)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            loss, extras = train_step(x, y, noise_rng)
             sums["loss"] += loss.detach().double() * len(y)
             sums["n"] += len(y)
             if "head_correct" in extras:
-                sums["head_correct"] += torch.stack(extras["head_correct"])
+                sums["head_correct"] += extras["head_correct"]
             step += 1
             progress.update(1)
             if stop["stop"] or time.monotonic() - last_checkpoint > cfg.checkpoint_every_s:
