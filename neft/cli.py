@@ -104,11 +104,12 @@ def make_parser() -> Parser:
     p.add_argument("--resume", action="store_true", help="continue from out/checkpoint.pt if present")
     p.add_argument("--config", type=path("--config"), help="YAML file of train options")
     add_config_options(p, TrainConfig)
-    p = sub.add_parser("evaluate", help="Monte-Carlo noisy inference of a trained model over a sigma grid")
-    p.add_argument("--model", required=True, type=path("--model"), help="model.pt written by train")
-    p.add_argument("--out", required=True, type=path("--out"),
-                   help="result JSON (every run, summary per sigma, provenance)")
-    p.add_argument("--csv", type=path("--csv"), help="also write a tidy CSV, one row per sigma")
+    p = sub.add_parser("evaluate", help="Monte-Carlo noisy inference of trained models over a sigma grid")
+    p.add_argument("--model", required=True, nargs="+", type=path("--model"),
+                   help="model.pt written by train; several share one start-up (device, test set, model build)")
+    p.add_argument("--out", required=True, nargs="+", type=path("--out"),
+                   help="result JSON per model (every run, summary per sigma, provenance), written as each is done")
+    p.add_argument("--csv", nargs="+", type=path("--csv"), help="also write a tidy CSV per model, one row per sigma")
     p.add_argument("--config", type=path("--config"), help="YAML file of evaluate options")
     add_config_options(p, EvalConfig)
     sub.add_parser("list", help="list the registered models, methods, datasets and device kinds")
@@ -295,13 +296,20 @@ def run(args: argparse.Namespace) -> None:
             result = train(cfg, args.out, resume=args.resume, stop=stop)
         logging.getLogger("neft").info("%s: %s, selected epoch %s", args.out, result["status"], result["selected_epoch"])
     elif args.command == "evaluate":
-        from .evaluate import evaluate
+        from . import evaluate
         cfg = build_config(EvalConfig, args)
+        for option in ("out", "csv"):
+            given = getattr(args, option) or args.model
+            if len(given) != len(args.model):
+                raise ConfigError(f"{len(args.model)} --model files but {len(given)} --{option} files; give one "
+                                  f"--{option} per model, in the same order")
         check_files(args, cfg)
-        result = evaluate(args.model, cfg, args.out, args.csv)
-        for r in result["results"]:
-            print(f"sigma {r['sigma']:.3f}: {r['mean']:.2f} +- {r['ci95']:.2f} % (std {r['std']:.2f}, R={r['runs']}), "
-                  f"EKL {r['ekl']:.4f}")
+        session = evaluate.Session(cfg)
+        for model, out, csv in zip(args.model, args.out, args.csv or [None] * len(args.model)):
+            result = evaluate.evaluate(model, cfg, out, csv, session)
+            for r in result["results"]:
+                print(f"{model + ': ' if len(args.model) > 1 else ''}sigma {r['sigma']:.3f}: {r['mean']:.2f} +- "
+                      f"{r['ci95']:.2f} % (std {r['std']:.2f}, R={r['runs']}), EKL {r['ekl']:.4f}")
     elif args.command != "list":
         run_analysis(args)
     else:
