@@ -1,15 +1,23 @@
-"""Speed and memory benchmark: training steps, Monte-Carlo (MC) inference, a clean epoch, and the
-device-hours config/paper.yaml would take. Not a test: it prints ratios measured in one process.
+"""Speed and memory benchmark: training steps (each way neft/step.py runs them), Monte-Carlo (MC)
+inference, a clean epoch, and what a grid would take. Not a test: it prints ratios measured in one process.
 
     python benchmarks/bench.py --json bench.json          # measure on whatever device it finds
     python benchmarks/bench.py --width 0.25               # narrower models, a quick look on a CPU
-    python benchmarks/bench.py --estimate bench.json      # device-hours of the paper grid from those
-                                                          # measurements (needs snakemake to plan it)
+    python benchmarks/bench.py --estimate bench.json --configfile config/quick.yaml --jobs 4 \
+        [--step graph] [--sharing sharing.json] [--speedup 1]
+                                                          # device-hours and wall time of a grid from
+                                                          # those measurements (needs snakemake to plan it)
 
-Step ratios are medians over interleaved rounds (clean, noise, OVF, IRS, reference-style, clean,
-...), so slow drift of the machine affects every method alike. "Reference-style" does what the
-authors' public code does: per step, noise drawn on the CPU at every layer call with max|W| read back
+Step ratios are medians over interleaved rounds (clean, noise, OVF, IRS for each step kind, reference-
+style, clean, ...), so slow drift of the machine affects every method alike. "Reference-style" does what
+the authors' public code does: per step, noise drawn on the CPU at every layer call with max|W| read back
 to the host, then copied to the device; per MC run, the model rebuilt and its checkpoint reloaded.
+
+The wall-time estimate: the grid's device work (planned jobs x measured step and MC times, divided by
+--speedup, an explicit assumption, 1 = as measured), shared by --jobs concurrent jobs at the throughput
+benchmarks/sharing.py measured for that many (without --sharing: none gained, the GPU does one job's work
+at a time), plus each job's start-up (sharing.py's, else --startup-s) spread over the jobs, and never less
+than the longest job.
 """
 import argparse
 import importlib.util
@@ -35,11 +43,16 @@ from neft.methods import METHODS, Method
 from neft.models import build_model
 from neft.noise import NoiseLaw
 from neft.provenance import device_name
+from neft.step import WARMUP, TrainStep
 
 TARGETS = {"noise": 1.15, "ovf": 4.3, "irs": 1.4}   # step time / clean step time
+CLEAN_STEP_TARGET_MS = {"vgg8": 2.5}                 # clean VGG-8 step, batch 128
 MC_TARGET_MS = 25.0                                  # one MC run over 10k 32x32 images
 EPOCH_TARGET_S = 1.2                                 # clean VGG-8 epoch, 60k 32x32 images
 MEMORY_TARGET_GIB = 24.0                             # ResNet-18 on Tiny ImageNet must fit a 24 GB card
+# median wall time of a job beyond what its own clock counts (interpreter, imports, Snakemake's start of the
+# job) over the 26 trainings of config/quick-first.yaml on an H100, commit 59e0d51 (../shared/gpu-runs/2026-11-25)
+DEFAULT_STARTUP_S = 12.7
 SPLITS = {"mnist": (60000, 10000), "fashion_mnist": (60000, 10000), "cifar10": (50000, 10000),
           "cifar100": (50000, 10000), "tinyimagenet": (100000, 10000)}  # (train, test) images
 
@@ -77,8 +90,9 @@ class ReferenceStyle:
         NoisyWeight.noisy_weight, Method.noise = self.saved
 
 
-def make_step(name: str, method: str, device, width: float, x, classes: int, precision: str, reference=False):
-    """One training step of `method` (sigma_d 0.2) on the fixed batch x with random labels."""
+def make_step(name: str, method: str, device, width: float, x, classes: int, precision: str, kind="eager",
+              reference=False):
+    """One training step of `method` (sigma_d 0.2) on the fixed batch x with random labels, run the `kind` way."""
     y = torch.randint(classes, (len(x),), device=device, generator=torch.Generator(device=device).manual_seed(1))
     cfg = TrainConfig(model=name, dataset="cifar10", method=method, sigma_d=0.0 if method == "vanilla" else 0.2,
                       width=width, device=str(device))
@@ -88,13 +102,10 @@ def make_step(name: str, method: str, device, width: float, x, classes: int, pre
     m = METHODS.get(method)(cfg, model, cfg.noise_law()).to(device)
     opt = torch.optim.Adam([*model.parameters(), *m.parameters()], lr=1e-3)
     g = torch.Generator(device=device).manual_seed(0)
+    train_step = TrainStep(kind, model, m, opt, device, precision)
 
     def step():
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
-            loss, _ = m.loss(model, x, y, g)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        train_step(x, y, g)
 
     def reference_step():
         with ReferenceStyle():
@@ -102,17 +113,27 @@ def make_step(name: str, method: str, device, width: float, x, classes: int, pre
     return reference_step if reference else step
 
 
-def bench_steps(name: str, device, width: float, rounds: int, steps: int, precision: str) -> dict:
-    """Median seconds per training step (batch 128, 32x32) of each method, ours and reference-style."""
+METHOD_NAMES = ("vanilla", "noise", "ovf", "irs")
+
+
+def step_key(kind: str, method: str) -> str:
+    """Key of a step time: 'noise' for eager (the older files' keys), 'graph noise' for another kind."""
+    return method if kind == "eager" else f"{kind} {method}"
+
+
+def bench_steps(name: str, device, width: float, rounds: int, steps: int, precision: str, kinds: list[str],
+                reference: bool) -> dict:
+    """Median seconds per training step (batch 128, 32x32) of each method and step kind, and reference-style."""
     x = torch.randn(128, 3, 32, 32, device=device)
-    runners = {method: make_step(name, method, device, width, x, 10, precision)
-               for method in ("vanilla", "noise", "ovf", "irs")}
-    runners.update({f"reference {method}": make_step(name, method, device, width, x, 10, precision, reference=True)
-                    for method in ("noise", "ovf", "irs")})
+    runners = {step_key(kind, method): make_step(name, method, device, width, x, 10, precision, kind)
+               for kind in kinds for method in METHOD_NAMES}
+    if reference:
+        runners.update({f"reference {method}": make_step(name, method, device, width, x, 10, precision,
+                                                         reference=True) for method in METHOD_NAMES[1:]})
     times = {k: [] for k in runners}
-    for fn in runners.values():  # warm-up: cuDNN autotuning, allocator, lazy init
-        fn()
-        fn()
+    for fn in runners.values():  # warm-up: cuDNN autotuning, allocator, lazy init, compilation, graph capture
+        for _ in range(WARMUP + 2):
+            fn()
     for _ in range(rounds):
         for k, fn in runners.items():
             times[k].append(timed(fn, device, 1 if k.startswith("reference") else steps))
@@ -129,8 +150,9 @@ def peak_memory(device, fn) -> float | None:
     return torch.cuda.max_memory_allocated(device) / 2 ** 30
 
 
-def bench_mc(name: str, device, width: float, images: int, runs: int, precision: str, batch: int) -> dict:
-    """Seconds per MC run over `images` 32x32 images: the in-place loop, and reference-style."""
+def bench_mc(name: str, device, width: float, images: int, runs: int, precision: str, batch: int,
+             reference: bool, compiled: bool) -> dict:
+    """Seconds per MC run over `images` 32x32 images: the in-place loop (and compiled), and reference-style."""
     torch.manual_seed(0)
     model = build_model(name, 3, 10, 32, width).to(device)
     if device.type == "cuda":
@@ -144,6 +166,18 @@ def bench_mc(name: str, device, width: float, images: int, runs: int, precision:
     mc_evaluate(model, law, x, y, [0.1], runs, 0, batch, precision)
     sync(device)
     fast = (time.perf_counter() - start) / runs
+    out = {"fast_s": fast, "peak_gib": peak_memory(device, lambda: mc_evaluate(model, law, x, y, [0.1], 2, 0, batch,
+                                                                               precision))}
+    if compiled:
+        runner = torch.compile(model)
+        mc_evaluate(runner, law, x, y, [0.1], 2, 0, batch, precision)  # compiles
+        sync(device)
+        start = time.perf_counter()
+        mc_evaluate(runner, law, x, y, [0.1], runs, 0, batch, precision)
+        sync(device)
+        out["compiled_s"] = (time.perf_counter() - start) / runs
+    if not reference:
+        return out
     buffer = io.BytesIO()
     torch.save(model.state_dict(), buffer)
 
@@ -156,12 +190,10 @@ def bench_mc(name: str, device, width: float, images: int, runs: int, precision:
             for start in range(0, images, 1000):
                 fresh(x[start:start + 1000]).argmax(1)
     reference_run()
-    reference = timed(reference_run, device, max(2, runs // 10))
-    memory = peak_memory(device, lambda: mc_evaluate(model, law, x, y, [0.1], 2, 0, batch, precision))
-    return {"fast_s": fast, "reference_s": reference, "peak_gib": memory}
+    return {**out, "reference_s": timed(reference_run, device, max(2, runs // 10))}
 
 
-def bench_epoch(device, width: float, precision: str, steps: int | None) -> tuple[float, int]:
+def bench_epoch(device, width: float, precision: str, steps: int | None, kind: str) -> tuple[float, int]:
     """Seconds of a clean VGG-8 epoch over 60k 1x32x32 images (MNIST-like) from the resident loader."""
     spec = DatasetSpec("bench", 1, 10, 32, (0.5,), (0.5,), augment=False, resize=False, load=None)
     batches = ResidentBatches(torch.randint(0, 256, (60000, 1, 32, 32), dtype=torch.uint8),
@@ -171,18 +203,15 @@ def bench_epoch(device, width: float, precision: str, steps: int | None) -> tupl
     if device.type == "cuda":
         model.to(memory_format=torch.channels_last)
     method = METHODS.get("vanilla")(cfg, model, cfg.noise_law())
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    train_step = TrainStep(kind, model, method, torch.optim.Adam(model.parameters(), lr=1e-3), device, precision)
+    g = torch.Generator(device=device).manual_seed(0)
     n = steps or batches.steps
 
     def epoch():
         for i, (x, y) in enumerate(batches.epoch(0)):
             if i == n:
                 break
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
-                loss, _ = method.loss(model, x, y, None)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            train_step(x, y, g)
     epoch()  # warm-up
     return timed(epoch, device, 1) * batches.steps / n, n
 
@@ -192,8 +221,8 @@ def bench_tiny_imagenet_memory(device, width: float, precision: str) -> dict:
     out = {}
     x = torch.randn(128, 3, 64, 64, device=device)
     for method in ("ovf", "irs"):
-        out[f"{method} training step"] = peak_memory(device, make_step("resnet18", method, device, width, x, 200,
-                                                                       precision))
+        step = make_step("resnet18", method, device, width, x, 200, precision)
+        out[f"{method} training step"] = peak_memory(device, step)
     model = build_model("resnet18", 3, 200, 64, width).to(device).to(memory_format=torch.channels_last)
     x, y = torch.randn(10000, 3, 64, 64, device=device), torch.randint(200, (10000,), device=device)
     out["MC, 10k images"] = peak_memory(device, lambda: mc_evaluate(model, NoiseLaw(), x, y, [0.1], 2, 0, 1000,
@@ -205,36 +234,53 @@ def measure(args) -> dict:
     device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device)
     gpu = device.type == "cuda"
     precision = args.precision or ("bf16" if gpu else "fp32")
+    kinds = args.steps or (["eager", "graph"] if gpu else ["eager"])
     if gpu:
         torch.backends.cudnn.benchmark = True
     mc_images = args.mc_images or (10000 if gpu else 1000)
     print(f"# neft benchmark: {device_name(device)}, torch {torch.__version__}, width {args.width}, {precision}, "
-          f"{time.strftime('%Y-%m-%d')}", flush=True)
+          f"steps {' '.join(kinds)}, {time.strftime('%Y-%m-%d')}", flush=True)
     record = {"device": device_name(device), "torch": str(torch.__version__), "width": args.width,
-              "precision": precision, "date": time.strftime("%Y-%m-%d"), "mc_images": mc_images, "rows": []}
+              "precision": precision, "steps": kinds, "date": time.strftime("%Y-%m-%d"), "mc_images": mc_images,
+              "rows": []}
     rows = record["rows"]
     for name in ("vgg8", "resnet18"):
-        t = bench_steps(name, device, args.width, args.rounds or (7 if gpu else 3), 10 if gpu else 2, precision)
+        t = bench_steps(name, device, args.width, args.rounds or (7 if gpu else 3), 10 if gpu else 2, precision,
+                        kinds, args.reference)
         record[f"{name}_step_s"] = t
-        for method, target in TARGETS.items():
-            ratio = t[method] / t["vanilla"]
-            rows.append((f"{name}: {method} step / clean step", f"<= {target}", f"{ratio:.2f}", ratio <= target))
-            rows.append((f"{name}: reference-style {method} step / clean step", "baseline",
-                         f"{t[f'reference {method}'] / t['vanilla']:.2f}", None))
-        mc = bench_mc(name, device, args.width, mc_images, 20 if gpu else 3, precision, 2500 if gpu else 500)
-        record[f"{name}_mc"] = {**mc, "ms_per_10k": mc["fast_s"] * 1e7 / mc_images,
-                                "reference_ms_per_10k": mc["reference_s"] * 1e7 / mc_images}
+        for kind in kinds:
+            clean = t[step_key(kind, "vanilla")]
+            target = CLEAN_STEP_TARGET_MS.get(name)
+            rows.append((f"{name}: {kind} clean step, ms", f"<= {target}" if target else "", f"{clean * 1e3:.2f}",
+                         clean * 1e3 <= target if target else None))
+            if kind != "eager":
+                rows.append((f"{name}: {kind} clean step / eager clean step", "", f"{clean / t['vanilla']:.2f}", None))
+            for method, target in TARGETS.items():
+                ratio = t[step_key(kind, method)] / clean
+                rows.append((f"{name}: {kind} {method} step / {kind} clean step", f"<= {target}", f"{ratio:.2f}",
+                             ratio <= target))
+        if args.reference:
+            for method in TARGETS:
+                rows.append((f"{name}: reference-style {method} step / clean step", "baseline",
+                             f"{t[f'reference {method}'] / t['vanilla']:.2f}", None))
+        mc = bench_mc(name, device, args.width, mc_images, 20 if gpu else 3, precision, 2500 if gpu else 500,
+                      args.reference, args.mc_compile)
+        record[f"{name}_mc"] = {**mc, **{k.replace("_s", "_ms_per_10k"): v * 1e7 / mc_images for k, v in mc.items()
+                                         if k.endswith("_s")}}
         scaled = "" if mc_images == 10000 else f" (from {mc_images})"
-        rows.append((f"{name}: one MC run, 10k images, ms{scaled}", f"<= {MC_TARGET_MS:g}",
-                     f"{record[f'{name}_mc']['ms_per_10k']:.1f}", record[f"{name}_mc"]["ms_per_10k"] <= MC_TARGET_MS))
-        rows.append((f"{name}: reference-style MC run, 10k images, ms{scaled}", "baseline",
-                     f"{record[f'{name}_mc']['reference_ms_per_10k']:.1f}", None))
+        for key, label, target in (("fast", "one MC run", MC_TARGET_MS), ("compiled", "one compiled MC run", MC_TARGET_MS),
+                                   ("reference", "reference-style MC run", None)):
+            if f"{key}_s" in mc:
+                ms = record[f"{name}_mc"][f"{key}_ms_per_10k"]
+                rows.append((f"{name}: {label}, 10k images, ms{scaled}", f"<= {target:g}" if target else "baseline",
+                             f"{ms:.1f}", ms <= target if target else None))
         if mc["peak_gib"] is not None:
             rows.append((f"{name}: MC peak memory, GiB", "", f"{mc['peak_gib']:.2f}", None))
-    epoch_s, steps = bench_epoch(device, args.width, precision, None if gpu else 5)
-    record["vgg8_clean_epoch_s"] = epoch_s
-    rows.append((f"vgg8: clean epoch, 60k 32x32 images, s{'' if gpu else f' (from {steps} steps)'}",
-                 f"<= {EPOCH_TARGET_S}", f"{epoch_s:.2f}", epoch_s <= EPOCH_TARGET_S))
+    for kind in kinds:
+        epoch_s, steps = bench_epoch(device, args.width, precision, None if gpu else 5, kind)
+        record[f"vgg8_clean_epoch_s{'' if kind == 'eager' else f'_{kind}'}"] = epoch_s
+        rows.append((f"vgg8: {kind} clean epoch, 60k 32x32 images, s{'' if gpu else f' (from {steps} steps)'}",
+                     f"<= {EPOCH_TARGET_S}", f"{epoch_s:.2f}", epoch_s <= EPOCH_TARGET_S))
     if gpu:
         for k, v in bench_tiny_imagenet_memory(device, args.width, precision).items():
             rows.append((f"resnet18 tinyimagenet: {k}, peak GiB", f"<= {MEMORY_TARGET_GIB:g}", f"{v:.2f}",
@@ -262,41 +308,81 @@ def planned_commands(configfile: str) -> list[list[str]]:
     return [shlex.split(line) for line in lines]
 
 
-def job_seconds(argv: list[str], m: dict, reference: bool) -> float:
-    """Estimated seconds of one planned train or evaluate job from the measured per-step and per-run
-    times (32x32; 64x64 inputs cost 4x). Job start-up and data loading are not counted."""
+def job_seconds(argv: list[str], m: dict, reference: bool) -> tuple[float, str]:
+    """(estimated device seconds, step kind whose times were used) of one planned train or evaluate job, from
+    the measured per-step and per-run times (32x32; 64x64 inputs cost 4x). Start-up is not counted here."""
     args = make_parser().parse_args(argv)
-    prefix = "reference " if reference else ""
     if args.command == "train":
         cfg = TrainConfig(**{k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__})
         n_train, _ = SPLITS[cfg.dataset]
         images = min(cfg.train_subset or math.inf, n_train - cfg.val_size)
         scale = 4.0 if cfg.dataset == "tinyimagenet" else 1.0
         steps = m[f"{cfg.model}_step_s"]
-        step = steps["vanilla" if cfg.method == "vanilla" else prefix + cfg.method]
+        kind = cfg.step if step_key(cfg.step, "vanilla") in steps else "eager"
+        if reference:
+            step = steps["vanilla" if cfg.method == "vanilla" else f"reference {cfg.method}"]
+            clean = steps["vanilla"]
+        else:
+            step, clean = steps[step_key(kind, cfg.method)], steps[step_key(kind, "vanilla")]
         if cfg.method == "ovf":  # measured with N = 3; each oriented forward costs about the same
-            step = steps["vanilla"] + (step - steps["vanilla"]) * (cfg.n_feedback or 3) / 3
+            step = clean + (step - clean) * (cfg.n_feedback or 3) / 3
         mc_run = m[f"{cfg.model}_mc"]["reference_s" if reference else "fast_s"] * 1e4 / m["mc_images"]
         validation = (1 + cfg.val_mc_runs) * cfg.val_size / 1e4 * mc_run
-        return cfg.epochs * scale * (math.ceil(images / cfg.batch_size) * step + validation)
+        return cfg.epochs * scale * (math.ceil(images / cfg.batch_size) * step + validation), kind
     cfg = EvalConfig(**{k: v for k, v in vars(args).items() if k in EvalConfig.__dataclass_fields__})
-    model, dataset = Path(args.model).parts[-6:-4]
-    mc_run = m[f"{model}_mc"]["reference_s" if reference else "fast_s"] * 1e4 / m["mc_images"]
-    runs = sum(1 if s == 0 else cfg.runs for s in cfg.sigmas)
-    n_test = min(cfg.test_subset or math.inf, SPLITS[dataset][1])
-    return runs * n_test / 1e4 * mc_run * (4.0 if dataset == "tinyimagenet" else 1.0)
+    total = 0.0
+    for model_file in args.model:
+        model, dataset = Path(model_file).parts[-6:-4]
+        mc_run = m[f"{model}_mc"]["reference_s" if reference else "fast_s"] * 1e4 / m["mc_images"]
+        runs = sum(1 if s == 0 else cfg.runs for s in cfg.sigmas)
+        n_test = min(cfg.test_subset or math.inf, SPLITS[dataset][1])
+        total += runs * n_test / 1e4 * mc_run * (4.0 if dataset == "tinyimagenet" else 1.0)
+    return total, "eager"
 
 
-def estimate(measured: dict, configfile: str) -> None:
+def sharing_throughput(sharing: dict | None, jobs: int) -> tuple[float, str]:
+    """(throughput of `jobs` concurrent jobs in one job's, where it comes from)."""
+    if jobs == 1:
+        return 1.0, "one job at a time"
+    if sharing is None:
+        return 1.0, "assumed: no gain from sharing (no sharing measurement given)"
+    measured = {r["jobs"]: r["speedup"] for r in sharing["results"]}
+    below = max((k for k in measured if k <= jobs), default=1)
+    return measured.get(below, 1.0), (f"measured by sharing.py with {below} jobs on {sharing['device']} "
+                                      f"({sharing['step']} steps, {sharing['date']})")
+
+
+def wall_seconds(device_s: list[float], startup_s: float, jobs: int, throughput: float) -> float:
+    """`jobs` job slots: the GPU does `throughput` times one job's work, so each job takes jobs / throughput
+    times its device time, plus its start-up; never less than the longest job."""
+    stretch = jobs / throughput
+    return max(sum(d * stretch + startup_s for d in device_s) / jobs, max(d * stretch + startup_s for d in device_s))
+
+
+def estimate(measured: dict, configfile: str, jobs: int = 1, sharing: dict | None = None, speedup: float = 1.0,
+             startup_s: float | None = None) -> dict:
     commands = planned_commands(configfile)
     print(f"\n# {configfile}: {sum(c[0] == 'train' for c in commands)} trainings, "
           f"{sum(c[0] == 'evaluate' for c in commands)} evaluations planned; times measured on {measured['device']} "
-          f"({measured['precision']}, width {measured['width']}, {measured['date']})")
+          f"({measured['precision']}, width {measured['width']}, {measured['date']})"
+          f"{f'; neft divided by an assumed speed-up of {speedup:g}' if speedup != 1 else ''}")
+    out = {}
     for label, reference in (("neft", False), ("reference-style", True)):
-        hours = {kind: sum(job_seconds(c, measured, reference) for c in commands if c[0] == kind) / 3600
-                 for kind in ("train", "evaluate")}
+        scale = 1.0 if reference else 1 / speedup
+        jobs_s = [(c[0], s * scale, step) for c in commands for s, step in [job_seconds(c, measured, reference)]]
+        hours = {kind: sum(s for k, s, _ in jobs_s if k == kind) / 3600 for kind in ("train", "evaluate")}
+        kinds = sorted({step for k, _, step in jobs_s if k == "train"})
         print(f"{label:>16}: {hours['train'] + hours['evaluate']:9.1f} device-hours "
-              f"(training {hours['train']:.1f}, Monte-Carlo {hours['evaluate']:.1f})")
+              f"(training {hours['train']:.1f}, Monte-Carlo {hours['evaluate']:.1f})"
+              f"{'' if reference else ', training steps timed as ' + ' '.join(kinds)}")
+        out[label] = {"device_s": [s for _, s, _ in jobs_s], **hours}
+    if startup_s is None:
+        startup_s = sharing["startup_s"] if sharing else DEFAULT_STARTUP_S
+    throughput, source = sharing_throughput(sharing, jobs)
+    wall = wall_seconds(out["neft"]["device_s"], startup_s, jobs, throughput)
+    print(f"{'wall time':>16}: {wall / 60:9.1f} minutes on one GPU with {jobs} jobs at a time (throughput "
+          f"{throughput:.2f}x one job's, {source}; start-up {startup_s:.1f} s per job)")
+    return {**out, "wall_s": wall, "jobs": jobs, "throughput": throughput, "startup_s": startup_s}
 
 
 def main():
@@ -309,9 +395,23 @@ def main():
     parser.add_argument("--json", type=Path, help="write the measurements here")
     parser.add_argument("--estimate", type=Path, metavar="JSON", help="only estimate, from measurements saved by --json")
     parser.add_argument("--configfile", default="config/paper.yaml", help="the grid to estimate")
+    parser.add_argument("--steps", nargs="+", choices=["eager", "compile", "graph"],
+                        help="step kinds to time (default: eager and graph on CUDA, eager on the CPU)")
+    parser.add_argument("--reference", action=argparse.BooleanOptionalAction, default=True,
+                        help="also time the reference-style steps and MC runs")
+    parser.add_argument("--mc-compile", action=argparse.BooleanOptionalAction, default=False,
+                        help="also time MC runs through torch.compile")
+    parser.add_argument("--jobs", type=int, default=1, help="estimate: concurrent jobs on the GPU")
+    parser.add_argument("--sharing", type=Path, help="estimate: the JSON of benchmarks/sharing.py (throughput of --jobs)")
+    parser.add_argument("--speedup", type=float, default=1.0,
+                        help="estimate: divide the measured step and MC times by this (an assumption; 1 = as measured)")
+    parser.add_argument("--startup-s", type=float, default=None,
+                        help=f"estimate: start-up per job (default: sharing.py's, else {DEFAULT_STARTUP_S} s)")
     args = parser.parse_args()
     if args.estimate:
-        estimate(json.loads(args.estimate.read_text()), args.configfile)
+        sharing = json.loads(args.sharing.read_text()) if args.sharing else None
+        estimate(json.loads(args.estimate.read_text()), args.configfile, args.jobs, sharing, args.speedup,
+                 args.startup_s)
         return
     measured = measure(args)
     if args.json:

@@ -1,5 +1,6 @@
 """The fast paths against the plain ones on a device: what tests/ checks on the CPU, checked where the
-fast paths really run (CUDA: GPU-resident loader, TF32, channels_last, bf16 autocast, torch.compile).
+fast paths really run (CUDA: GPU-resident loader, TF32, channels_last, bf16 autocast, torch.compile, the
+training step captured in a CUDA graph).
 Not a test, since CI has no GPU; tools/gpu/run.sh runs it before the grid and stops if a check fails.
 
     python benchmarks/device_check.py                 # cuda if there is one
@@ -9,6 +10,7 @@ Prints one line per check (measured value, criterion, ok) and exits 1 if any che
 """
 import argparse
 import math
+import os
 import sys
 import tempfile
 import time
@@ -20,17 +22,79 @@ from scipy import stats
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from helpers import marker_image, offsets_and_flip, tiny  # noqa: E402
 
+os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS, before CUDA starts
+
 from neft.checkpoint import load_model  # noqa: E402
 from neft.data import crop_flip, evaluation_data  # noqa: E402
 from neft.layers import noisy_layers, perturbed  # noqa: E402
 from neft.mc import mc_evaluate  # noqa: E402
+from neft.methods import METHODS  # noqa: E402
 from neft.models import build_model  # noqa: E402
 from neft.noise import NoiseLaw  # noqa: E402
 from neft.seeding import generator  # noqa: E402
-from neft.device import resolve_device  # noqa: E402
+from neft.device import resolve_device, set_precision  # noqa: E402
+from neft.step import WARMUP, TrainStep, make_capturable  # noqa: E402
 from neft.trainer import train  # noqa: E402
 
 RUNS = 10  # MC runs per comparison
+STEP_BATCHES = [32] * (WARMUP + 3) + [20, 32, 32]  # warm-up, capture, replays, a partial batch, replays
+
+
+def step_run(kind: str, method: str, device, precision: str, capturable: bool):
+    """Losses and final weights of one step per batch of STEP_BATCHES (narrow VGG-8, sigma_d 0.2), the learning
+    rate changed half way (a graph captures the step again), and the noise generator's final state."""
+    set_precision(precision)
+    cfg = tiny(method=method, sigma_d=0.0 if method == "vanilla" else 0.2, device=str(device))
+    torch.manual_seed(0)
+    model = build_model("vgg8", 3, 10, 32, width=0.125).to(device)
+    m = METHODS.get(method)(cfg, model, cfg.noise_law()).to(device)
+    optimizer = torch.optim.Adam([*model.parameters(), *m.parameters()], lr=1e-3)
+    if capturable:
+        make_capturable(optimizer)
+    step, g = TrainStep(kind, model, m, optimizer, device, precision), torch.Generator(device=device).manual_seed(0)
+    data = torch.Generator(device=device).manual_seed(1)
+    losses = []
+    for i, n in enumerate(STEP_BATCHES):
+        if i == len(STEP_BATCHES) // 2:
+            optimizer.param_groups[0]["lr"] = 5e-4
+        x, y = torch.randn(n, 3, 32, 32, device=device, generator=data), torch.randint(10, (n,), device=device,
+                                                                                      generator=data)
+        losses.append(step(x, y, g)[0].detach().clone())
+    weights = torch.cat([p.detach().flatten().float() for p in [*model.parameters(), *m.parameters()]])
+    return torch.stack(losses).float(), weights, g.get_state()
+
+
+def graph_step_is_eager(device, precision: str) -> tuple[str, bool]:
+    """The captured step computes what the same step does eagerly (Adam capturable in both), for every method:
+    losses and weights differ by at most 10x what two eager runs differ by (the GPU's own non-determinism, 0
+    where it has none; drawing other noise would differ by ~1e-2), and the noise generator ends in the same state."""
+    set_precision(precision)
+    gaps, ok = [], True
+    for method in METHODS.names():
+        ref_loss, ref_w, ref_rng = step_run("eager", method, device, precision, capturable=True)
+        gap = {}
+        for kind in ("graph", "eager"):
+            loss, w, rng = step_run(kind, method, device, precision, capturable=True)
+            gap[kind] = max((loss - ref_loss).abs().max().item(), (w - ref_w).abs().max().item())
+            ok &= torch.equal(rng, ref_rng)
+        ok &= gap["graph"] <= 10 * gap["eager"]
+        gaps.append(f"{method} {gap['graph']:.2g} (eager {gap['eager']:.2g})")
+    return f"{precision}, max |graph - eager| per method: {', '.join(gaps)}", ok
+
+
+def compiled_step_agrees(device) -> tuple[str, bool]:
+    """torch.compile's step, fp32: the first loss within 1e-5 (relative) of eager's, later ones (which
+    training's chaos drifts apart) within 1e-2, weights apart by less than 5 % of how far they moved (Adam turns
+    a rounding-level difference of a near-zero gradient into a step of up to lr)."""
+    ref_loss, ref_w, _ = step_run("eager", "noise", device, "fp32", capturable=False)
+    loss, w, _ = step_run("compile", "noise", device, "fp32", capturable=False)
+    torch.manual_seed(0)
+    start = torch.cat([p.detach().flatten().float() for p in build_model("vgg8", 3, 10, 32, width=0.125).parameters()])
+    moved = (ref_w[:len(start)] - start.to(device)).abs().sum()
+    gaps = ((loss - ref_loss).abs() / ref_loss.abs()).tolist()
+    weight_gap = ((w - ref_w).abs().sum() / moved).item()
+    return f"loss {gaps[0]:.2g} apart at the first step, {max(gaps):.2g} at most, weights {weight_gap:.2g} of their " \
+        f"movement", gaps[0] < 1e-5 and max(gaps) < 1e-2 and weight_gap < 0.05
 
 
 def crops_are_uniform(device) -> tuple[str, bool]:
@@ -41,6 +105,17 @@ def crops_are_uniform(device) -> tuple[str, bool]:
     counts = [cells.count(c) for c in sorted(set(cells))]
     p = stats.chisquare(counts).pvalue
     return f"{len(counts)} cells, chi-square p = {p:.3g}", len(counts) == 162 and p > 1e-3
+
+
+def deterministic(fn):
+    """cuDNN's deterministic algorithms while `fn` runs (the comparison then sees the graph, not the GPU's
+    run-to-run non-determinism, wherever the GPU has deterministic kernels)."""
+    saved = torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark
+    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
+    try:
+        return fn()
+    finally:
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = saved
 
 
 def test_set(device):
@@ -96,6 +171,18 @@ def main():
             return f"{precision}, status {summary['status']}, val accuracy {accuracy:.1f}% (chance 10%)", \
                 summary["status"] == "completed" and accuracy > 20
         check("training on the device (resident loader)", training)
+        if fast:
+            def graph_training():
+                summary = train(tiny(epochs=2, train_subset=2048, device=str(device), loader="resident",
+                                     precision="tf32", step="graph", method="irs"), Path(tmp) / "graph")
+                accuracy = summary["selected_val_accuracy"]
+                return f"IRS, tf32, status {summary['status']}, val accuracy {accuracy:.1f}% (chance 10%)", \
+                    summary["status"] == "completed" and accuracy > 20
+            check("training with the step captured in a CUDA graph", graph_training)
+            for p in ("fp32", "bf16"):
+                check(f"graph step == eager step ({p})", lambda p=p: deterministic(lambda: graph_step_is_eager(device, p)))
+            check("compiled step == eager step up to rounding (fp32)", lambda: compiled_step_agrees(device))
+            set_precision("fp32")
         model = trained.get("model") or build_model("vgg8", 3, 10, 32, width=0.125).to(device)
         if fast:
             model.to(memory_format=torch.channels_last)

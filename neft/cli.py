@@ -128,20 +128,28 @@ def run_train(args, cfg) -> None:
 
 
 def evaluate_options(p) -> None:
-    p.add_argument("--model", required=True, type=path("--model"), help="model.pt written by train")
-    p.add_argument("--out", required=True, type=path("--out"),
-                   help="result JSON (every run, summary per sigma, provenance)")
-    p.add_argument("--csv", type=path("--csv"), help="also write a tidy CSV, one row per sigma")
+    p.add_argument("--model", required=True, nargs="+", type=path("--model"),
+                   help="model.pt written by train; several share one start-up (device, test set, model build)")
+    p.add_argument("--out", required=True, nargs="+", type=path("--out"),
+                   help="result JSON per model (every run, summary per sigma, provenance), written as each is done")
+    p.add_argument("--csv", nargs="+", type=path("--csv"), help="also write a tidy CSV per model, one row per sigma")
     p.add_argument("--config", type=path("--config"), help="YAML file of evaluate options")
     add_config_options(p, EvalConfig)
 
 
 def run_evaluate(args, cfg) -> None:
-    from .evaluate import evaluate
-    result = evaluate(args.model, cfg, args.out, args.csv)
-    for r in result["results"]:
-        print(f"sigma {r['sigma']:.3f}: {r['mean']:.2f} +- {r['ci95']:.2f} % (std {r['std']:.2f}, R={r['runs']}), "
-              f"EKL {r['ekl']:.4f}")
+    from . import evaluate
+    for option in ("out", "csv"):
+        given = getattr(args, option) or args.model
+        if len(given) != len(args.model):
+            raise ConfigError(f"{len(args.model)} --model files but {len(given)} --{option} files; give one "
+                              f"--{option} per model, in the same order")
+    session = evaluate.Session(cfg)
+    for model, out, csv in zip(args.model, args.out, args.csv or [None] * len(args.model)):
+        result = evaluate.evaluate(model, cfg, out, csv, session)
+        for r in result["results"]:
+            print(f"{model + ': ' if len(args.model) > 1 else ''}sigma {r['sigma']:.3f}: {r['mean']:.2f} +- "
+                  f"{r['ci95']:.2f} % (std {r['std']:.2f}, R={r['runs']}), EKL {r['ekl']:.4f}")
 
 
 def run_list(args, cfg) -> None:
@@ -280,7 +288,7 @@ def run_report(args, cfg) -> None:
 COMMANDS = {
     "train": Command("train one model (model x dataset x method x sigma_d x seed)", train_options, run_train,
                      reads=("config", "init_from", "data_dir"), writes=("out",), config=TrainConfig),
-    "evaluate": Command("Monte-Carlo noisy inference of a trained model over a sigma grid", evaluate_options,
+    "evaluate": Command("Monte-Carlo noisy inference of trained models over a sigma grid", evaluate_options,
                         run_evaluate, reads=("model", "config", "data_dir"), writes=("out", "csv"), config=EvalConfig),
     "list": Command("list the registered models, methods, datasets and device kinds", lambda p: None, run_list),
     # the pipeline's steps besides train and evaluate (fetch.py and analysis/)
@@ -301,11 +309,15 @@ COMMANDS = {
 }
 
 
-def make_parser() -> Parser:
+def make_parser(command_name: str | None = None) -> Parser:
+    """The parser of every command, or with only `command_name`'s options (the analysis commands' options
+    import pandas and matplotlib, which train and evaluate need not start)."""
     parser = Parser(prog="python -m neft", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for name, command in COMMANDS.items():
-        command.options(sub.add_parser(name, help=command.help))
+        p = sub.add_parser(name, help=command.help)
+        if command_name in (None, name):
+            command.options(p)
     return parser
 
 
@@ -389,7 +401,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     code = 0
     try:
-        run(make_parser().parse_args(argv))  # a value the parser checks (a path, a number) may raise ConfigError
+        argv = sys.argv[1:] if argv is None else argv
+        run(make_parser(argv[0] if argv and argv[0] in COMMANDS else None).parse_args(argv))  # a value the parser checks (a path, a number) may raise ConfigError
     except NeftError as e:
         # one raised in a DataLoader worker comes back with the worker's traceback: keep its last line
         message = str(e).strip().splitlines()[-1].removeprefix(f"{type(e).__module__}.{type(e).__name__}: ")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from .errors import ConfigError
 
+STEP_KINDS = ("eager", "compile", "graph")  # neft/step.py
 SIGMA_GRID = [round(0.05 * i, 2) for i in range(9)]  # 0, 0.05, ..., 0.4: the paper's Figure 3 axis
 SIGMA = dict(minimum=0, maximum=1, why="relative to a device's max conductance")  # the limits of every sigma
 # [0-9], not \d: other scripts' digits are no CUDA device number
@@ -81,6 +82,8 @@ class TrainConfig:
     # execution
     device: str = opt("auto", "auto, cpu, cuda or cuda:N", **DEVICE)
     precision: str = opt("fp32", "fp32, tf32 or bf16 (autocast)", **PRECISION)
+    step: str = opt("eager", "how a training step runs: eager, compile (torch.compile the model) or graph (the whole "
+                             "step captured in a CUDA graph and replayed; CUDA only); neft/step.py", choices=STEP_KINDS)
     loader: str = opt("auto", "auto (GPU-resident on CUDA for 28/32-px sets), torchvision, resident",
                       choices=("auto", "torchvision", "resident"))
     num_workers: int = opt(2, "data-loader worker processes (torchvision loader)", minimum=0)
@@ -93,6 +96,7 @@ class TrainConfig:
         self.noise_law()
         if self.method == "vanilla" and self.sigma_d != 0:
             raise ConfigError(f"method vanilla trains without noise: sigma_d must be 0, got {self.sigma_d}")
+        check_step_device(self.step, self.device)
 
     def noise_law(self):
         from .noise import NoiseLaw
@@ -162,6 +166,13 @@ def check_sigma(name: str, value: float) -> None:
     problem = broken_limit(name, value, SIGMA, float)
     if problem:
         raise ConfigError(problem)
+
+
+def check_step_device(step: str, device: str) -> None:
+    """`device`: the option's value or, once resolved, the device's type."""
+    if step == "graph" and device == "cpu":
+        raise ConfigError("step graph captures CUDA graphs and needs a CUDA device, not the CPU; use step eager or "
+                          "compile there")
 
 
 def field_type(f: dataclasses.Field) -> tuple[type, bool]:

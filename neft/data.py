@@ -10,19 +10,27 @@ Two training paths give the same distribution of images:
 - `ResidentBatches`: the whole uint8 set on the device, crop/flip/normalise done there in batches
   (used automatically on CUDA for the 28/32-pixel sets).
 """
+import dataclasses
+import hashlib
+import importlib.metadata
+import inspect
+import logging
 import signal
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
-from torchvision.transforms import v2
 
 from .datasets import DATASETS, DatasetSpec, load_split
 from .errors import ConfigError
+from .io import save_torch
 from .seeding import derive_seed, generator
 
+log = logging.getLogger("neft")
+TEST_CACHE_FORMAT = "neft.test-split/1"
 PAD = 4  # pixels of zero padding before the random crop (reference RandomCrop(size, padding=4))
 
 
@@ -119,6 +127,7 @@ class ResidentBatches:
 
     def __init__(self, images: Tensor, labels: Tensor, spec: DatasetSpec, batch_size: int, seed: int, device):
         if spec.resize and images.shape[-1] != spec.image_size:
+            from torchvision.transforms import v2
             images = v2.functional.resize(images, [spec.image_size, spec.image_size], antialias=True)
         self.images, self.labels = images.to(device), labels.to(device)
         self.spec, self.batch_size, self.seed, self.device = spec, batch_size, seed, device
@@ -181,10 +190,52 @@ def training_data(cfg, device: torch.device) -> TrainingData:
 
 
 def evaluation_data(dataset: str, data_dir: str, download: bool, subset: int | None = None,
-              num_workers: int = 2) -> tuple[Tensor, Tensor, DatasetSpec]:
-    """The (first `subset` of the) test split, eval-transformed, on the CPU."""
+                    num_workers: int = 2) -> tuple[Tensor, Tensor, DatasetSpec]:
+    """The (first `subset` of the) test split, eval-transformed, on the CPU: read from the cache `neft fetch`
+    writes when it is there (no per-image transforms, no torchvision import), else transformed here."""
     spec = DATASETS.get(dataset)
+    cached = read_cache(spec, data_dir)
+    if cached is not None:
+        return cached[0][:subset], cached[1][:subset], spec
     raw = load_split(spec, data_dir, download, train=False)
-    indices = torch.arange(min(subset, len(raw)) if subset else len(raw))
-    x, y = materialize(raw, indices, spec.transform(train=False), num_workers)
+    x, y = materialize(raw, torch.arange(min(subset or len(raw), len(raw))), spec.transform(train=False), num_workers)
     return x, y, spec
+
+
+def cache_file(spec: DatasetSpec, data_dir: str | Path) -> Path:
+    """Where the eval-transformed test split of `spec` is cached in data_dir. Its name holds a hash of what
+    the transform depends on (the spec, the code of DatasetSpec.transform, torchvision's version), so a
+    changed transform never reads an old file."""
+    source = inspect.getsource(DatasetSpec.transform)
+    what = repr((dataclasses.replace(spec, load=None), source, importlib.metadata.version("torchvision")))
+    return Path(data_dir) / "neft-cache" / f"{spec.name}-test-{hashlib.blake2b(what.encode(), digest_size=6).hexdigest()}.pt"
+
+
+def write_cache(spec: DatasetSpec, data_dir: str | Path, download: bool, num_workers: int = 2) -> Path:
+    raw = load_split(spec, data_dir, download, train=False)
+    x, y = materialize(raw, None, spec.transform(train=False), num_workers)
+    path = cache_file(spec, data_dir)
+    save_torch(path, {"format": TEST_CACHE_FORMAT, "dataset": spec.name, "images": x, "labels": y})
+    return path
+
+
+def read_cache(spec: DatasetSpec, data_dir: str | Path) -> tuple[Tensor, Tensor] | None:
+    """The cached (images, labels), or None (with a warning if a file is there but is not the split)."""
+    path = cache_file(spec, data_dir)
+    if not path.is_file():
+        return None
+    try:
+        obj = torch.load(path, weights_only=True, mmap=True)
+        x, y = obj["images"], obj["labels"]
+        shape = (spec.in_channels, spec.image_size, spec.image_size)
+        problem = next((what for what, bad in [
+            ("format", obj["format"] != TEST_CACHE_FORMAT), ("dataset", obj["dataset"] != spec.name),
+            ("images", x.dtype != torch.float32 or x.ndim != 4 or tuple(x.shape[1:]) != shape),
+            ("labels", y.dtype != torch.int64 or tuple(y.shape) != (len(x),))] if bad), None)
+    except Exception as e:  # truncated zip, foreign pickle, missing key
+        problem = " ".join(str(e).split())[:120] or type(e).__name__
+    if problem:
+        log.warning("%s: not the cached test split of %s (%s); transforming the images instead (neft fetch %s "
+                    "writes it again)", path, spec.name, problem, spec.name)
+        return None
+    return x, y

@@ -1,5 +1,6 @@
 """What produced a result: git commit, package versions, device, host, time."""
 import datetime
+import importlib.metadata
 import os
 import platform
 import socket
@@ -8,7 +9,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import torch
-import torchvision
 
 from . import __version__
 
@@ -42,7 +42,7 @@ def provenance(device: torch.device) -> dict:
         "neft": __version__,
         "git_commit": git_commit(),
         "torch": str(torch.__version__),
-        "torchvision": str(torchvision.__version__),
+        "torchvision": importlib.metadata.version("torchvision"),  # without importing it (1.5 s)
         "python": platform.python_version(),
         "device": device_name(device),
         "cuda": torch.version.cuda if device.type == "cuda" else None,

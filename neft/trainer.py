@@ -32,7 +32,7 @@ from torch import nn
 from . import checkpoint as ckpt_io
 from .config import TrainConfig
 from .data import training_data
-from .device import autocast, resolve_device, set_precision
+from .device import resolve_device, set_precision
 from .errors import CheckpointError, WriteError
 from .formats import read_json
 from .io import check_writable, folder_lock, save_json, save_torch
@@ -41,6 +41,7 @@ from .methods import METHODS
 from .models import build_model
 from .provenance import provenance
 from .seeding import derive_seed
+from .step import TrainStep
 
 log = logging.getLogger("neft")
 
@@ -167,12 +168,13 @@ def train(cfg: TrainConfig, out_dir: str | Path, resume: bool = False, stop: dic
     if resume and ckpt_path.exists():
         state.restore(ckpt_io.read_checkpoint(ckpt_path, dataclasses.asdict(cfg), map_location=device))
         log.info("resuming %s at epoch %d, step %d", out_dir, state.epoch + 1, state.step)
+    train_step = TrainStep(cfg.step, state.model, state.method, state.optimizer, device, cfg.precision)
 
     status, diverged_epoch = "completed", None
     progress = progress_bar(cfg.epochs * data.train.steps, state.epoch * data.train.steps + state.step)
     while state.epoch < cfg.epochs:
         epoch_start = time.monotonic()
-        train_steps(state, cfg, data, device, checkpoints, stop, progress)
+        train_steps(state, cfg, data, train_step, checkpoints, stop, progress)
         state.scheduler.step()
         train_loss = float(state.sums["loss"] / max(state.sums["n"], 1))  # one host sync per epoch
         if not math.isfinite(train_loss):
@@ -217,24 +219,20 @@ def new_run(cfg: TrainConfig, spec, law, device: torch.device, started: float) -
     return RunState(model, method, optimizer, scheduler, torch.Generator(device=device), started=started)
 
 
-def train_steps(state: RunState, cfg: TrainConfig, data, device: torch.device, checkpoints: Checkpoints, stop: dict,
+def train_steps(state: RunState, cfg: TrainConfig, data, train_step: TrainStep, checkpoints: Checkpoints, stop: dict,
                 progress) -> None:
     """The current epoch's steps from state.step on: a checkpoint when one is due, and on SIGTERM (then stop)."""
     if state.step == 0:
         state.noise_rng.manual_seed(derive_seed(cfg.seed, "train-noise", state.epoch))
-    model, method, optimizer, noise_rng, sums = state.model, state.method, state.optimizer, state.noise_rng, state.sums
-    model.train()
-    method.train()
+    noise_rng, sums = state.noise_rng, state.sums
+    state.model.train()
+    state.method.train()
     for x, y in data.train.epoch(state.epoch, state.step):
-        with autocast(device, cfg.precision):
-            loss, extras = method.loss(model, x, y, noise_rng)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        loss, extras = train_step(x, y, noise_rng)
         sums["loss"] += loss.detach().double() * len(y)
         sums["n"] += len(y)
         if "head_correct" in extras:
-            sums["head_correct"] += torch.stack(extras["head_correct"])
+            sums["head_correct"] += extras["head_correct"]
         state.step += 1
         progress.update(1)
         if stop["stop"] or checkpoints.due():

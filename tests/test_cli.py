@@ -29,6 +29,8 @@ def test_help(command):
     (["train", "--out", "x", "--device-kind", "PCM"], "unknown device kind"),
     (["evaluate", "--model", "missing.pt", "--out", "r.json"], "missing.pt: no such file"),
     (["evaluate", "--model", "m.pt", "--out", "r.json", "--runs", "1"], "runs must be >= 2"),
+    (["evaluate", "--model", "a.pt", "b.pt", "--out", "r.json"], "2 --model files but 1 --out files"),
+    (["evaluate", "--model", "a.pt", "--out", "r.json", "--csv", "a.csv", "b.csv"], "1 --model files but 2 --csv"),
 ])
 def test_bad_input_is_one_line_exit_2(tmp_path, monkeypatch, capsys, args, message):
     monkeypatch.chdir(tmp_path)

@@ -170,7 +170,7 @@ def test_run_state_saves_and_restores_symmetrically(tmp_path):
     state.best = {"metric": 9.0, "epoch": 1, "state": {k: v.clone() for k, v in state.model.state_dict().items()}}
     state.sums["loss"] += 7.5
     state.sums["n"] += 8
-    state.sums["head_correct"] += torch.stack(extras["head_correct"])
+    state.sums["head_correct"] += extras["head_correct"]
     checkpoints = trainer.Checkpoints(tmp_path / "checkpoint.pt", cfg, state.model.args)
     checkpoints.save(state)
     saved = state.to_checkpoint()

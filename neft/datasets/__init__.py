@@ -11,7 +11,6 @@ from pathlib import Path
 
 import torch
 from torch.utils.data import Dataset
-from torchvision.transforms import v2
 
 from ..errors import DataError
 from ..registry import Registry
@@ -29,7 +28,10 @@ class DatasetSpec:
     resize: bool                    # resize the raw images to image_size
     load: Callable[[Path, bool, bool], Dataset]  # (data_dir, download, train) -> raw split
 
-    def transform(self, train: bool) -> v2.Compose:
+    def transform(self, train: bool):
+        """The reference transforms of one image (torchvision v2, imported here: an evaluation that reads
+        the cached test split never imports torchvision)."""
+        from torchvision.transforms import v2
         steps = [v2.Resize(self.image_size)] if self.resize else []
         if train and self.augment:
             steps += [v2.RandomCrop(self.image_size, padding=4), v2.RandomHorizontalFlip()]

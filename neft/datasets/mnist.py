@@ -8,8 +8,6 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from torchvision import datasets
-
 from . import DatasetSpec, read_or_explain, register
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
@@ -30,9 +28,11 @@ def unpack_debian(raw: Path) -> None:
             os.replace(tmp, raw / f)
 
 
-def idx_loader(cls, name: str):
+def idx_loader(class_name: str, name: str):
     def load(data_dir: Path, download: bool, train: bool):
-        raw = data_dir / cls.__name__ / "raw"
+        from torchvision import datasets
+        cls = getattr(datasets, class_name)
+        raw = data_dir / class_name / "raw"
         if cls is datasets.FashionMNIST:
             unpack_debian(raw)
         return read_or_explain(name, raw, IDX_FILES, download,
@@ -40,6 +40,6 @@ def idx_loader(cls, name: str):
     return load
 
 
-for _name, _cls in (("mnist", datasets.MNIST), ("fashion_mnist", datasets.FashionMNIST)):
+for _name, _cls in (("mnist", "MNIST"), ("fashion_mnist", "FashionMNIST")):
     register(DatasetSpec(_name, in_channels=1, num_classes=10, image_size=32, mean=(0.5,), std=(0.5,),
                          augment=False, resize=True, load=idx_loader(_cls, _name)))

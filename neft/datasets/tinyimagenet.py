@@ -4,9 +4,6 @@ the labelled val/ split serves as the test set, its images sorted into classes b
 from pathlib import Path
 
 from torch.utils.data import Dataset
-from torchvision import datasets
-from torchvision.datasets.folder import default_loader
-from torchvision.datasets.utils import download_and_extract_archive
 
 from ..errors import DataError
 from . import DatasetSpec, read_or_explain, register
@@ -17,6 +14,7 @@ FOLDER = "tiny-imagenet-200"
 
 def read_image(path: str):
     """The RGB image at `path`; images are decoded only when used, so a bad one is reported then."""
+    from torchvision.datasets.folder import default_loader
     try:
         return default_loader(path)
     except OSError as e:  # PIL's truncated or unidentified image
@@ -46,6 +44,8 @@ def load(data_dir: Path, download: bool, train: bool):
     root = data_dir / FOLDER
 
     def read():
+        from torchvision import datasets
+        from torchvision.datasets.utils import download_and_extract_archive
         if download and not (root / "train").is_dir():
             download_and_extract_archive(URL, str(data_dir))
         train_set = datasets.ImageFolder(str(root / "train"), loader=read_image)

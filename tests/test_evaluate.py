@@ -1,0 +1,62 @@
+"""Evaluation start-up: several models in one process give each the result it gets alone; the test split
+cached by `neft fetch` is the transformed split, read without torchvision; a bad cache file is not used."""
+import json
+import subprocess
+import sys
+
+import torch
+
+from neft.config import EvalConfig
+from neft.data import cache_file, evaluation_data
+from neft.datasets import DATASETS
+from neft.evaluate import Session, evaluate
+from neft.fetch import fetch
+from neft.trainer import train
+
+from helpers import tiny
+
+
+def test_several_models_in_one_session_get_what_each_gets_alone(tmp_path):
+    runs = {"noise": tiny(method="noise"), "irs": tiny(method="irs", sigma_d=0.2), "wide": tiny(width=0.25)}
+    for name, cfg in runs.items():
+        train(cfg, tmp_path / name)
+    cfg = EvalConfig(sigmas=[0, 0.2], runs=3, device="cpu", data_dir=str(tmp_path), test_subset=200)
+    session = Session(cfg)
+    together = [evaluate(tmp_path / n / "model.pt", cfg, tmp_path / f"{n}-1.json", None, session) for n in runs]
+    alone = [evaluate(tmp_path / n / "model.pt", cfg, tmp_path / f"{n}-2.json") for n in runs]
+    assert len(session.models) == 2 and len(session.test_sets) == 1  # two widths, one data set
+    for a, b in zip(together, alone):
+        assert a["results"] == b["results"] and a["n_test"] == b["n_test"] == 200
+
+
+def test_cached_test_split_is_the_transformed_one_and_needs_no_torchvision(tmp_path):
+    fetched = fetch("synthetic", tmp_path, False, tmp_path / "fetch.json")
+    assert fetched["test_cache"] == str(cache_file(DATASETS.get("synthetic"), tmp_path))
+    cached = evaluation_data("synthetic", str(tmp_path), False, subset=100, num_workers=0)
+    plain = evaluation_data("synthetic", str(tmp_path / "empty"), False, subset=100, num_workers=0)
+    assert torch.equal(cached[0], plain[0]) and torch.equal(cached[1], plain[1]) and len(cached[1]) == 100
+    train(tiny(), tmp_path / "run")
+    script = ("import sys, neft.cli; neft.cli.main(sys.argv[1:]); "
+              "print('torchvision' in sys.modules, 'pandas' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", script, "evaluate", "--model", str(tmp_path / "run" / "model.pt"),
+                          "--out", str(tmp_path / "r.json"), "--runs", "2", "--device", "cpu", "--data-dir",
+                          str(tmp_path), "--no-download"], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.splitlines()[-1] == "False False", out.stdout + out.stderr
+    assert json.loads((tmp_path / "r.json").read_text())["n_test"] == 512
+
+
+def test_a_cache_file_of_something_else_is_not_used(tmp_path, caplog):
+    spec = DATASETS.get("synthetic")
+    path = cache_file(spec, tmp_path)
+    path.parent.mkdir()
+    x, y, _ = evaluation_data("synthetic", str(tmp_path), False, num_workers=0)
+    for bad in ({"format": "neft.test-split/1", "dataset": "synthetic", "images": x[:, :1] + 1, "labels": y},
+                {"format": "neft.test-split/1", "dataset": "cifar10", "images": x + 1, "labels": y},
+                {"format": "neft.test-split/0", "dataset": "synthetic", "images": x + 1, "labels": y},
+                {"format": "neft.test-split/1", "dataset": "synthetic", "images": x + 1, "labels": y[:-1]}):
+        caplog.clear()
+        torch.save(bad, path)
+        again = evaluation_data("synthetic", str(tmp_path), False, num_workers=0)
+        assert torch.equal(again[0], x) and "not the cached test split" in caplog.text
+    path.write_bytes(b"PK\x03\x04 truncated")
+    assert torch.equal(evaluation_data("synthetic", str(tmp_path), False, num_workers=0)[0], x)
