@@ -39,6 +39,7 @@ localrules:
 
 
 rule all:
+    default_target: True
     input:
         rules.report_html.output,
         expand(list(rules.figure.output), figure=FIGURES),
@@ -46,4 +47,3 @@ rule all:
         # Snakemake remakes a missing file only for a target that needs it: listed here, an MC result
         # deleted after the grid finished is made again, and with it runs.csv and all that reads it
         at(rules.evaluate.output.result, EVALUATED),
-    default_target: True

@@ -19,6 +19,7 @@ benchmarks/sharing.py measured for that many (without --sharing: none gained, th
 at a time), plus each job's start-up (sharing.py's, else --startup-s) spread over the jobs, and never less
 than the longest job.
 """
+
 import argparse
 import importlib.util
 import io
@@ -45,16 +46,21 @@ from neft.noise import NoiseLaw
 from neft.provenance import device_name
 from neft.step import WARMUP, TrainStep
 
-TARGETS = {"noise": 1.15, "ovf": 4.3, "irs": 1.4}   # step time / clean step time
-CLEAN_STEP_TARGET_MS = {"vgg8": 2.5}                 # clean VGG-8 step, batch 128
-MC_TARGET_MS = 25.0                                  # one MC run over 10k 32x32 images
-EPOCH_TARGET_S = 1.2                                 # clean VGG-8 epoch, 60k 32x32 images
-MEMORY_TARGET_GIB = 24.0                             # ResNet-18 on Tiny ImageNet must fit a 24 GB card
+TARGETS = {"noise": 1.15, "ovf": 4.3, "irs": 1.4}  # step time / clean step time
+CLEAN_STEP_TARGET_MS = {"vgg8": 2.5}  # clean VGG-8 step, batch 128
+MC_TARGET_MS = 25.0  # one MC run over 10k 32x32 images
+EPOCH_TARGET_S = 1.2  # clean VGG-8 epoch, 60k 32x32 images
+MEMORY_TARGET_GIB = 24.0  # ResNet-18 on Tiny ImageNet must fit a 24 GB card
 # median wall time of a job beyond what its own clock counts (interpreter, imports, Snakemake's start of the
 # job) over the 26 trainings of config/quick-first.yaml on an H100, commit 59e0d51 (../shared/gpu-runs/2026-11-25)
 DEFAULT_STARTUP_S = 12.7
-SPLITS = {"mnist": (60000, 10000), "fashion_mnist": (60000, 10000), "cifar10": (50000, 10000),
-          "cifar100": (50000, 10000), "tinyimagenet": (100000, 10000)}  # (train, test) images
+SPLITS = {
+    "mnist": (60000, 10000),
+    "fashion_mnist": (60000, 10000),
+    "cifar10": (50000, 10000),
+    "cifar100": (50000, 10000),
+    "tinyimagenet": (100000, 10000),
+}  # (train, test) images
 
 
 def sync(device):
@@ -83,6 +89,7 @@ class ReferenceStyle:
             w = layer.weight
             scale = 0.2 * NoiseLaw().slice_factor * w.detach().abs().max().item()
             return w + torch.randn(w.shape).mul_(scale).to(w.device)
+
         self.saved = NoisyWeight.noisy_weight, Method.noise
         NoisyWeight.noisy_weight, Method.noise = noisy_weight, lambda *args, **kw: None
 
@@ -90,12 +97,19 @@ class ReferenceStyle:
         NoisyWeight.noisy_weight, Method.noise = self.saved
 
 
-def make_step(name: str, method: str, device, width: float, x, classes: int, precision: str, kind="eager",
-              reference=False):
+def make_step(
+    name: str, method: str, device, width: float, x, classes: int, precision: str, kind="eager", reference=False
+):
     """One training step of `method` (sigma_d 0.2) on the fixed batch x with random labels, run the `kind` way."""
     y = torch.randint(classes, (len(x),), device=device, generator=torch.Generator(device=device).manual_seed(1))
-    cfg = TrainConfig(model=name, dataset="cifar10", method=method, sigma_d=0.0 if method == "vanilla" else 0.2,
-                      width=width, device=str(device))
+    cfg = TrainConfig(
+        model=name,
+        dataset="cifar10",
+        method=method,
+        sigma_d=0.0 if method == "vanilla" else 0.2,
+        width=width,
+        device=str(device),
+    )
     model = build_model(name, x.shape[1], classes, x.shape[-1], width).to(device)
     if device.type == "cuda":
         model.to(memory_format=torch.channels_last)
@@ -110,6 +124,7 @@ def make_step(name: str, method: str, device, width: float, x, classes: int, pre
     def reference_step():
         with ReferenceStyle():
             step()
+
     return reference_step if reference else step
 
 
@@ -121,15 +136,23 @@ def step_key(kind: str, method: str) -> str:
     return method if kind == "eager" else f"{kind} {method}"
 
 
-def bench_steps(name: str, device, width: float, rounds: int, steps: int, precision: str, kinds: list[str],
-                reference: bool) -> dict:
+def bench_steps(
+    name: str, device, width: float, rounds: int, steps: int, precision: str, kinds: list[str], reference: bool
+) -> dict:
     """Median seconds per training step (batch 128, 32x32) of each method and step kind, and reference-style."""
     x = torch.randn(128, 3, 32, 32, device=device)
-    runners = {step_key(kind, method): make_step(name, method, device, width, x, 10, precision, kind)
-               for kind in kinds for method in METHOD_NAMES}
+    runners = {
+        step_key(kind, method): make_step(name, method, device, width, x, 10, precision, kind)
+        for kind in kinds
+        for method in METHOD_NAMES
+    }
     if reference:
-        runners.update({f"reference {method}": make_step(name, method, device, width, x, 10, precision,
-                                                         reference=True) for method in METHOD_NAMES[1:]})
+        runners.update(
+            {
+                f"reference {method}": make_step(name, method, device, width, x, 10, precision, reference=True)
+                for method in METHOD_NAMES[1:]
+            }
+        )
     times = {k: [] for k in runners}
     for fn in runners.values():  # warm-up: cuDNN autotuning, allocator, lazy init, compilation, graph capture
         for _ in range(WARMUP + 2):
@@ -147,11 +170,12 @@ def peak_memory(device, fn) -> float | None:
     torch.cuda.reset_peak_memory_stats(device)
     fn()
     sync(device)
-    return torch.cuda.max_memory_allocated(device) / 2 ** 30
+    return torch.cuda.max_memory_allocated(device) / 2**30
 
 
-def bench_mc(name: str, device, width: float, images: int, runs: int, precision: str, batch: int,
-             reference: bool, compiled: bool) -> dict:
+def bench_mc(
+    name: str, device, width: float, images: int, runs: int, precision: str, batch: int, reference: bool, compiled: bool
+) -> dict:
     """Seconds per MC run over `images` 32x32 images: the in-place loop (and compiled), and reference-style."""
     torch.manual_seed(0)
     model = build_model(name, 3, 10, 32, width).to(device)
@@ -166,8 +190,10 @@ def bench_mc(name: str, device, width: float, images: int, runs: int, precision:
     mc_evaluate(model, law, x, y, [0.1], runs, 0, batch, precision)
     sync(device)
     fast = (time.perf_counter() - start) / runs
-    out = {"fast_s": fast, "peak_gib": peak_memory(device, lambda: mc_evaluate(model, law, x, y, [0.1], 2, 0, batch,
-                                                                               precision))}
+    out = {
+        "fast_s": fast,
+        "peak_gib": peak_memory(device, lambda: mc_evaluate(model, law, x, y, [0.1], 2, 0, batch, precision)),
+    }
     if compiled:
         runner = torch.compile(model)
         mc_evaluate(runner, law, x, y, [0.1], 2, 0, batch, precision)  # compiles
@@ -188,7 +214,8 @@ def bench_mc(name: str, device, width: float, images: int, runs: int, precision:
         fresh.to(device).eval()
         with torch.no_grad(), ReferenceStyle():
             for start in range(0, images, 1000):
-                fresh(x[start:start + 1000]).argmax(1)
+                fresh(x[start : start + 1000]).argmax(1)
+
     reference_run()
     return {**out, "reference_s": timed(reference_run, device, max(2, runs // 10))}
 
@@ -196,8 +223,14 @@ def bench_mc(name: str, device, width: float, images: int, runs: int, precision:
 def bench_epoch(device, width: float, precision: str, steps: int | None, kind: str) -> tuple[float, int]:
     """Seconds of a clean VGG-8 epoch over 60k 1x32x32 images (MNIST-like) from the resident loader."""
     spec = DatasetSpec("bench", 1, 10, 32, (0.5,), (0.5,), augment=False, resize=False, load=None)
-    batches = ResidentBatches(torch.randint(0, 256, (60000, 1, 32, 32), dtype=torch.uint8),
-                              torch.randint(10, (60000,)), spec, 128, seed=0, device=device)
+    batches = ResidentBatches(
+        torch.randint(0, 256, (60000, 1, 32, 32), dtype=torch.uint8),
+        torch.randint(10, (60000,)),
+        spec,
+        128,
+        seed=0,
+        device=device,
+    )
     cfg = TrainConfig(model="vgg8", dataset="mnist", method="vanilla", sigma_d=0.0, width=width)
     model = build_model("vgg8", 1, 10, 32, width).to(device)
     if device.type == "cuda":
@@ -212,6 +245,7 @@ def bench_epoch(device, width: float, precision: str, steps: int | None, kind: s
             if i == n:
                 break
             train_step(x, y, g)
+
     epoch()  # warm-up
     return timed(epoch, device, 1) * batches.steps / n, n
 
@@ -225,8 +259,9 @@ def bench_tiny_imagenet_memory(device, width: float, precision: str) -> dict:
         out[f"{method} training step"] = peak_memory(device, step)
     model = build_model("resnet18", 3, 200, 64, width).to(device).to(memory_format=torch.channels_last)
     x, y = torch.randn(10000, 3, 64, 64, device=device), torch.randint(200, (10000,), device=device)
-    out["MC, 10k images"] = peak_memory(device, lambda: mc_evaluate(model, NoiseLaw(), x, y, [0.1], 2, 0, 1000,
-                                                                    precision))
+    out["MC, 10k images"] = peak_memory(
+        device, lambda: mc_evaluate(model, NoiseLaw(), x, y, [0.1], 2, 0, 1000, precision)
+    )
     return out
 
 
@@ -238,53 +273,121 @@ def measure(args) -> dict:
     if gpu:
         torch.backends.cudnn.benchmark = True
     mc_images = args.mc_images or (10000 if gpu else 1000)
-    print(f"# neft benchmark: {device_name(device)}, torch {torch.__version__}, width {args.width}, {precision}, "
-          f"steps {' '.join(kinds)}, {time.strftime('%Y-%m-%d')}", flush=True)
-    record = {"device": device_name(device), "torch": str(torch.__version__), "width": args.width,
-              "precision": precision, "steps": kinds, "date": time.strftime("%Y-%m-%d"), "mc_images": mc_images,
-              "rows": []}
+    print(
+        f"# neft benchmark: {device_name(device)}, torch {torch.__version__}, width {args.width}, {precision}, "
+        f"steps {' '.join(kinds)}, {time.strftime('%Y-%m-%d')}",
+        flush=True,
+    )
+    record = {
+        "device": device_name(device),
+        "torch": str(torch.__version__),
+        "width": args.width,
+        "precision": precision,
+        "steps": kinds,
+        "date": time.strftime("%Y-%m-%d"),
+        "mc_images": mc_images,
+        "rows": [],
+    }
     rows = record["rows"]
     for name in ("vgg8", "resnet18"):
-        t = bench_steps(name, device, args.width, args.rounds or (7 if gpu else 3), 10 if gpu else 2, precision,
-                        kinds, args.reference)
+        t = bench_steps(
+            name,
+            device,
+            args.width,
+            args.rounds or (7 if gpu else 3),
+            10 if gpu else 2,
+            precision,
+            kinds,
+            args.reference,
+        )
         record[f"{name}_step_s"] = t
         for kind in kinds:
             clean = t[step_key(kind, "vanilla")]
             target = CLEAN_STEP_TARGET_MS.get(name)
-            rows.append((f"{name}: {kind} clean step, ms", f"<= {target}" if target else "", f"{clean * 1e3:.2f}",
-                         clean * 1e3 <= target if target else None))
+            rows.append(
+                (
+                    f"{name}: {kind} clean step, ms",
+                    f"<= {target}" if target else "",
+                    f"{clean * 1e3:.2f}",
+                    clean * 1e3 <= target if target else None,
+                )
+            )
             if kind != "eager":
                 rows.append((f"{name}: {kind} clean step / eager clean step", "", f"{clean / t['vanilla']:.2f}", None))
             for method, target in TARGETS.items():
                 ratio = t[step_key(kind, method)] / clean
-                rows.append((f"{name}: {kind} {method} step / {kind} clean step", f"<= {target}", f"{ratio:.2f}",
-                             ratio <= target))
+                rows.append(
+                    (
+                        f"{name}: {kind} {method} step / {kind} clean step",
+                        f"<= {target}",
+                        f"{ratio:.2f}",
+                        ratio <= target,
+                    )
+                )
         if args.reference:
             for method in TARGETS:
-                rows.append((f"{name}: reference-style {method} step / clean step", "baseline",
-                             f"{t[f'reference {method}'] / t['vanilla']:.2f}", None))
-        mc = bench_mc(name, device, args.width, mc_images, 20 if gpu else 3, precision, 2500 if gpu else 500,
-                      args.reference, args.mc_compile)
-        record[f"{name}_mc"] = {**mc, **{k.replace("_s", "_ms_per_10k"): v * 1e7 / mc_images for k, v in mc.items()
-                                         if k.endswith("_s")}}
+                rows.append(
+                    (
+                        f"{name}: reference-style {method} step / clean step",
+                        "baseline",
+                        f"{t[f'reference {method}'] / t['vanilla']:.2f}",
+                        None,
+                    )
+                )
+        mc = bench_mc(
+            name,
+            device,
+            args.width,
+            mc_images,
+            20 if gpu else 3,
+            precision,
+            2500 if gpu else 500,
+            args.reference,
+            args.mc_compile,
+        )
+        record[f"{name}_mc"] = {
+            **mc,
+            **{k.replace("_s", "_ms_per_10k"): v * 1e7 / mc_images for k, v in mc.items() if k.endswith("_s")},
+        }
         scaled = "" if mc_images == 10000 else f" (from {mc_images})"
-        for key, label, target in (("fast", "one MC run", MC_TARGET_MS), ("compiled", "one compiled MC run", MC_TARGET_MS),
-                                   ("reference", "reference-style MC run", None)):
+        for key, label, target in (
+            ("fast", "one MC run", MC_TARGET_MS),
+            ("compiled", "one compiled MC run", MC_TARGET_MS),
+            ("reference", "reference-style MC run", None),
+        ):
             if f"{key}_s" in mc:
                 ms = record[f"{name}_mc"][f"{key}_ms_per_10k"]
-                rows.append((f"{name}: {label}, 10k images, ms{scaled}", f"<= {target:g}" if target else "baseline",
-                             f"{ms:.1f}", ms <= target if target else None))
+                rows.append(
+                    (
+                        f"{name}: {label}, 10k images, ms{scaled}",
+                        f"<= {target:g}" if target else "baseline",
+                        f"{ms:.1f}",
+                        ms <= target if target else None,
+                    )
+                )
         if mc["peak_gib"] is not None:
             rows.append((f"{name}: MC peak memory, GiB", "", f"{mc['peak_gib']:.2f}", None))
     for kind in kinds:
         epoch_s, steps = bench_epoch(device, args.width, precision, None if gpu else 5, kind)
         record[f"vgg8_clean_epoch_s{'' if kind == 'eager' else f'_{kind}'}"] = epoch_s
-        rows.append((f"vgg8: {kind} clean epoch, 60k 32x32 images, s{'' if gpu else f' (from {steps} steps)'}",
-                     f"<= {EPOCH_TARGET_S}", f"{epoch_s:.2f}", epoch_s <= EPOCH_TARGET_S))
+        rows.append(
+            (
+                f"vgg8: {kind} clean epoch, 60k 32x32 images, s{'' if gpu else f' (from {steps} steps)'}",
+                f"<= {EPOCH_TARGET_S}",
+                f"{epoch_s:.2f}",
+                epoch_s <= EPOCH_TARGET_S,
+            )
+        )
     if gpu:
         for k, v in bench_tiny_imagenet_memory(device, args.width, precision).items():
-            rows.append((f"resnet18 tinyimagenet: {k}, peak GiB", f"<= {MEMORY_TARGET_GIB:g}", f"{v:.2f}",
-                         v <= MEMORY_TARGET_GIB))
+            rows.append(
+                (
+                    f"resnet18 tinyimagenet: {k}, peak GiB",
+                    f"<= {MEMORY_TARGET_GIB:g}",
+                    f"{v:.2f}",
+                    v <= MEMORY_TARGET_GIB,
+                )
+            )
     print_rows(rows)
     return record
 
@@ -299,12 +402,16 @@ def print_rows(rows) -> None:
 
 def planned_commands(configfile: str) -> list[list[str]]:
     """The `python -m neft train|evaluate` command lines Snakemake plans for a config (a dry run)."""
-    out = subprocess.run([sys.executable, "-m", "snakemake", "-n", "-p", "--configfile", configfile],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "-p", "--configfile", configfile], capture_output=True, text=True
+    )
     if out.returncode:
         sys.exit(f"snakemake -n failed: {out.stderr.strip().splitlines()[-1]}")
-    lines = [line.split("python -m neft ", 1)[1].split(" > ")[0] for line in out.stdout.splitlines()
-             if "python -m neft train" in line or "python -m neft evaluate" in line]
+    lines = [
+        line.split("python -m neft ", 1)[1].split(" > ")[0]
+        for line in out.stdout.splitlines()
+        if "python -m neft train" in line or "python -m neft evaluate" in line
+    ]
     return [shlex.split(line) for line in lines]
 
 
@@ -348,8 +455,9 @@ def sharing_throughput(sharing: dict | None, jobs: int) -> tuple[float, str]:
         return 1.0, "assumed: no gain from sharing (no sharing measurement given)"
     measured = {r["jobs"]: r["speedup"] for r in sharing["results"]}
     below = max((k for k in measured if k <= jobs), default=1)
-    return measured.get(below, 1.0), (f"measured by sharing.py with {below} jobs on {sharing['device']} "
-                                      f"({sharing['step']} steps, {sharing['date']})")
+    return measured.get(below, 1.0), (
+        f"measured by sharing.py with {below} jobs on {sharing['device']} ({sharing['step']} steps, {sharing['date']})"
+    )
 
 
 def wall_seconds(device_s: list[float], startup_s: float, jobs: int, throughput: float) -> float:
@@ -359,29 +467,41 @@ def wall_seconds(device_s: list[float], startup_s: float, jobs: int, throughput:
     return max(sum(d * stretch + startup_s for d in device_s) / jobs, max(d * stretch + startup_s for d in device_s))
 
 
-def estimate(measured: dict, configfile: str, jobs: int = 1, sharing: dict | None = None, speedup: float = 1.0,
-             startup_s: float | None = None) -> dict:
+def estimate(
+    measured: dict,
+    configfile: str,
+    jobs: int = 1,
+    sharing: dict | None = None,
+    speedup: float = 1.0,
+    startup_s: float | None = None,
+) -> dict:
     commands = planned_commands(configfile)
-    print(f"\n# {configfile}: {sum(c[0] == 'train' for c in commands)} trainings, "
-          f"{sum(c[0] == 'evaluate' for c in commands)} evaluations planned; times measured on {measured['device']} "
-          f"({measured['precision']}, width {measured['width']}, {measured['date']})"
-          f"{f'; neft divided by an assumed speed-up of {speedup:g}' if speedup != 1 else ''}")
+    print(
+        f"\n# {configfile}: {sum(c[0] == 'train' for c in commands)} trainings, "
+        f"{sum(c[0] == 'evaluate' for c in commands)} evaluations planned; times measured on {measured['device']} "
+        f"({measured['precision']}, width {measured['width']}, {measured['date']})"
+        f"{f'; neft divided by an assumed speed-up of {speedup:g}' if speedup != 1 else ''}"
+    )
     out = {}
     for label, reference in (("neft", False), ("reference-style", True)):
         scale = 1.0 if reference else 1 / speedup
         jobs_s = [(c[0], s * scale, step) for c in commands for s, step in [job_seconds(c, measured, reference)]]
         hours = {kind: sum(s for k, s, _ in jobs_s if k == kind) / 3600 for kind in ("train", "evaluate")}
         kinds = sorted({step for k, _, step in jobs_s if k == "train"})
-        print(f"{label:>16}: {hours['train'] + hours['evaluate']:9.1f} device-hours "
-              f"(training {hours['train']:.1f}, Monte-Carlo {hours['evaluate']:.1f})"
-              f"{'' if reference else ', training steps timed as ' + ' '.join(kinds)}")
+        print(
+            f"{label:>16}: {hours['train'] + hours['evaluate']:9.1f} device-hours "
+            f"(training {hours['train']:.1f}, Monte-Carlo {hours['evaluate']:.1f})"
+            f"{'' if reference else ', training steps timed as ' + ' '.join(kinds)}"
+        )
         out[label] = {"device_s": [s for _, s, _ in jobs_s], **hours}
     if startup_s is None:
         startup_s = sharing["startup_s"] if sharing else DEFAULT_STARTUP_S
     throughput, source = sharing_throughput(sharing, jobs)
     wall = wall_seconds(out["neft"]["device_s"], startup_s, jobs, throughput)
-    print(f"{'wall time':>16}: {wall / 60:9.1f} minutes on one GPU with {jobs} jobs at a time (throughput "
-          f"{throughput:.2f}x one job's, {source}; start-up {startup_s:.1f} s per job)")
+    print(
+        f"{'wall time':>16}: {wall / 60:9.1f} minutes on one GPU with {jobs} jobs at a time (throughput "
+        f"{throughput:.2f}x one job's, {source}; start-up {startup_s:.1f} s per job)"
+    )
     return {**out, "wall_s": wall, "jobs": jobs, "throughput": throughput, "startup_s": startup_s}
 
 
@@ -391,27 +511,54 @@ def main():
     parser.add_argument("--width", type=float, default=1.0, help="channel multiplier (1.0 = the paper's models)")
     parser.add_argument("--precision", default=None, help="default: bf16 on CUDA, fp32 on CPU")
     parser.add_argument("--rounds", type=int, default=None, help="interleaved timing rounds (7 on CUDA, 3 on CPU)")
-    parser.add_argument("--mc-images", type=int, default=None, help="default 10000 on CUDA, 1000 on CPU (scaled to 10k)")
+    parser.add_argument(
+        "--mc-images", type=int, default=None, help="default 10000 on CUDA, 1000 on CPU (scaled to 10k)"
+    )
     parser.add_argument("--json", type=Path, help="write the measurements here")
-    parser.add_argument("--estimate", type=Path, metavar="JSON", help="only estimate, from measurements saved by --json")
+    parser.add_argument(
+        "--estimate", type=Path, metavar="JSON", help="only estimate, from measurements saved by --json"
+    )
     parser.add_argument("--configfile", default="config/paper.yaml", help="the grid to estimate")
-    parser.add_argument("--steps", nargs="+", choices=["eager", "compile", "graph"],
-                        help="step kinds to time (default: eager and graph on CUDA, eager on the CPU)")
-    parser.add_argument("--reference", action=argparse.BooleanOptionalAction, default=True,
-                        help="also time the reference-style steps and MC runs")
-    parser.add_argument("--mc-compile", action=argparse.BooleanOptionalAction, default=False,
-                        help="also time MC runs through torch.compile")
+    parser.add_argument(
+        "--steps",
+        nargs="+",
+        choices=["eager", "compile", "graph"],
+        help="step kinds to time (default: eager and graph on CUDA, eager on the CPU)",
+    )
+    parser.add_argument(
+        "--reference",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also time the reference-style steps and MC runs",
+    )
+    parser.add_argument(
+        "--mc-compile",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="also time MC runs through torch.compile",
+    )
     parser.add_argument("--jobs", type=int, default=1, help="estimate: concurrent jobs on the GPU")
-    parser.add_argument("--sharing", type=Path, help="estimate: the JSON of benchmarks/sharing.py (throughput of --jobs)")
-    parser.add_argument("--speedup", type=float, default=1.0,
-                        help="estimate: divide the measured step and MC times by this (an assumption; 1 = as measured)")
-    parser.add_argument("--startup-s", type=float, default=None,
-                        help=f"estimate: start-up per job (default: sharing.py's, else {DEFAULT_STARTUP_S} s)")
+    parser.add_argument(
+        "--sharing", type=Path, help="estimate: the JSON of benchmarks/sharing.py (throughput of --jobs)"
+    )
+    parser.add_argument(
+        "--speedup",
+        type=float,
+        default=1.0,
+        help="estimate: divide the measured step and MC times by this (an assumption; 1 = as measured)",
+    )
+    parser.add_argument(
+        "--startup-s",
+        type=float,
+        default=None,
+        help=f"estimate: start-up per job (default: sharing.py's, else {DEFAULT_STARTUP_S} s)",
+    )
     args = parser.parse_args()
     if args.estimate:
         sharing = json.loads(args.sharing.read_text()) if args.sharing else None
-        estimate(json.loads(args.estimate.read_text()), args.configfile, args.jobs, sharing, args.speedup,
-                 args.startup_s)
+        estimate(
+            json.loads(args.estimate.read_text()), args.configfile, args.jobs, sharing, args.speedup, args.startup_s
+        )
         return
     measured = measure(args)
     if args.json:

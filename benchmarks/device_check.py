@@ -8,6 +8,7 @@ Not a test, since CI has no GPU; tools/gpu/run.sh runs it before the grid and st
 
 Prints one line per check (measured value, criterion, ok) and exits 1 if any check fails.
 """
+
 import argparse
 import math
 import os
@@ -26,13 +27,13 @@ os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuB
 
 from neft.checkpoint import load_model  # noqa: E402
 from neft.data import crop_flip, evaluation_data  # noqa: E402
+from neft.device import resolve_device, set_precision  # noqa: E402
 from neft.layers import noisy_layers, perturbed  # noqa: E402
 from neft.mc import mc_evaluate  # noqa: E402
 from neft.methods import METHODS  # noqa: E402
 from neft.models import build_model  # noqa: E402
 from neft.noise import NoiseLaw  # noqa: E402
 from neft.seeding import generator  # noqa: E402
-from neft.device import resolve_device, set_precision  # noqa: E402
 from neft.step import WARMUP, TrainStep, make_capturable  # noqa: E402
 from neft.trainer import train  # noqa: E402
 
@@ -57,8 +58,10 @@ def step_run(kind: str, method: str, device, precision: str, capturable: bool):
     for i, n in enumerate(STEP_BATCHES):
         if i == len(STEP_BATCHES) // 2:
             optimizer.param_groups[0]["lr"] = 5e-4
-        x, y = torch.randn(n, 3, 32, 32, device=device, generator=data), torch.randint(10, (n,), device=device,
-                                                                                      generator=data)
+        x, y = (
+            torch.randn(n, 3, 32, 32, device=device, generator=data),
+            torch.randint(10, (n,), device=device, generator=data),
+        )
         losses.append(step(x, y, g)[0].detach().clone())
     weights = torch.cat([p.detach().flatten().float() for p in [*model.parameters(), *m.parameters()]])
     return torch.stack(losses).float(), weights, g.get_state()
@@ -90,11 +93,14 @@ def compiled_step_agrees(device) -> tuple[str, bool]:
     loss, w, _ = step_run("compile", "noise", device, "fp32", capturable=False)
     torch.manual_seed(0)
     start = torch.cat([p.detach().flatten().float() for p in build_model("vgg8", 3, 10, 32, width=0.125).parameters()])
-    moved = (ref_w[:len(start)] - start.to(device)).abs().sum()
+    moved = (ref_w[: len(start)] - start.to(device)).abs().sum()
     gaps = ((loss - ref_loss).abs() / ref_loss.abs()).tolist()
     weight_gap = ((w - ref_w).abs().sum() / moved).item()
-    return f"loss {gaps[0]:.2g} apart at the first step, {max(gaps):.2g} at most, weights {weight_gap:.2g} of their " \
-        f"movement", gaps[0] < 1e-5 and max(gaps) < 1e-2 and weight_gap < 0.05
+    return (
+        f"loss {gaps[0]:.2g} apart at the first step, {max(gaps):.2g} at most, weights {weight_gap:.2g} of their "
+        f"movement",
+        gaps[0] < 1e-5 and max(gaps) < 1e-2 and weight_gap < 0.05,
+    )
 
 
 def crops_are_uniform(device) -> tuple[str, bool]:
@@ -135,8 +141,9 @@ def rebuilt_per_run(model, x, y, sigma: float, seed: int) -> list[float]:
     model.eval()
     layers, accuracy = noisy_layers(model), []
     for run in range(RUNS):
-        noise = NoiseLaw().sample([layer.weight.detach() for layer in layers], sigma,
-                                  generator(x.device, seed, "mc", float(sigma), run))
+        noise = NoiseLaw().sample(
+            [layer.weight.detach() for layer in layers], sigma, generator(x.device, seed, "mc", float(sigma), run)
+        )
         with torch.no_grad(), perturbed(layers, noise):
             accuracy.append((model(x).argmax(1) == y).sum().item() * 100 / len(y))
     return accuracy
@@ -168,19 +175,36 @@ def main():
         def training():
             summary, trained["model"] = trained_model(device, precision, Path(tmp))
             accuracy = summary["selected_val_accuracy"]
-            return f"{precision}, status {summary['status']}, val accuracy {accuracy:.1f}% (chance 10%)", \
-                summary["status"] == "completed" and accuracy > 20
+            return f"{precision}, status {summary['status']}, val accuracy {accuracy:.1f}% (chance 10%)", summary[
+                "status"
+            ] == "completed" and accuracy > 20
+
         check("training on the device (resident loader)", training)
         if fast:
+
             def graph_training():
-                summary = train(tiny(epochs=2, train_subset=2048, device=str(device), loader="resident",
-                                     precision="tf32", step="graph", method="irs"), Path(tmp) / "graph")
+                summary = train(
+                    tiny(
+                        epochs=2,
+                        train_subset=2048,
+                        device=str(device),
+                        loader="resident",
+                        precision="tf32",
+                        step="graph",
+                        method="irs",
+                    ),
+                    Path(tmp) / "graph",
+                )
                 accuracy = summary["selected_val_accuracy"]
-                return f"IRS, tf32, status {summary['status']}, val accuracy {accuracy:.1f}% (chance 10%)", \
-                    summary["status"] == "completed" and accuracy > 20
+                return f"IRS, tf32, status {summary['status']}, val accuracy {accuracy:.1f}% (chance 10%)", summary[
+                    "status"
+                ] == "completed" and accuracy > 20
+
             check("training with the step captured in a CUDA graph", graph_training)
             for p in ("fp32", "bf16"):
-                check(f"graph step == eager step ({p})", lambda p=p: deterministic(lambda: graph_step_is_eager(device, p)))
+                check(
+                    f"graph step == eager step ({p})", lambda p=p: deterministic(lambda: graph_step_is_eager(device, p))
+                )
             check("compiled step == eager step up to rounding (fp32)", lambda: compiled_step_agrees(device))
             set_precision("fp32")
         model = trained.get("model") or build_model("vgg8", 3, 10, 32, width=0.125).to(device)
@@ -190,18 +214,27 @@ def main():
         def in_place():
             loop = mc_evaluate(model, NoiseLaw(), x, y, [0.2], RUNS, seed=5, batch_size=len(y))[0].accuracy
             plain = rebuilt_per_run(model, x, y, 0.2, 5)
-            return f"max |difference| {max(abs(a - b) for a, b in zip(loop, plain)):.3g} points over {RUNS} runs", loop == plain
+            return (
+                f"max |difference| {max(abs(a - b) for a, b in zip(loop, plain)):.3g} points over {RUNS} runs",
+                loop == plain,
+            )
+
         check("in-place MC loop == noise added in forward, fp32", in_place)
 
         def within_standard_error(precision, runner=model):
             reference = mc_evaluate(model, NoiseLaw(), x, y, [0.1], RUNS, seed=0)[0]
             other = mc_evaluate(runner, NoiseLaw(), x, y, [0.1], RUNS, seed=0, precision=precision)[0]
             se = reference.std / math.sqrt(RUNS)
-            return f"{other.mean:.2f} vs fp32 {reference.mean:.2f} (SE {se:.2f})", abs(other.mean - reference.mean) <= se
+            return f"{other.mean:.2f} vs fp32 {reference.mean:.2f} (SE {se:.2f})", abs(
+                other.mean - reference.mean
+            ) <= se
+
         check("bf16 MC mean within one MC standard error of fp32", lambda: within_standard_error("bf16"))
         if fast:
-            check("torch.compile MC mean within one MC standard error of eager",
-                  lambda: within_standard_error("fp32", torch.compile(model)))
+            check(
+                "torch.compile MC mean within one MC standard error of eager",
+                lambda: within_standard_error("fp32", torch.compile(model)),
+            )
 
             def cpu_agrees():
                 cpu_model = build_model("vgg8", 3, 10, 32, width=0.125)
@@ -209,6 +242,7 @@ def main():
                 on_cpu = mc_evaluate(cpu_model, NoiseLaw(), x.cpu(), y.cpu(), [0.0], 1, seed=0)[0].mean
                 here = mc_evaluate(model, NoiseLaw(), x, y, [0.0], 1, seed=0)[0].mean
                 return f"{here:.2f} vs CPU {on_cpu:.2f}", abs(here - on_cpu) <= 0.2
+
             check("clean accuracy on the device == on the CPU (within 0.2 points)", cpu_agrees)
     print(f"{sum(checks)} of {len(checks)} checks passed")
     sys.exit(0 if all(checks) else 1)

@@ -9,6 +9,7 @@ bf16 may become a training option only if its seeds agree with TF32's within the
 
 Exit code 0 whether or not they agree (the verdict is printed and saved); 1 if a training or the evaluation fails.
 """
+
 import argparse
 import json
 import statistics
@@ -23,16 +24,19 @@ PRECISIONS = ("tf32", "bf16")
 
 
 def neft(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "neft", *args], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "neft", *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def wait(procs: list[subprocess.Popen]) -> None:
     for p in procs:
         out, err = p.communicate()
         if p.returncode:
-            sys.exit(f"precision.py: {' '.join(p.args[2:4])} failed (exit {p.returncode}): "
-                     f"{(err.strip().splitlines() or [''])[-1]}")
+            sys.exit(
+                f"precision.py: {' '.join(p.args[2:4])} failed (exit {p.returncode}): "
+                f"{(err.strip().splitlines() or [''])[-1]}"
+            )
 
 
 def main():
@@ -56,16 +60,62 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         runs = {(p, s): Path(tmp) / f"{p}-seed{s}" for p in PRECISIONS for s in args.seeds}
         started = time.monotonic()
-        wait([neft("train", "--out", str(out), "--model", args.model, "--dataset", args.dataset, "--method",
-                   args.method, "--sigma-d", str(args.sigma_d), "--seed", str(s), "--width", str(args.width),
-                   "--epochs", str(args.epochs), "--val-size", str(args.val_size), "--precision", p, "--step", args.step, "--num-workers", "0",
-                   "--checkpoint-every-s", "1e9", *(["--train-subset", str(args.train_subset)] if args.train_subset
-                                                    else []), *common) for (p, s), out in runs.items()])
+        wait(
+            [
+                neft(
+                    "train",
+                    "--out",
+                    str(out),
+                    "--model",
+                    args.model,
+                    "--dataset",
+                    args.dataset,
+                    "--method",
+                    args.method,
+                    "--sigma-d",
+                    str(args.sigma_d),
+                    "--seed",
+                    str(s),
+                    "--width",
+                    str(args.width),
+                    "--epochs",
+                    str(args.epochs),
+                    "--val-size",
+                    str(args.val_size),
+                    "--precision",
+                    p,
+                    "--step",
+                    args.step,
+                    "--num-workers",
+                    "0",
+                    "--checkpoint-every-s",
+                    "1e9",
+                    *(["--train-subset", str(args.train_subset)] if args.train_subset else []),
+                    *common,
+                )
+                for (p, s), out in runs.items()
+            ]
+        )
         trained = time.monotonic() - started
         results = {key: out / "mc.json" for key, out in runs.items()}
-        wait([neft("evaluate", "--model", *[str(out / "model.pt") for out in runs.values()], "--out",
-                   *[str(r) for r in results.values()], "--sigmas", str(args.sigma_d), "--runs", str(args.runs),
-                   "--precision", "fp32", *common)])
+        wait(
+            [
+                neft(
+                    "evaluate",
+                    "--model",
+                    *[str(out / "model.pt") for out in runs.values()],
+                    "--out",
+                    *[str(r) for r in results.values()],
+                    "--sigmas",
+                    str(args.sigma_d),
+                    "--runs",
+                    str(args.runs),
+                    "--precision",
+                    "fp32",
+                    *common,
+                )
+            ]
+        )
         accuracy = {key: json.loads(r.read_text())["results"][0]["mean"] for key, r in results.items()}
         provenance = json.loads(next(iter(results.values())).read_text())["provenance"]
     by = {p: [accuracy[(p, s)] for s in args.seeds] for p in PRECISIONS}
@@ -73,15 +123,31 @@ def main():
     spread = max(statistics.stdev(v) if len(v) > 1 else 0.0 for v in by.values())
     agree = abs(mean["bf16"] - mean["tf32"]) <= spread
     for p in PRECISIONS:
-        print(f"{p}: noisy accuracy at sigma_d {args.sigma_d} per seed {', '.join(f'{a:.2f}' for a in by[p])}; "
-              f"mean {mean[p]:.2f} %")
-    print(f"bf16 - tf32 = {mean['bf16'] - mean['tf32']:+.2f} points, seeds' spread (largest std) {spread:.2f}: "
-          f"{'agree' if agree else 'DO NOT agree'} ({args.epochs} epochs, {args.runs} MC runs, trained in {trained:.0f} s)")
+        print(
+            f"{p}: noisy accuracy at sigma_d {args.sigma_d} per seed {', '.join(f'{a:.2f}' for a in by[p])}; "
+            f"mean {mean[p]:.2f} %"
+        )
+    print(
+        f"bf16 - tf32 = {mean['bf16'] - mean['tf32']:+.2f} points, seeds' spread (largest std) {spread:.2f}: "
+        f"{'agree' if agree else 'DO NOT agree'} ({args.epochs} epochs, {args.runs} MC runs, "
+        f"trained in {trained:.0f} s)"
+    )
     if args.json:
-        args.json.write_text(json.dumps({
-            **{k: provenance[k] for k in ("device", "torch", "git_commit")}, "date": time.strftime("%Y-%m-%d"),
-            "config": {k: v for k, v in vars(args).items() if k != "json"}, "accuracy": by, "mean": mean,
-            "spread": spread, "agree": agree, "train_seconds": trained}, indent=1))
+        args.json.write_text(
+            json.dumps(
+                {
+                    **{k: provenance[k] for k in ("device", "torch", "git_commit")},
+                    "date": time.strftime("%Y-%m-%d"),
+                    "config": {k: v for k, v in vars(args).items() if k != "json"},
+                    "accuracy": by,
+                    "mean": mean,
+                    "spread": spread,
+                    "agree": agree,
+                    "train_seconds": trained,
+                },
+                indent=1,
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ chips give 4 selections with 4 chips, 2 with 8, 1 with 16).
     python benchmarks/selection.py --json selection.json          # CPU-sized defaults (~40 min, 2 cores)
     python benchmarks/selection.py --width 1 --epochs 30 --train-subset 0 --test-subset 0 --device cuda
 """
+
 import argparse
 import json
 import logging
@@ -38,8 +39,12 @@ def train_keeping_epochs(cfg: TrainConfig) -> tuple[dict, list[dict]]:
 
     def validate_and_keep(model, *args, **kwargs):
         results = validate(model, *args, **kwargs)
-        epochs.append({"state": {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()},
-                       "val_chips": results[0].accuracy})
+        epochs.append(
+            {
+                "state": {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()},
+                "val_chips": results[0].accuracy,
+            }
+        )
         return results
 
     trainer.mc_evaluate = validate_and_keep
@@ -64,20 +69,31 @@ def study_run(cfg: TrainConfig, chips: list[int], test_x, test_y, test_runs: int
     for epoch in epochs:
         model = build_model(**summary["model_args"]).to(device)
         model.load_state_dict(epoch["state"])
-        test.append(mc_evaluate(model, law, test_x.to(device), test_y.to(device), [cfg.sigma_d], test_runs,
-                                eval_seed)[0].mean)
+        test.append(
+            mc_evaluate(model, law, test_x.to(device), test_y.to(device), [cfg.sigma_d], test_runs, eval_seed)[0].mean
+        )
     # k chips: every disjoint group of k among the validated chips is one k-chip validation (another seed's)
     groups = {k: [range(g * k, (g + 1) * k) for g in range(len(epochs[0]["val_chips"]) // k)] for k in chips}
-    picked = {f"val {k}": [first_best([statistics.fmean(e["val_chips"][i] for i in group) for e in epochs])
-                           for group in groups[k]] for k in chips} | {"last": [len(epochs) - 1]}
+    picked = {
+        f"val {k}": [
+            first_best([statistics.fmean(e["val_chips"][i] for i in group) for e in epochs]) for group in groups[k]
+        ]
+        for k in chips
+    } | {"last": [len(epochs) - 1]}
     # the first group of the largest count is what the trainer validated with: it picked the same epoch
     assert summary["selected_epoch"] == picked[f"val {max(chips)}"][0] + 1, (summary["selected_epoch"], picked)
     best = first_best(test)
-    return {"method": cfg.method, "seed": cfg.seed, "val_chips": [e["val_chips"] for e in epochs], "test": test,
-            "chip_std_last_epoch": statistics.stdev(epochs[-1]["val_chips"]), "best_epoch": best + 1,
-            "picked_epoch": {s: [i + 1 for i in ix] for s, ix in picked.items()},
-            "loss_vs_best": {s: [test[best] - test[i] for i in ix] for s, ix in picked.items()},
-            "gain_vs_last": {s: [test[i] - test[-1] for i in ix] for s, ix in picked.items()}}
+    return {
+        "method": cfg.method,
+        "seed": cfg.seed,
+        "val_chips": [e["val_chips"] for e in epochs],
+        "test": test,
+        "chip_std_last_epoch": statistics.stdev(epochs[-1]["val_chips"]),
+        "best_epoch": best + 1,
+        "picked_epoch": {s: [i + 1 for i in ix] for s, ix in picked.items()},
+        "loss_vs_best": {s: [test[best] - test[i] for i in ix] for s, ix in picked.items()},
+        "gain_vs_last": {s: [test[i] - test[-1] for i in ix] for s, ix in picked.items()},
+    }
 
 
 def table(runs: list[dict], schemes: list[str]) -> str:
@@ -87,8 +103,10 @@ def table(runs: list[dict], schemes: list[str]) -> str:
         loss = [x for r in runs for x in r["loss_vs_best"][s]]
         gain = [x for r in runs for x in r["gain_vs_last"][s]]
         hits = sum(e == r["best_epoch"] for r in runs for e in r["picked_epoch"][s])
-        lines.append(f"| {s} | {len(loss)} | {statistics.fmean(loss):.2f} | {max(loss):.2f} | "
-                     f"{statistics.fmean(gain):+.2f} | {min(gain):+.2f} | {hits} of {len(loss)} |")
+        lines.append(
+            f"| {s} | {len(loss)} | {statistics.fmean(loss):.2f} | {max(loss):.2f} | "
+            f"{statistics.fmean(gain):+.2f} | {min(gain):+.2f} | {hits} of {len(loss)} |"
+        )
     return "\n".join(lines)
 
 
@@ -98,7 +116,9 @@ def main():
     parser.add_argument("--dataset", default="fashion_mnist")
     parser.add_argument("--methods", nargs="+", default=["noise", "ovf"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
-    parser.add_argument("--sigma-d", type=float, default=0.1, help="training sigma_d, also the validation and test sigma")
+    parser.add_argument(
+        "--sigma-d", type=float, default=0.1, help="training sigma_d, also the validation and test sigma"
+    )
     parser.add_argument("--width", type=float, default=0.125)
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--train-subset", type=int, default=3000, help="training images; 0 = all")
@@ -117,22 +137,48 @@ def main():
     runs = []
     for method in args.methods:
         for seed in args.seeds:
-            cfg = TrainConfig(model=args.model, dataset=args.dataset, method=method, sigma_d=args.sigma_d, seed=seed,
-                              width=args.width, epochs=args.epochs, train_subset=args.train_subset or None,
-                              val_size=args.val_size, val_mc_runs=max(args.chips), data_dir=args.data_dir,
-                              download=False, device=args.device, num_workers=0, checkpoint_every_s=1e9)
+            cfg = TrainConfig(
+                model=args.model,
+                dataset=args.dataset,
+                method=method,
+                sigma_d=args.sigma_d,
+                seed=seed,
+                width=args.width,
+                epochs=args.epochs,
+                train_subset=args.train_subset or None,
+                val_size=args.val_size,
+                val_mc_runs=max(args.chips),
+                data_dir=args.data_dir,
+                download=False,
+                device=args.device,
+                num_workers=0,
+                checkpoint_every_s=1e9,
+            )
             runs.append(study_run(cfg, args.chips, test_x, test_y, args.test_runs, args.eval_seed))
             r = runs[-1]
-            print(f"{method} seed {seed}: test % per epoch {[round(t, 1) for t in r['test']]}, one validation chip's "
-                  f"std {r['chip_std_last_epoch']:.1f} points, picked {r['picked_epoch']}", flush=True)
+            print(
+                f"{method} seed {seed}: test % per epoch {[round(t, 1) for t in r['test']]}, one validation chip's "
+                f"std {r['chip_std_last_epoch']:.1f} points, picked {r['picked_epoch']}",
+                flush=True,
+            )
     schemes = [f"val {k}" for k in args.chips] + ["last"]
     text = table(runs, schemes)
-    print(f"\nselection error in test points at sigma {args.sigma_d} ({len(runs)} runs, {args.test_runs} test chips "
-          f"on {len(test_y)} images; validation on {args.val_size} images)\n{text}")
+    print(
+        f"\nselection error in test points at sigma {args.sigma_d} ({len(runs)} runs, {args.test_runs} test chips "
+        f"on {len(test_y)} images; validation on {args.val_size} images)\n{text}"
+    )
     if args.json:
-        args.json.write_text(json.dumps({"args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-                                         "runs": runs, "table": text,
-                                         "provenance": provenance(resolve_device(args.device))}, indent=1))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+                    "runs": runs,
+                    "table": text,
+                    "provenance": provenance(resolve_device(args.device)),
+                },
+                indent=1,
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ the median seconds of the middle epoch (all K processes train then; validation i
 the K processes' work per second over one process's. `bench.py --estimate --sharing` uses the speed-up and
 the start-up (wall time less the training's own clock, median of the K = 1 runs).
 """
+
 import argparse
 import json
 import statistics
@@ -25,14 +26,54 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run_k(k: int, args, folder: Path) -> dict:
     """Start k trainings at once; their wall times and train.json records."""
-    command = [sys.executable, "-m", "neft", "train", "--model", args.model, "--dataset", args.dataset, "--method",
-               args.method, "--sigma-d", str(args.sigma_d), "--width", str(args.width), "--epochs", str(args.epochs),
-               "--train-subset", str(args.train_subset), "--val-size", str(args.val_size), "--val-mc-runs", "2",
-               "--step", args.step, "--precision", args.precision, "--device", args.device, "--data-dir", args.data_dir,
-               "--no-download", "--num-workers", "0", "--checkpoint-every-s", "1e9"]
+    command = [
+        sys.executable,
+        "-m",
+        "neft",
+        "train",
+        "--model",
+        args.model,
+        "--dataset",
+        args.dataset,
+        "--method",
+        args.method,
+        "--sigma-d",
+        str(args.sigma_d),
+        "--width",
+        str(args.width),
+        "--epochs",
+        str(args.epochs),
+        "--train-subset",
+        str(args.train_subset),
+        "--val-size",
+        str(args.val_size),
+        "--val-mc-runs",
+        "2",
+        "--step",
+        args.step,
+        "--precision",
+        args.precision,
+        "--device",
+        args.device,
+        "--data-dir",
+        args.data_dir,
+        "--no-download",
+        "--num-workers",
+        "0",
+        "--checkpoint-every-s",
+        "1e9",
+    ]
     started = time.monotonic()
-    procs = [subprocess.Popen([*command, "--seed", str(i), "--out", str(folder / f"k{k}-{i}")], cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for i in range(k)]
+    procs = [
+        subprocess.Popen(
+            [*command, "--seed", str(i), "--out", str(folder / f"k{k}-{i}")],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(k)
+    ]
     walls = []
     for p in procs:
         err = p.communicate()[1]
@@ -41,10 +82,14 @@ def run_k(k: int, args, folder: Path) -> dict:
             sys.exit(f"sharing.py: a training failed (exit {p.returncode}): {err.strip().splitlines()[-1:]}")
     records = [json.loads((folder / f"k{k}-{i}" / "train.json").read_text()) for i in range(k)]
     middle = args.epochs // 2  # every process is past its start-up then
-    return {"jobs": k, "wall_s": max(walls), "trainings_per_hour": k * 3600 / max(walls),
-            "epoch_s": statistics.median(r["history"][middle]["seconds"] for r in records),
-            "startup_s": statistics.median(w - r["seconds"] for w, r in zip(walls, records)),
-            **{key: records[0]["provenance"][key] for key in ("device", "torch", "git_commit")}}
+    return {
+        "jobs": k,
+        "wall_s": max(walls),
+        "trainings_per_hour": k * 3600 / max(walls),
+        "epoch_s": statistics.median(r["history"][middle]["seconds"] for r in records),
+        "startup_s": statistics.median(w - r["seconds"] for w, r in zip(walls, records)),
+        **{key: records[0]["provenance"][key] for key in ("device", "torch", "git_commit")},
+    }
 
 
 def main():
@@ -70,13 +115,25 @@ def main():
             r = run_k(k, args, Path(tmp))
             results.append(r)
             r["speedup"] = k * results[0]["epoch_s"] / r["epoch_s"]
-            print(f"K={k}: wall {r['wall_s']:.1f} s, {r['trainings_per_hour']:.0f} trainings/hour, middle epoch "
-                  f"{r['epoch_s']:.2f} s, throughput {r['speedup']:.2f}x one training's, start-up {r['startup_s']:.1f} s",
-                  flush=True)
-    record = {**{key: results[0][key] for key in ("device", "torch", "git_commit")}, "date": time.strftime("%Y-%m-%d"),
-              "model": args.model, "method": args.method, "dataset": args.dataset, "width": args.width,
-              "step": args.step, "precision": args.precision, "epochs": args.epochs, "train_subset": args.train_subset,
-              "startup_s": results[0]["startup_s"], "results": results}
+            print(
+                f"K={k}: wall {r['wall_s']:.1f} s, {r['trainings_per_hour']:.0f} trainings/hour, middle epoch "
+                f"{r['epoch_s']:.2f} s, throughput {r['speedup']:.2f}x one training's, start-up {r['startup_s']:.1f} s",
+                flush=True,
+            )
+    record = {
+        **{key: results[0][key] for key in ("device", "torch", "git_commit")},
+        "date": time.strftime("%Y-%m-%d"),
+        "model": args.model,
+        "method": args.method,
+        "dataset": args.dataset,
+        "width": args.width,
+        "step": args.step,
+        "precision": args.precision,
+        "epochs": args.epochs,
+        "train_subset": args.train_subset,
+        "startup_s": results[0]["startup_s"],
+        "results": results,
+    }
     if args.json:
         args.json.write_text(json.dumps(record, indent=1))
 

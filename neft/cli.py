@@ -3,6 +3,7 @@
 is one entry of COMMANDS: its options, what it runs, the paths it reads and writes. Options of train and
 evaluate mirror the config dataclasses; a YAML file given with --config sets them too (flags win). Bad
 input -> one line on stderr, exit 2."""
+
 import argparse
 import dataclasses
 import logging
@@ -24,8 +25,9 @@ class Parser(argparse.ArgumentParser):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, allow_abbrev=False, **kwargs)  # a misspelt option is an error, not a guess
         # '-1e-12', '-inf' are values, not options (argparse's own pattern knows only -1 and -.5)
-        self._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$",
-                                                   re.IGNORECASE)
+        self._negative_number_matcher = re.compile(
+            r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$", re.IGNORECASE
+        )
 
     def error(self, message: str):  # one line, no usage dump
         sys.stderr.write(f"neft: error: {message} (see --help)\n")
@@ -34,12 +36,14 @@ class Parser(argparse.ArgumentParser):
 
 def typed(tp, flag: str):
     """Parse one value of `flag`: int and float values are checked to be usable numbers (ConfigError)."""
+
     def parse(text: str):
         value = tp(text)  # ValueError -> argparse's "invalid <tp> value"
         check = {int: check_integer, float: check_number}.get(tp)
         if check:
             check(flag, value)
         return value
+
     parse.__name__ = tp.__name__
     return parse
 
@@ -49,6 +53,7 @@ def sigma(flag: str):
         value = typed(float, flag)(text)
         check_sigma(flag, value)
         return value
+
     parse.__name__ = "float"
     return parse
 
@@ -58,12 +63,14 @@ def path(flag: str):
         if not text.strip():
             raise ConfigError(f"{flag} is empty; give a path")
         return text
+
     return parse
 
 
 def none_or(parse):
     def parse_or_none(text: str):
         return None if text.lower() in ("none", "null") else parse(text)
+
     parse_or_none.__name__ = parse.__name__
     return parse_or_none
 
@@ -89,8 +96,10 @@ def build_config(cls, args: argparse.Namespace):
         try:
             loaded = yaml.safe_load(Path(args.config).read_text(encoding="utf-8")) or {}
         except UnicodeDecodeError as e:
-            raise ConfigError(f"cannot read config file {args.config}: not UTF-8 text (byte 0x{e.object[e.start]:02x} "
-                              f"at offset {e.start}); save it as UTF-8") from None
+            raise ConfigError(
+                f"cannot read config file {args.config}: not UTF-8 text (byte 0x{e.object[e.start]:02x} "
+                f"at offset {e.start}); save it as UTF-8"
+            ) from None
         except (OSError, yaml.YAMLError) as e:
             raise ConfigError(f"cannot read config file {args.config}: {' '.join(str(e).split())[:200]}") from None
         if not isinstance(loaded, dict):
@@ -113,8 +122,9 @@ class Command:
 
 
 def train_options(p) -> None:
-    p.add_argument("--out", required=True, type=path("--out"),
-                   help="run folder: model.pt, train.json, checkpoint.pt while running")
+    p.add_argument(
+        "--out", required=True, type=path("--out"), help="run folder: model.pt, train.json, checkpoint.pt while running"
+    )
     p.add_argument("--resume", action="store_true", help="continue from out/checkpoint.pt if present")
     p.add_argument("--config", type=path("--config"), help="YAML file of train options")
     add_config_options(p, TrainConfig)
@@ -122,16 +132,27 @@ def train_options(p) -> None:
 
 def run_train(args, cfg) -> None:
     from .trainer import sigterm_checkpoints, train
+
     with sigterm_checkpoints() as stop:
         result = train(cfg, args.out, resume=args.resume, stop=stop)
     logging.getLogger("neft").info("%s: %s, selected epoch %s", args.out, result["status"], result["selected_epoch"])
 
 
 def evaluate_options(p) -> None:
-    p.add_argument("--model", required=True, nargs="+", type=path("--model"),
-                   help="model.pt written by train; several share one start-up (device, test set, model build)")
-    p.add_argument("--out", required=True, nargs="+", type=path("--out"),
-                   help="result JSON per model (every run, summary per sigma, provenance), written as each is done")
+    p.add_argument(
+        "--model",
+        required=True,
+        nargs="+",
+        type=path("--model"),
+        help="model.pt written by train; several share one start-up (device, test set, model build)",
+    )
+    p.add_argument(
+        "--out",
+        required=True,
+        nargs="+",
+        type=path("--out"),
+        help="result JSON per model (every run, summary per sigma, provenance), written as each is done",
+    )
     p.add_argument("--csv", nargs="+", type=path("--csv"), help="also write a tidy CSV per model, one row per sigma")
     p.add_argument("--config", type=path("--config"), help="YAML file of evaluate options")
     add_config_options(p, EvalConfig)
@@ -139,17 +160,22 @@ def evaluate_options(p) -> None:
 
 def run_evaluate(args, cfg) -> None:
     from . import evaluate
+
     for option in ("out", "csv"):
         given = getattr(args, option) or args.model
         if len(given) != len(args.model):
-            raise ConfigError(f"{len(args.model)} --model files but {len(given)} --{option} files; give one "
-                              f"--{option} per model, in the same order")
+            raise ConfigError(
+                f"{len(args.model)} --model files but {len(given)} --{option} files; give one "
+                f"--{option} per model, in the same order"
+            )
     session = evaluate.Session(cfg)
     for model, out, csv in zip(args.model, args.out, args.csv or [None] * len(args.model)):
         result = evaluate.evaluate(model, cfg, out, csv, session)
         for r in result["results"]:
-            print(f"{model + ': ' if len(args.model) > 1 else ''}sigma {r['sigma']:.3f}: {r['mean']:.2f} +- "
-                  f"{r['ci95']:.2f} % (std {r['std']:.2f}, R={r['runs']}), EKL {r['ekl']:.4f}")
+            print(
+                f"{model + ': ' if len(args.model) > 1 else ''}sigma {r['sigma']:.3f}: {r['mean']:.2f} +- "
+                f"{r['ci95']:.2f} % (std {r['std']:.2f}, R={r['runs']}), EKL {r['ekl']:.4f}"
+            )
 
 
 def run_list(args, cfg) -> None:
@@ -157,51 +183,66 @@ def run_list(args, cfg) -> None:
     from .methods import METHODS
     from .models import MODELS
     from .noise import DEVICE_KINDS
+
     for registry in (MODELS, METHODS, DATASETS, DEVICE_KINDS):
         print(f"{registry.kind}s: {', '.join(registry.names())}")
 
 
 def aggregate_options(p) -> None:
-    p.add_argument("files", nargs="+", type=path("input"),
-                   help="result JSON files, at ROOT/<model>/<dataset>/<variant>/sd<s>/seed<n>.json")
+    p.add_argument(
+        "files",
+        nargs="+",
+        type=path("input"),
+        help="result JSON files, at ROOT/<model>/<dataset>/<variant>/sd<s>/seed<n>.json",
+    )
     p.add_argument("--root", required=True, type=path("--root"), help="the folder the files' layout starts from")
     p.add_argument("--runs", required=True, type=path("--runs"), help="output: one row per run and evaluated sigma")
-    p.add_argument("--summary", required=True, type=path("--summary"),
-                   help="output: mean, std, CI95 over seeds, diverged counts")
+    p.add_argument(
+        "--summary", required=True, type=path("--summary"), help="output: mean, std, CI95 over seeds, diverged counts"
+    )
 
 
 def run_aggregate(args, cfg) -> None:
     from .analysis.aggregate import aggregate
+
     aggregate(args.files, args.root, args.runs, args.summary)
 
 
 def fetch_options(p) -> None:
     p.add_argument("dataset", help="dataset registry name")
-    p.add_argument("--data-dir", default="data", type=path("--data-dir"),
-                   help="folder holding (or receiving) the datasets")
+    p.add_argument(
+        "--data-dir", default="data", type=path("--data-dir"), help="folder holding (or receiving) the datasets"
+    )
     p.add_argument("--download", action=argparse.BooleanOptionalAction, default=True, help="download missing files")
     p.add_argument("--out", required=True, type=path("--out"), help="output JSON: the dataset's folder and split sizes")
 
 
 def run_fetch(args, cfg) -> None:
     from .fetch import fetch
+
     print(fetch(args.dataset, args.data_dir, args.download, args.out))
 
 
 def beta_search_options(p) -> None:
-    p.add_argument("files", nargs="+", type=path("input"),
-                   help="train.json of each candidate run (one model/dataset/method/sigma_d)")
+    p.add_argument(
+        "files",
+        nargs="+",
+        type=path("input"),
+        help="train.json of each candidate run (one model/dataset/method/sigma_d)",
+    )
     p.add_argument("--out", required=True, type=path("--out"), help="output YAML `beta: X`, for `neft train --config`")
     p.add_argument("--csv", required=True, type=path("--csv"), help="output: the candidates' table")
 
 
 def run_beta_search(args, cfg) -> None:
     from .analysis.beta_search import search
+
     print(f"beta = {search(args.files, args.out, args.csv):g}")
 
 
 def figures_options(p) -> None:
     from .analysis.figures import FIGURES
+
     p.add_argument("name", choices=list(FIGURES))
     add_grid_options(p)
 
@@ -209,23 +250,35 @@ def figures_options(p) -> None:
 def run_figures(args, cfg) -> None:
     from .analysis.aggregate import read_runs
     from .analysis.figures import figure
+
     figure(args.name, read_runs(args.runs), args.sigma_d, args.seeds, args.out, pairs(args.stand_in, "--stand-in"))
 
 
 def tables_options(p) -> None:
     from .analysis.tables import TABLES
+
     p.add_argument("name", choices=list(TABLES))
     p.add_argument("--runs", type=path("--runs"), help="runs.csv written by aggregate (all tables but beta)")
-    p.add_argument("--out", nargs="+", required=True, type=path("--out"),
-                   help="output files: .csv (tidy), .md, .html, .tex")
-    p.add_argument("--setting", nargs=3, metavar=("MODEL", "DATASET", "SIGMA_D"),
-                   help="where the ablation runs (none: the table says 'not run')")
+    p.add_argument(
+        "--out", nargs="+", required=True, type=path("--out"), help="output files: .csv (tidy), .md, .html, .tex"
+    )
+    p.add_argument(
+        "--setting",
+        nargs=3,
+        metavar=("MODEL", "DATASET", "SIGMA_D"),
+        help="where the ablation runs (none: the table says 'not run')",
+    )
     p.add_argument("--seeds", nargs="+", type=typed(int, "--seeds"), default=[], help="seeds of the setting")
     p.add_argument("--methods", nargs="+", default=["noise", "ovf", "irs"], help="convergence: methods counted")
-    p.add_argument("--threshold", type=typed(float, "--threshold"), default=5.0,
-                   help="convergence: points below the mean = non-converged")
-    p.add_argument("--search", nargs="*", default=[], type=path("--search"),
-                   help="beta: the CSV files written by beta-search")
+    p.add_argument(
+        "--threshold",
+        type=typed(float, "--threshold"),
+        default=5.0,
+        help="convergence: points below the mean = non-converged",
+    )
+    p.add_argument(
+        "--search", nargs="*", default=[], type=path("--search"), help="beta: the CSV files written by beta-search"
+    )
     add_stand_in_option(p)
 
 
@@ -234,13 +287,17 @@ def run_tables(args, cfg) -> None:
 
     from .analysis.aggregate import read_runs
     from .analysis.tables import TABLES, Inputs, title, write
+
     table = TABLES[args.name]
-    inputs = Inputs(methods=tuple(distinct("--methods", args.methods)), threshold=args.threshold,
-                    search=tuple(args.search))
+    inputs = Inputs(
+        methods=tuple(distinct("--methods", args.methods)), threshold=args.threshold, search=tuple(args.search)
+    )
     if table.setting:  # computed from runs.csv at a setting
         if args.runs is None:
-            raise ConfigError(f"tables {args.name} needs --runs (and --setting MODEL DATASET SIGMA_D, without "
-                              f"which the table says 'not run')")
+            raise ConfigError(
+                f"tables {args.name} needs --runs (and --setting MODEL DATASET SIGMA_D, without "
+                f"which the table says 'not run')"
+            )
         where = setting(args.setting, args.seeds, "setting")  # its one line before runs.csv's
         inputs = dataclasses.replace(inputs, setting=where, runs=read_runs(args.runs))
     long = pd.DataFrame() if table.setting and inputs.setting is None else table.build(inputs)
@@ -254,6 +311,7 @@ def html_options(p) -> None:
 
 def run_html(args, cfg) -> None:
     from .analysis.html import render
+
     render(args.source, args.out)
 
 
@@ -265,47 +323,116 @@ def report_options(p) -> None:
     p.add_argument("--convergence", nargs=3, metavar=("MODEL", "DATASET", "SIGMA_D"), help="the convergence setting")
     p.add_argument("--convergence-seeds", nargs="+", type=typed(int, "--convergence-seeds"), default=[])
     p.add_argument("--convergence-methods", nargs="+", default=["noise", "ovf", "irs"])
-    p.add_argument("--threshold", type=typed(float, "--threshold"), default=5.0,
-                   help="convergence: points below the mean = non-converged")
+    p.add_argument(
+        "--threshold",
+        type=typed(float, "--threshold"),
+        default=5.0,
+        help="convergence: points below the mean = non-converged",
+    )
     p.add_argument("--figures", nargs="*", default=[], type=path("--figures"), help="figure files to show")
     p.add_argument("--tables", nargs="*", default=[], type=path("--tables"), help="table files to link")
-    p.add_argument("--benchmarks", nargs="*", default=[], type=path("--benchmarks"),
-                   help="Snakemake benchmark files (.../benchmarks/<rule>/...)")
-    p.add_argument("--beta", nargs="*", default=[], metavar="METHOD=SOURCE",
-                   help="how each NFT method's beta was set (default, search or a number), for the settings table")
+    p.add_argument(
+        "--benchmarks",
+        nargs="*",
+        default=[],
+        type=path("--benchmarks"),
+        help="Snakemake benchmark files (.../benchmarks/<rule>/...)",
+    )
+    p.add_argument(
+        "--beta",
+        nargs="*",
+        default=[],
+        metavar="METHOD=SOURCE",
+        help="how each NFT method's beta was set (default, search or a number), for the settings table",
+    )
 
 
 def run_report(args, cfg) -> None:
     from .analysis.aggregate import read_runs
     from .analysis.report import Grid, report
-    grid = Grid(args.name, args.sigma_d, args.seeds, setting(args.ablation, args.ablation_seeds, "ablation"),
-                setting(args.convergence, args.convergence_seeds, "convergence"),
-                distinct("--convergence-methods", args.convergence_methods), args.threshold,
-                pairs(args.stand_in, "--stand-in"), pairs(args.beta, "--beta"))
+
+    grid = Grid(
+        args.name,
+        args.sigma_d,
+        args.seeds,
+        setting(args.ablation, args.ablation_seeds, "ablation"),
+        setting(args.convergence, args.convergence_seeds, "convergence"),
+        distinct("--convergence-methods", args.convergence_methods),
+        args.threshold,
+        pairs(args.stand_in, "--stand-in"),
+        pairs(args.beta, "--beta"),
+    )
     report(read_runs(args.runs), args.out[0], grid, args.figures, args.tables, args.benchmarks)
 
 
 COMMANDS = {
-    "train": Command("train one model (model x dataset x method x sigma_d x seed)", train_options, run_train,
-                     reads=("config", "init_from", "data_dir"), writes=("out",), config=TrainConfig),
-    "evaluate": Command("Monte-Carlo noisy inference of trained models over a sigma grid", evaluate_options,
-                        run_evaluate, reads=("model", "config", "data_dir"), writes=("out", "csv"), config=EvalConfig),
+    "train": Command(
+        "train one model (model x dataset x method x sigma_d x seed)",
+        train_options,
+        run_train,
+        reads=("config", "init_from", "data_dir"),
+        writes=("out",),
+        config=TrainConfig,
+    ),
+    "evaluate": Command(
+        "Monte-Carlo noisy inference of trained models over a sigma grid",
+        evaluate_options,
+        run_evaluate,
+        reads=("model", "config", "data_dir"),
+        writes=("out", "csv"),
+        config=EvalConfig,
+    ),
     "list": Command("list the registered models, methods, datasets and device kinds", lambda p: None, run_list),
     # the pipeline's steps besides train and evaluate (fetch.py and analysis/)
-    "aggregate": Command("MC result files -> per-seed rows (runs.csv) and means over seeds (summary.csv)",
-                         aggregate_options, run_aggregate, reads=("files", "root"), writes=("runs", "summary")),
-    "fetch": Command("download or unpack a dataset into data_dir once, before parallel jobs read it", fetch_options,
-                     run_fetch, reads=("data_dir",), writes=("out",)),
-    "beta-search": Command("pick beta from candidates' validation accuracy (paper Sec. 4.2)", beta_search_options,
-                           run_beta_search, reads=("files",), writes=("out", "csv")),
-    "figures": Command("Figure 3 (accuracy) or Figure 4 (EKL) vs sigma_d from runs.csv", figures_options, run_figures,
-                       reads=("runs",), writes=("out",)),
-    "tables": Command("Table 1, Table 2, ablations, convergence count or beta search table", tables_options,
-                      run_tables, reads=("runs", "search"), writes=("out",)),
-    "html": Command("a Markdown file (the report, a table) as one self-contained HTML page", html_options, run_html,
-                    reads=("source",), writes=("out",)),
-    "report": Command("the replication report: numbers beside the paper's, verdict per claim", report_options,
-                      run_report, reads=("runs", "figures", "tables", "benchmarks"), writes=("out",)),
+    "aggregate": Command(
+        "MC result files -> per-seed rows (runs.csv) and means over seeds (summary.csv)",
+        aggregate_options,
+        run_aggregate,
+        reads=("files", "root"),
+        writes=("runs", "summary"),
+    ),
+    "fetch": Command(
+        "download or unpack a dataset into data_dir once, before parallel jobs read it",
+        fetch_options,
+        run_fetch,
+        reads=("data_dir",),
+        writes=("out",),
+    ),
+    "beta-search": Command(
+        "pick beta from candidates' validation accuracy (paper Sec. 4.2)",
+        beta_search_options,
+        run_beta_search,
+        reads=("files",),
+        writes=("out", "csv"),
+    ),
+    "figures": Command(
+        "Figure 3 (accuracy) or Figure 4 (EKL) vs sigma_d from runs.csv",
+        figures_options,
+        run_figures,
+        reads=("runs",),
+        writes=("out",),
+    ),
+    "tables": Command(
+        "Table 1, Table 2, ablations, convergence count or beta search table",
+        tables_options,
+        run_tables,
+        reads=("runs", "search"),
+        writes=("out",),
+    ),
+    "html": Command(
+        "a Markdown file (the report, a table) as one self-contained HTML page",
+        html_options,
+        run_html,
+        reads=("source",),
+        writes=("out",),
+    ),
+    "report": Command(
+        "the replication report: numbers beside the paper's, verdict per claim",
+        report_options,
+        run_report,
+        reads=("runs", "figures", "tables", "benchmarks"),
+        writes=("out",),
+    ),
 }
 
 
@@ -324,16 +451,21 @@ def make_parser(command_name: str | None = None) -> Parser:
 def add_grid_options(p) -> None:
     p.add_argument("--runs", required=True, type=path("--runs"), help="runs.csv written by aggregate")
     p.add_argument("--out", nargs="+", required=True, type=path("--out"), help="output file(s)")
-    p.add_argument("--sigma-d", nargs="+", type=sigma("--sigma-d"), required=True,
-                   help="training sigma_d of the main grid")
+    p.add_argument(
+        "--sigma-d", nargs="+", type=sigma("--sigma-d"), required=True, help="training sigma_d of the main grid"
+    )
     p.add_argument("--seeds", nargs="+", type=typed(int, "--seeds"), required=True, help="seeds of the main grid")
     add_stand_in_option(p)
 
 
 def add_stand_in_option(p) -> None:
-    p.add_argument("--stand-in", nargs="*", default=[], metavar="PAPER=USED",
-                   help="dataset USED stands in for the paper's dataset PAPER (named so; the report checks PAPER's "
-                        "claims on it)")
+    p.add_argument(
+        "--stand-in",
+        nargs="*",
+        default=[],
+        metavar="PAPER=USED",
+        help="dataset USED stands in for the paper's dataset PAPER (named so; the report checks PAPER's claims on it)",
+    )
 
 
 def pairs(values: list[str], option: str) -> dict[str, str]:
@@ -347,6 +479,7 @@ def pairs(values: list[str], option: str) -> dict[str, str]:
 def setting(values: list[str] | None, seeds: list[int], option: str):
     """--OPTION MODEL DATASET SIGMA_D plus its seeds -> tables.Setting (None when not given)."""
     from .analysis.tables import Setting
+
     if values is None:
         return None
     try:
@@ -373,9 +506,11 @@ def check_files(args: argparse.Namespace, cfg=None) -> None:
             value = getattr(cfg, name) if hasattr(cfg, name) else getattr(args, name, None)
             option = "input" if name == "files" else "--" + name.replace("_", "-")
             yield from ((option, v) for v in (value if isinstance(value, list) else [value]) if v is not None)
+
     outputs = list(named(command.writes))
     if args.command == "train":  # --out is a folder: the run's files are what is written
         from .trainer import run_files
+
         outputs = [("--out", str(p)) for p in run_files(args.out)]
     check_paths(list(named(command.reads)), outputs)
 
@@ -402,7 +537,9 @@ def main(argv: list[str] | None = None) -> int:
     code = 0
     try:
         argv = sys.argv[1:] if argv is None else argv
-        run(make_parser(argv[0] if argv and argv[0] in COMMANDS else None).parse_args(argv))  # a value the parser checks (a path, a number) may raise ConfigError
+        run(
+            make_parser(argv[0] if argv and argv[0] in COMMANDS else None).parse_args(argv)
+        )  # a value the parser checks (a path, a number) may raise ConfigError
     except NeftError as e:
         # one raised in a DataLoader worker comes back with the worker's traceback: keep its last line
         message = str(e).strip().splitlines()[-1].removeprefix(f"{type(e).__module__}.{type(e).__name__}: ")
@@ -415,6 +552,7 @@ def main(argv: list[str] | None = None) -> int:
         code = 130
     except Exception as e:
         from .trainer import Interrupted
+
         if not isinstance(e, Interrupted):
             raise
         sys.stderr.write(f"neft: {e}\n")

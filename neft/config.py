@@ -6,6 +6,7 @@ the values are saved with every result. Each field declares its default, help te
 (opt): the checks here and the pipeline config's schema (schema.py) read them. Importing this module
 imports no torch.
 """
+
 import dataclasses
 import math
 import re
@@ -40,35 +41,59 @@ class TrainConfig:
     model: str = opt("vgg8", "model registry name (vgg8, resnet18)", registry="model")
     dataset: str = opt("fashion_mnist", "dataset registry name", registry="dataset")
     method: str = opt("noise", "training method: vanilla (W/O noise), noise (W/ noise), ovf, irs", registry="method")
-    sigma_d: float = opt(0.1, "device variation sigma_d during training, relative to a device's max conductance",
-                         **SIGMA)
+    sigma_d: float = opt(
+        0.1, "device variation sigma_d during training, relative to a device's max conductance", **SIGMA
+    )
     seed: int = opt(0, "drives every random choice of the run (init, split, order, crops, noise)")
-    width: float = opt(1.0, "channel-width multiplier; 1.0 is the paper's model, <1 for fast CPU tests", above=0,
-                       why="1.0 is the paper's model")
-    init: str = opt("reference", "weight initialisation: reference (public code: kaiming-normal fan_out for every "
-                                 "conv and linear, biases 0) or pytorch (PyTorch's defaults, ablation)", registry="init")
+    width: float = opt(
+        1.0,
+        "channel-width multiplier; 1.0 is the paper's model, <1 for fast CPU tests",
+        above=0,
+        why="1.0 is the paper's model",
+    )
+    init: str = opt(
+        "reference",
+        "weight initialisation: reference (public code: kaiming-normal fan_out for every "
+        "conv and linear, biases 0) or pytorch (PyTorch's defaults, ablation)",
+        registry="init",
+    )
     # recipe (reference defaults)
     epochs: int = opt(200, "training epochs", minimum=1)
     batch_size: int = opt(128, "images per step", minimum=1)
     lr: float | None = opt(None, "Adam learning rate; default 1e-3 for vgg8, 1e-2 for resnet18", above=0)
     weight_decay: float = opt(0.0, "Adam weight decay", minimum=0)
-    select: str = opt("val", "model selection: 'val' = best noisy validation accuracy, 'last' = last epoch",
-                      choices=("val", "last"))
-    val_size: int = opt(5000, "images carved from the training set for validation (never the test set); every "
-                              "epoch is validated, whatever the selection", minimum=1)
-    val_mc_runs: int = opt(16, "noise draws (chips) per epoch for the noisy validation accuracy, fixed across epochs "
-                               "(16: docs/method.md, Model selection)", minimum=1)
+    select: str = opt(
+        "val", "model selection: 'val' = best noisy validation accuracy, 'last' = last epoch", choices=("val", "last")
+    )
+    val_size: int = opt(
+        5000,
+        "images carved from the training set for validation (never the test set); every "
+        "epoch is validated, whatever the selection",
+        minimum=1,
+    )
+    val_mc_runs: int = opt(
+        16,
+        "noise draws (chips) per epoch for the noisy validation accuracy, fixed across epochs "
+        "(16: docs/method.md, Model selection)",
+        minimum=1,
+    )
     # negative feedback (OVF, IRS)
-    beta: float | None = opt(None, "negative-feedback coefficient beta; default per model/dataset from the reference",
-                             above=0)
-    n_feedback: int | None = opt(None, "number of feedbacks N; default OVF 3, IRS 3 (vgg8) / 4 (resnet18)", minimum=1,
-                                 maximum=5)
+    beta: float | None = opt(
+        None, "negative-feedback coefficient beta; default per model/dataset from the reference", above=0
+    )
+    n_feedback: int | None = opt(
+        None, "number of feedbacks N; default OVF 3, IRS 3 (vgg8) / 4 (resnet18)", minimum=1, maximum=5
+    )
     delta_sigma: float = opt(0.05, "OVF: sigma step of the oriented forwards (negative = reversed ablation)")
     reverse_decay: bool = opt(False, "ablation: reverse the decay factors gamma_n")
-    same_pattern: bool = opt(False, "OVF: reuse the backbone's noise pattern, rescaled (paper's text) "
-                                    "instead of fresh noise per forward (public code)")
-    head_sigma: float | None = opt(None, "IRS: sigma of the heads' weight noise; default sigma_d, 0 = no head noise",
-                                   **SIGMA)
+    same_pattern: bool = opt(
+        False,
+        "OVF: reuse the backbone's noise pattern, rescaled (paper's text) "
+        "instead of fresh noise per forward (public code)",
+    )
+    head_sigma: float | None = opt(
+        None, "IRS: sigma of the heads' weight noise; default sigma_d, 0 = no head noise", **SIGMA
+    )
     init_from: str | None = opt(None, "start from this model file (e.g. a vanilla-pretrained model.pt)")
     # noise law
     weight_bits: int = opt(8, "M: bits per weight", minimum=1)
@@ -82,13 +107,21 @@ class TrainConfig:
     # execution
     device: str = opt("auto", "auto, cpu, cuda or cuda:N", **DEVICE)
     precision: str = opt("fp32", "fp32, tf32 or bf16 (autocast)", **PRECISION)
-    step: str = opt("eager", "how a training step runs: eager, compile (torch.compile the model) or graph (the whole "
-                             "step captured in a CUDA graph and replayed; CUDA only); neft/step.py", choices=STEP_KINDS)
-    loader: str = opt("auto", "auto (GPU-resident on CUDA for 28/32-px sets), torchvision, resident",
-                      choices=("auto", "torchvision", "resident"))
+    step: str = opt(
+        "eager",
+        "how a training step runs: eager, compile (torch.compile the model) or graph (the whole "
+        "step captured in a CUDA graph and replayed; CUDA only); neft/step.py",
+        choices=STEP_KINDS,
+    )
+    loader: str = opt(
+        "auto",
+        "auto (GPU-resident on CUDA for 28/32-px sets), torchvision, resident",
+        choices=("auto", "torchvision", "resident"),
+    )
     num_workers: int = opt(2, "data-loader worker processes (torchvision loader)", minimum=0)
-    checkpoint_every_s: float = opt(300, "seconds between mid-run checkpoints (also written at the end and on "
-                                           "SIGTERM)", minimum=0)
+    checkpoint_every_s: float = opt(
+        300, "seconds between mid-run checkpoints (also written at the end and on SIGTERM)", minimum=0
+    )
 
     def __post_init__(self):
         check_fields(self)
@@ -100,6 +133,7 @@ class TrainConfig:
 
     def noise_law(self):
         from .noise import NoiseLaw
+
         return NoiseLaw(self.weight_bits, self.device_bits, self.device_kind, self.quantize)
 
     @property
@@ -110,8 +144,12 @@ class TrainConfig:
 @dataclass
 class EvalConfig:
     sigmas: list[float] = opt(SIGMA_GRID, "sigma_d values of the Monte-Carlo evaluation", min_items=1, **SIGMA)
-    runs: int = opt(200, "R: Monte-Carlo runs per sigma; each run fixes one noise sample per layer (one chip)",
-                    minimum=2, why="a std needs two runs")
+    runs: int = opt(
+        200,
+        "R: Monte-Carlo runs per sigma; each run fixes one noise sample per layer (one chip)",
+        minimum=2,
+        why="a std needs two runs",
+    )
     seed: int = opt(0, "noise seeds derive from (seed, sigma, run index) only: same draws for every method")
     batch_size: int = opt(1000, "test images per forward pass", minimum=1)
     test_subset: int | None = opt(None, "evaluate on the first N test images only (smoke runs)", minimum=1)
@@ -122,15 +160,16 @@ class EvalConfig:
     data_dir: str = opt("data", "folder holding (or receiving) the datasets")
     download: bool = opt(True, "download missing dataset files (needs network)")
     device: str = opt("auto", "auto, cpu, cuda or cuda:N", **DEVICE)
-    precision: str = opt("fp32", "fp32, tf32 or bf16 (autocast; bf16 agrees with fp32 within the MC error)",
-                         **PRECISION)
+    precision: str = opt(
+        "fp32", "fp32, tf32 or bf16 (autocast; bf16 agrees with fp32 within the MC error)", **PRECISION
+    )
     compile: bool = opt(False, "torch.compile the model once for all runs (CUDA)")
 
     def __post_init__(self):
         check_fields(self)
 
 
-INT64 = 2 ** 63  # ints go into torch tensors and generators: beyond int64 they overflow
+INT64 = 2**63  # ints go into torch tensors and generators: beyond int64 they overflow
 
 
 def check_number(name: str, value: float) -> None:
@@ -171,8 +210,9 @@ def check_sigma(name: str, value: float) -> None:
 def check_step_device(step: str, device: str) -> None:
     """`device`: the option's value or, once resolved, the device's type."""
     if step == "graph" and device == "cpu":
-        raise ConfigError("step graph captures CUDA graphs and needs a CUDA device, not the CPU; use step eager or "
-                          "compile there")
+        raise ConfigError(
+            "step graph captures CUDA graphs and needs a CUDA device, not the CPU; use step eager or compile there"
+        )
 
 
 def field_type(f: dataclasses.Field) -> tuple[type, bool]:
@@ -192,19 +232,25 @@ def check_fields(cfg) -> None:
         if tp is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
             setattr(cfg, f.name, value)
-        ok = (isinstance(value, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
-              if typing.get_origin(tp) is list else isinstance(value, tp) and not (tp is not bool and isinstance(value, bool)))
+        ok = (
+            isinstance(value, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+            if typing.get_origin(tp) is list
+            else isinstance(value, tp) and not (tp is not bool and isinstance(value, bool))
+        )
         if not ok:
-            raise ConfigError(f"{f.name} must be {'a list of numbers' if typing.get_origin(tp) is list else tp.__name__}"
-                              f"{' or null' if optional else ''}, got {value!r}")
+            raise ConfigError(
+                f"{f.name} must be {'a list of numbers' if typing.get_origin(tp) is list else tp.__name__}"
+                f"{' or null' if optional else ''}, got {value!r}"
+            )
         for number in value if isinstance(value, list) else [value]:
             if isinstance(number, float):
                 check_number(f.name, number)
             elif isinstance(number, int) and not isinstance(number, bool):
                 check_integer(f.name, number)
         if isinstance(value, list) and len(value) < f.metadata.get("min_items", 0):
-            raise ConfigError(f"{f.name} must list at least {f.metadata['min_items']} value"
-                              f"{'s' * (f.metadata['min_items'] > 1)}")
+            raise ConfigError(
+                f"{f.name} must list at least {f.metadata['min_items']} value{'s' * (f.metadata['min_items'] > 1)}"
+            )
         for item in value if isinstance(value, list) else [value]:
             problem = broken_limit(f.name, item, f.metadata, float if typing.get_origin(tp) is list else tp)
             if problem:
@@ -218,6 +264,7 @@ def check_registries(cfg) -> None:
     from .methods import METHODS
     from .models import MODELS
     from .noise import DEVICE_KINDS
+
     registries = {"model": MODELS, "dataset": DATASETS, "method": METHODS, "init": INITS, "device_kind": DEVICE_KINDS}
     for f in dataclasses.fields(cfg):
         if "registry" in f.metadata and getattr(cfg, f.name) is not None:

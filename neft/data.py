@@ -10,6 +10,7 @@ Two training paths give the same distribution of images:
 - `ResidentBatches`: the whole uint8 set on the device, crop/flip/normalise done there in batches
   (used automatically on CUDA for the 28/32-pixel sets).
 """
+
 import dataclasses
 import hashlib
 import importlib.metadata
@@ -100,7 +101,7 @@ class EpochBatchSampler:
     def __iter__(self):
         order = torch.randperm(self.n, generator=generator("cpu", self.seed, "order", self.epoch)).tolist()
         for step in range(self.start, steps_per_epoch(self.n, self.batch_size)):
-            yield [(self.epoch, i) for i in order[step * self.batch_size:(step + 1) * self.batch_size]]
+            yield [(self.epoch, i) for i in order[step * self.batch_size : (step + 1) * self.batch_size]]
 
 
 def steps_per_epoch(n: int, batch_size: int) -> int:
@@ -110,9 +111,14 @@ def steps_per_epoch(n: int, batch_size: int) -> int:
 class TorchvisionBatches:
     def __init__(self, dataset, indices, spec: DatasetSpec, batch_size: int, seed: int, device, num_workers: int):
         self.sampler = EpochBatchSampler(len(indices), batch_size, seed)
-        self.loader = DataLoader(SeededAugment(dataset, indices, spec.transform(train=True), seed),
-                                 batch_sampler=self.sampler, num_workers=num_workers, worker_init_fn=ignore_sigterm,
-                                 persistent_workers=num_workers > 0, pin_memory=device.type == "cuda")
+        self.loader = DataLoader(
+            SeededAugment(dataset, indices, spec.transform(train=True), seed),
+            batch_sampler=self.sampler,
+            num_workers=num_workers,
+            worker_init_fn=ignore_sigterm,
+            persistent_workers=num_workers > 0,
+            pin_memory=device.type == "cuda",
+        )
         self.device = device
         self.steps = steps_per_epoch(len(indices), batch_size)
 
@@ -128,6 +134,7 @@ class ResidentBatches:
     def __init__(self, images: Tensor, labels: Tensor, spec: DatasetSpec, batch_size: int, seed: int, device):
         if spec.resize and images.shape[-1] != spec.image_size:
             from torchvision.transforms import v2
+
             images = v2.functional.resize(images, [spec.image_size, spec.image_size], antialias=True)
         self.images, self.labels = images.to(device), labels.to(device)
         self.spec, self.batch_size, self.seed, self.device = spec, batch_size, seed, device
@@ -136,10 +143,11 @@ class ResidentBatches:
         self.steps = steps_per_epoch(len(labels), batch_size)
 
     def epoch(self, epoch: int, start: int = 0):
-        order = torch.randperm(len(self.labels), generator=generator(self.device, self.seed, "order", epoch),
-                               device=self.device)
+        order = torch.randperm(
+            len(self.labels), generator=generator(self.device, self.seed, "order", epoch), device=self.device
+        )
         for step in range(start, self.steps):
-            idx = order[step * self.batch_size:(step + 1) * self.batch_size]
+            idx = order[step * self.batch_size : (step + 1) * self.batch_size]
             x = self.images[idx].float().div_(255)
             if self.spec.augment:
                 x = crop_flip(x, generator(self.device, self.seed, "augment", epoch, step))
@@ -176,9 +184,9 @@ def training_data(cfg, device: torch.device) -> TrainingData:
     if cfg.val_size >= n:
         raise ConfigError(f"val_size {cfg.val_size} leaves no training images (the training split has {n})")
     order = torch.randperm(n, generator=generator("cpu", cfg.seed, "val-split"))
-    val_idx, train_idx = order[:cfg.val_size], order[cfg.val_size:]
+    val_idx, train_idx = order[: cfg.val_size], order[cfg.val_size :]
     if cfg.train_subset is not None:
-        train_idx = train_idx[:cfg.train_subset]
+        train_idx = train_idx[: cfg.train_subset]
     val_x, val_y = materialize(raw, val_idx, spec.transform(train=False), cfg.num_workers)
     resident = cfg.loader == "resident" or (cfg.loader == "auto" and device.type == "cuda" and spec.image_size <= 32)
     if resident:
@@ -189,8 +197,9 @@ def training_data(cfg, device: torch.device) -> TrainingData:
     return TrainingData(spec, train, val_x.to(device), val_y.to(device), len(train_idx))
 
 
-def evaluation_data(dataset: str, data_dir: str, download: bool, subset: int | None = None,
-                    num_workers: int = 2) -> tuple[Tensor, Tensor, DatasetSpec]:
+def evaluation_data(
+    dataset: str, data_dir: str, download: bool, subset: int | None = None, num_workers: int = 2
+) -> tuple[Tensor, Tensor, DatasetSpec]:
     """The (first `subset` of the) test split, eval-transformed, on the CPU: read from the cache `neft fetch`
     writes when it is there (no per-image transforms, no torchvision import), else transformed here."""
     spec = DATASETS.get(dataset)
@@ -208,7 +217,11 @@ def cache_file(spec: DatasetSpec, data_dir: str | Path) -> Path:
     changed transform never reads an old file."""
     source = inspect.getsource(DatasetSpec.transform)
     what = repr((dataclasses.replace(spec, load=None), source, importlib.metadata.version("torchvision")))
-    return Path(data_dir) / "neft-cache" / f"{spec.name}-test-{hashlib.blake2b(what.encode(), digest_size=6).hexdigest()}.pt"
+    return (
+        Path(data_dir)
+        / "neft-cache"
+        / f"{spec.name}-test-{hashlib.blake2b(what.encode(), digest_size=6).hexdigest()}.pt"
+    )
 
 
 def write_cache(spec: DatasetSpec, data_dir: str | Path, download: bool, num_workers: int = 2) -> Path:
@@ -228,14 +241,28 @@ def read_cache(spec: DatasetSpec, data_dir: str | Path) -> tuple[Tensor, Tensor]
         obj = torch.load(path, weights_only=True, mmap=True)
         x, y = obj["images"], obj["labels"]
         shape = (spec.in_channels, spec.image_size, spec.image_size)
-        problem = next((what for what, bad in [
-            ("format", obj["format"] != TEST_CACHE_FORMAT), ("dataset", obj["dataset"] != spec.name),
-            ("images", x.dtype != torch.float32 or x.ndim != 4 or tuple(x.shape[1:]) != shape),
-            ("labels", y.dtype != torch.int64 or tuple(y.shape) != (len(x),))] if bad), None)
+        problem = next(
+            (
+                what
+                for what, bad in [
+                    ("format", obj["format"] != TEST_CACHE_FORMAT),
+                    ("dataset", obj["dataset"] != spec.name),
+                    ("images", x.dtype != torch.float32 or x.ndim != 4 or tuple(x.shape[1:]) != shape),
+                    ("labels", y.dtype != torch.int64 or tuple(y.shape) != (len(x),)),
+                ]
+                if bad
+            ),
+            None,
+        )
     except Exception as e:  # truncated zip, foreign pickle, missing key
         problem = " ".join(str(e).split())[:120] or type(e).__name__
     if problem:
-        log.warning("%s: not the cached test split of %s (%s); transforming the images instead (neft fetch %s "
-                    "writes it again)", path, spec.name, problem, spec.name)
+        log.warning(
+            "%s: not the cached test split of %s (%s); transforming the images instead (neft fetch %s writes it again)",
+            path,
+            spec.name,
+            problem,
+            spec.name,
+        )
         return None
     return x, y

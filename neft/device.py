@@ -1,5 +1,6 @@
 """Where and in which precision a job computes: the torch device a config names, TF32 on or off, and the
 bf16 autocast of forward passes. Shared by training, evaluation and the benchmarks."""
+
 from contextlib import nullcontext
 
 import torch
@@ -12,8 +13,10 @@ def resolve_device(name: str) -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     device = torch.device(name)
     if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
-        raise ConfigError(f"device {name!r} asked for, but {torch.cuda.device_count()} CUDA devices are available; "
-                          f"use device: auto, cpu or an available cuda:N")
+        raise ConfigError(
+            f"device {name!r} asked for, but {torch.cuda.device_count()} CUDA devices are available; "
+            f"use device: auto, cpu or an available cuda:N"
+        )
     return device
 
 

@@ -3,6 +3,7 @@
 process (`neft evaluate --model a.pt b.pt --out a.json b.json`) share one start-up: the device, each test
 set loaded once, one model per architecture (built, placed and compiled once; each file's weights are
 loaded into it); each result is written, atomically, as soon as it is done."""
+
 import dataclasses
 import logging
 import time
@@ -23,8 +24,21 @@ from .noise import NoiseLaw
 from .provenance import provenance
 
 log = logging.getLogger("neft")
-TRAIN_KEYS = ("status", "diverged_epoch", "epochs_run", "selection", "selected_epoch", "selected_val_accuracy",
-              "flags", "model_args", "method_hparams", "noise_law", "config", "seconds", "provenance")
+TRAIN_KEYS = (
+    "status",
+    "diverged_epoch",
+    "epochs_run",
+    "selection",
+    "selected_epoch",
+    "selected_val_accuracy",
+    "flags",
+    "model_args",
+    "method_hparams",
+    "noise_law",
+    "config",
+    "seconds",
+    "provenance",
+)
 
 
 class Session:
@@ -54,22 +68,34 @@ class Session:
         return model, runner
 
 
-def evaluate(model_path: str | Path, cfg: EvalConfig, out_json: str | Path, out_csv: str | Path | None = None,
-             session: Session | None = None) -> dict:
+def evaluate(
+    model_path: str | Path,
+    cfg: EvalConfig,
+    out_json: str | Path,
+    out_csv: str | Path | None = None,
+    session: Session | None = None,
+) -> dict:
     started = time.monotonic()
     session = session or Session(cfg)
     meta = read_model_file(model_path)
     train_cfg = meta["config"]
     law = NoiseLaw(**{k: v if getattr(cfg, k) is None else getattr(cfg, k) for k, v in meta["noise_law"].items()})
-    result = {"format": RESULT_FORMAT, "model_file": str(model_path), "status": meta["status"],
-              "train": {k: meta[k] for k in TRAIN_KEYS}, "eval_config": dataclasses.asdict(cfg),
-              "noise_law": law.as_dict(), "results": []}
+    result = {
+        "format": RESULT_FORMAT,
+        "model_file": str(model_path),
+        "status": meta["status"],
+        "train": {k: meta[k] for k in TRAIN_KEYS},
+        "eval_config": dataclasses.asdict(cfg),
+        "noise_law": law.as_dict(),
+        "results": [],
+    }
     if meta["state_dict"] is not None:
         x, y, spec = session.test_set(train_cfg["dataset"])
         expected = dict(in_channels=spec.in_channels, num_classes=spec.num_classes, image_size=spec.image_size)
         if any(meta["model_args"][k] != v for k, v in expected.items()):
-            raise CheckpointError(f"{model_path}: model {meta['model_args']} does not fit dataset {spec.name} "
-                                  f"{expected}; retrain it")
+            raise CheckpointError(
+                f"{model_path}: model {meta['model_args']} does not fit dataset {spec.name} {expected}; retrain it"
+            )
         for path in (out_json, out_csv):
             if path is not None:
                 check_writable(path)  # now, not after the Monte-Carlo runs
@@ -87,11 +113,25 @@ def evaluate(model_path: str | Path, cfg: EvalConfig, out_json: str | Path, out_
 def tidy_rows(result: dict):
     """One row per evaluated sigma, keyed by what was trained (model, dataset, method, sigma_d, seed)."""
     import pandas as pd
+
     cfg = result["train"]["config"]
     keys = {k: cfg[k] for k in ("model", "dataset", "method", "sigma_d", "seed")}
-    rows = [{**keys, "status": result["status"], "sigma": r["sigma"], "runs": r["runs"], "mean": r["mean"],
-             "std": r["std"], "ci95": r["ci95"], "ekl": r["ekl"]} for r in result["results"]]
+    rows = [
+        {
+            **keys,
+            "status": result["status"],
+            "sigma": r["sigma"],
+            "runs": r["runs"],
+            "mean": r["mean"],
+            "std": r["std"],
+            "ci95": r["ci95"],
+            "ekl": r["ekl"],
+        }
+        for r in result["results"]
+    ]
     columns = [*keys, "status", "sigma", "runs", "mean", "std", "ci95", "ekl"]
-    return pd.DataFrame(rows, columns=columns) if rows else pd.DataFrame([{**keys, "status": result["status"]}], columns=columns)
-
-
+    return (
+        pd.DataFrame(rows, columns=columns)
+        if rows
+        else pd.DataFrame([{**keys, "status": result["status"]}], columns=columns)
+    )

@@ -3,6 +3,7 @@ it (Debian's Fashion-MNIST) into data_dir, check that both splits load, and cach
 test split there (data.cache_file), so that evaluations skip the per-image transforms. The pipeline does
 this on the machine that runs Snakemake, so compute nodes without network find the files in place and
 parallel jobs never race to write them."""
+
 from pathlib import Path
 
 from .data import write_cache

@@ -2,6 +2,7 @@
 with their types. `check` turns a file of another format, or one that lacks a key or holds one of
 another type whatever its tag says (an edited file, one of another version), into one line naming
 the file and the key; `read_table` does the same for the CSV tables the analysis steps read."""
+
 import json
 from pathlib import Path
 
@@ -23,25 +24,64 @@ NOISE_LAW = Closed(weight_bits=int, device_bits=int, device_kind=str, quantize=b
 RUN = dict(model=str, dataset=str, method=str, sigma_d=NUMBER, seed=int)  # what names a run
 RUN_CONFIG = dict(RUN, epochs=int, width=NUMBER, train_subset=(int, None))
 # what a training's record holds for the MC result, read by aggregate
-FOR_RESULT = dict(diverged_epoch=(int, None), flags=dict, method_hparams=dict, config=RUN_CONFIG,
-                  selected_val_accuracy=(*NUMBER, None), seconds=NUMBER)
+FOR_RESULT = dict(
+    diverged_epoch=(int, None),
+    flags=dict,
+    method_hparams=dict,
+    config=RUN_CONFIG,
+    selected_val_accuracy=(*NUMBER, None),
+    seconds=NUMBER,
+)
 HISTORY_ROW = dict(epoch=int, train_loss=NUMBER, val_clean=NUMBER, val_noisy=(*NUMBER, None), head_acc=[NUMBER])
 
 # format -> (the keys its readers use, with their types; what to do when a file lacks them)
 FORMATS = {
-    MODEL_FORMAT: (dict(FOR_RESULT, status=str, state_dict=(dict, None), model_args=MODEL_ARGS, noise_law=NOISE_LAW,
-                        epochs_run=int, selection=str, selected_epoch=(int, None), provenance=dict),
-                   "rerun the step that wrote it"),  # evaluate, and train --init-from
-    CHECKPOINT_FORMAT: (dict(config=dict, model_args=MODEL_ARGS, model=dict, method=dict, optimizer=dict,
-                             scheduler=dict, noise_rng=TENSOR, epoch=int, step=int,
-                             sums=dict(loss=TENSOR, n=int, head_correct=TENSOR), history=[HISTORY_ROW],
-                             best=dict(metric=NUMBER, epoch=(int, None), state=(dict, None)), elapsed_s=NUMBER),
-                        "delete it and train again"),  # train --resume
-    RESULT_FORMAT: (dict(status=str, train=FOR_RESULT, seconds=NUMBER, provenance=dict(device=str),
-                         results=[dict(sigma=NUMBER, runs=int, mean=NUMBER, std=NUMBER, ci95=NUMBER, ekl=NUMBER)]),
-                    "rerun its evaluate step"),  # aggregate
-    "train.json": (dict(config=RUN, status=str, method_hparams=dict, selected_val_accuracy=(*NUMBER, None)),
-                   "delete it and rerun its train step"),  # beta-search, train --resume; it has no format tag
+    MODEL_FORMAT: (
+        dict(
+            FOR_RESULT,
+            status=str,
+            state_dict=(dict, None),
+            model_args=MODEL_ARGS,
+            noise_law=NOISE_LAW,
+            epochs_run=int,
+            selection=str,
+            selected_epoch=(int, None),
+            provenance=dict,
+        ),
+        "rerun the step that wrote it",
+    ),  # evaluate, and train --init-from
+    CHECKPOINT_FORMAT: (
+        dict(
+            config=dict,
+            model_args=MODEL_ARGS,
+            model=dict,
+            method=dict,
+            optimizer=dict,
+            scheduler=dict,
+            noise_rng=TENSOR,
+            epoch=int,
+            step=int,
+            sums=dict(loss=TENSOR, n=int, head_correct=TENSOR),
+            history=[HISTORY_ROW],
+            best=dict(metric=NUMBER, epoch=(int, None), state=(dict, None)),
+            elapsed_s=NUMBER,
+        ),
+        "delete it and train again",
+    ),  # train --resume
+    RESULT_FORMAT: (
+        dict(
+            status=str,
+            train=FOR_RESULT,
+            seconds=NUMBER,
+            provenance=dict(device=str),
+            results=[dict(sigma=NUMBER, runs=int, mean=NUMBER, std=NUMBER, ci95=NUMBER, ekl=NUMBER)],
+        ),
+        "rerun its evaluate step",
+    ),  # aggregate
+    "train.json": (
+        dict(config=RUN, status=str, method_hparams=dict, selected_val_accuracy=(*NUMBER, None)),
+        "delete it and rerun its train step",
+    ),  # beta-search, train --resume; it has no format tag
 }
 
 
@@ -50,8 +90,10 @@ def check(path: str | Path, obj, fmt: str):
     keys, fix = FORMATS[fmt]
     if fmt != "train.json" and (not isinstance(obj, dict) or obj.get("format") != fmt):
         found = obj.get("format") if isinstance(obj, dict) else type(obj).__name__
-        raise CheckpointError(f"{path}: format {found!r}, expected {fmt!r}; pass the right file, or rerun the step "
-                              f"that wrote it with this neft")
+        raise CheckpointError(
+            f"{path}: format {found!r}, expected {fmt!r}; pass the right file, or rerun the step "
+            f"that wrote it with this neft"
+        )
     problem = _problem(obj, keys, "")
     if problem:
         raise CheckpointError(f"{path}: {problem}, so not a complete {fmt!r} file; {fix}")
@@ -71,6 +113,7 @@ def read_table(path: str | Path, what: str, columns: list[str], text: set[str], 
     """A table of the pipeline (runs.csv, a beta search's CSV, a benchmark TSV): every column there, numbers
     where numbers belong."""
     import pandas as pd
+
     try:
         table = pd.read_csv(path, sep=sep)
     except (OSError, ValueError) as e:  # missing, empty, not UTF-8, ragged
@@ -101,9 +144,12 @@ def _problem(value, spec, where: str) -> str | None:
     types = spec if isinstance(spec, tuple) else (spec,)
     if TENSOR in types:
         import torch
+
         types = tuple(torch.Tensor if t == TENSOR else t for t in types)
-    ok = any(value is None if t is None else isinstance(value, t) and not (isinstance(value, bool) and t is not bool)
-             for t in types)
+    ok = any(
+        value is None if t is None else isinstance(value, t) and not (isinstance(value, bool) and t is not bool)
+        for t in types
+    )
     return None if ok else _wrong(value, " or ".join("null" if t is None else t.__name__ for t in types), where)
 
 

@@ -6,6 +6,7 @@ scales a layer's noise by its max|W|, and normal weights have a larger max relat
 weight than PyTorch's uniform default, so the same sigma_d is more noise (docs/method.md).
 `pytorch` keeps the layers' own PyTorch defaults (the sensitivity ablation).
 """
+
 from collections.abc import Callable
 
 from torch import nn

@@ -1,6 +1,7 @@
 """Writing files safely: atomic writes (a file either exists complete or not at all: temp file + rename,
 a failed write is one WriteError line), outputs checked against the inputs before any work, and the lock
 that keeps a second process out of a run folder."""
+
 import errno
 import fcntl
 import json
@@ -23,8 +24,8 @@ def check_paths(inputs: list[tuple[str, str]], outputs: list[tuple[str, str]]) -
         if "\0" in str(path):  # possible in a YAML string, never in a file name
             raise NeftError(f"{option} {str(path)!r} holds a NUL character; give a path")
     real = [(option, path, Path(os.path.realpath(path))) for option, path in [*outputs, *inputs]]
-    for i, (option, path, out) in enumerate(real[:len(outputs)]):
-        for j, (other_option, other, seen) in enumerate(real[:i] + real[len(outputs):]):
+    for i, (option, path, out) in enumerate(real[: len(outputs)]):
+        for j, (other_option, other, seen) in enumerate(real[:i] + real[len(outputs) :]):
             if out == seen:
                 clash = "would overwrite"
             elif out in seen.parents and (j < i or seen.exists()):
@@ -53,8 +54,9 @@ def folder_lock(folder: Path, holder: str):
                 break
             os.close(fd)  # locked a file its holder had just removed: lock the one there now
     except OSError as e:
-        raise WriteError(f"cannot write {folder} ({e.filename or lock}: {e.strerror}); choose a writable "
-                         f"folder") from None
+        raise WriteError(
+            f"cannot write {folder} ({e.filename or lock}: {e.strerror}); choose a writable folder"
+        ) from None
     try:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
@@ -77,14 +79,14 @@ def _locked(fd: int, folder: Path, holder: str) -> bool:
     except BlockingIOError:
         owner = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
         os.close(fd)
-        raise NeftError(f"{folder} is in use by another {holder} (pid {owner}); wait for it to end, or stop "
-                        f"it") from None
+        raise NeftError(
+            f"{folder} is in use by another {holder} (pid {owner}); wait for it to end, or stop it"
+        ) from None
     except OSError as e:
         if e.errno not in (errno.ENOSYS, errno.ENOLCK, errno.EOPNOTSUPP):  # e.g. Lustre mounted without flock
             os.close(fd)
             raise
-        logging.getLogger("neft").warning("%s: no lock (%s): nothing keeps a second %s out", folder, e.strerror,
-                                          holder)
+        logging.getLogger("neft").warning("%s: no lock (%s): nothing keeps a second %s out", folder, e.strerror, holder)
         return False
 
 
@@ -138,4 +140,5 @@ def save_text(path: Path, text: str) -> None:
 
 def save_torch(path: Path, obj: Any) -> None:
     import torch  # here, so that the analysis steps writing text never import torch
+
     _atomic(path, lambda f: torch.save(obj, f))

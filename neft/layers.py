@@ -4,6 +4,7 @@ The perturbation is a detached tensor added in the forward pass (`weight + weigh
 gradient of the noisy weight flows unchanged to the noise-free weight (straight-through). Biases and
 BatchNorm never get noise.
 """
+
 from collections.abc import Iterator
 from contextlib import contextmanager
 

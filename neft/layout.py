@@ -6,14 +6,20 @@ under the grid's runs/ (model.pt, train.json), mc/ (<run>.json, <run>.csv), logs
 folders. The workflow builds its rules' path patterns from RUN and WILDCARDS and names runs with
 Run.id; aggregation reads a result file's run back from its path (parse_run). A variant is a method or
 a method with a tag (variants.py). Importing this module imports no torch."""
+
 import re
 from typing import NamedTuple
 
 from .variants import VARIANT
 
 RUN = "{model}/{dataset}/{variant}/sd{sigma_d}/seed{seed}"
-WILDCARDS = {"model": "[a-z0-9_]+", "dataset": "[a-z0-9_]+", "variant": VARIANT.pattern, "sigma_d": "[0-9.]+",
-             "seed": "[0-9]+"}  # what each part of RUN may hold
+WILDCARDS = {
+    "model": "[a-z0-9_]+",
+    "dataset": "[a-z0-9_]+",
+    "variant": VARIANT.pattern,
+    "sigma_d": "[0-9.]+",
+    "seed": "[0-9]+",
+}  # what each part of RUN may hold
 RUN_PATH = re.compile(RUN.format(**{k: f"(?P<{k}>{v})" for k, v in WILDCARDS.items()}))
 
 
@@ -31,8 +37,9 @@ class Run(NamedTuple):
 
     def wildcards(self) -> dict[str, str]:
         """The run's parts as they appear in its path."""
-        return dict(model=self.model, dataset=self.dataset, variant=self.variant, sigma_d=num(self.sigma_d),
-                    seed=str(self.seed))
+        return dict(
+            model=self.model, dataset=self.dataset, variant=self.variant, sigma_d=num(self.sigma_d), seed=str(self.seed)
+        )
 
     @property
     def id(self) -> str:

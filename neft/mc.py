@@ -11,6 +11,7 @@ evaluated with the same seed sees the same standard-normal draws (common random 
 rerun reproduces every per-run accuracy. The weights are rewritten in place from a noise-free copy
 for each run (no model rebuild, no host sync inside a run).
 """
+
 import math
 from dataclasses import asdict, dataclass
 
@@ -28,12 +29,12 @@ from .stats import ci95_halfwidth
 class SigmaResult:
     sigma: float
     runs: int
-    accuracy: list[float]   # % per run
-    ekl_runs: list[float]   # mean -log p_y over the run's correct predictions (nan if none)
+    accuracy: list[float]  # % per run
+    ekl_runs: list[float]  # mean -log p_y over the run's correct predictions (nan if none)
     mean: float
-    std: float              # ddof = 1
-    ci95: float             # half-width of the 95% CI of the mean (Student t, R-1 dof)
-    ekl: float              # sum of -log p_y over all runs' correct predictions / their number (nan if none)
+    std: float  # ddof = 1
+    ci95: float  # half-width of the 95% CI of the mean (Student t, R-1 dof)
+    ekl: float  # sum of -log p_y over all runs' correct predictions / their number (nan if none)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -45,8 +46,16 @@ def summarize(sigma: float, correct: list[int], nll: list[float], n: int) -> Sig
     acc = torch.tensor(correct, dtype=torch.float64) * 100 / n
     std = float(acc.std()) if len(correct) > 1 else math.nan
     ekl_runs = [s / c if c else math.nan for c, s in zip(correct, nll, strict=True)]
-    return SigmaResult(sigma, len(correct), acc.tolist(), ekl_runs, float(acc.mean()), std,
-                       ci95_halfwidth(std, len(correct)), sum(nll) / sum(correct) if sum(correct) else math.nan)
+    return SigmaResult(
+        sigma,
+        len(correct),
+        acc.tolist(),
+        ekl_runs,
+        float(acc.mean()),
+        std,
+        ci95_halfwidth(std, len(correct)),
+        sum(nll) / sum(correct) if sum(correct) else math.nan,
+    )
 
 
 @torch.no_grad()
@@ -55,7 +64,7 @@ def score(model: nn.Module, images: Tensor, labels: Tensor, batch_size: int, pre
     correct = torch.zeros((), dtype=torch.long, device=images.device)
     nll = torch.zeros((), dtype=torch.float64, device=images.device)
     for start in range(0, len(labels), batch_size):
-        x, y = images[start:start + batch_size], labels[start:start + batch_size]
+        x, y = images[start : start + batch_size], labels[start : start + batch_size]
         with autocast(images.device, precision):
             logits = model(x)
         log_p = torch.log_softmax(logits.float(), dim=1)
@@ -66,8 +75,18 @@ def score(model: nn.Module, images: Tensor, labels: Tensor, batch_size: int, pre
 
 
 @torch.no_grad()
-def mc_evaluate(model: nn.Module, law: NoiseLaw, images: Tensor, labels: Tensor, sigmas: list[float], runs: int,
-                seed: int, batch_size: int = 1000, precision: str = "fp32", tag: str = "mc") -> list[SigmaResult]:
+def mc_evaluate(
+    model: nn.Module,
+    law: NoiseLaw,
+    images: Tensor,
+    labels: Tensor,
+    sigmas: list[float],
+    runs: int,
+    seed: int,
+    batch_size: int = 1000,
+    precision: str = "fp32",
+    tag: str = "mc",
+) -> list[SigmaResult]:
     """R noisy-inference runs per sigma; `images`/`labels` already on the model's device."""
     was_training = model.training
     model.eval()

@@ -19,6 +19,7 @@ noise scale. `quantize=True` really rounds to the M-bit grid first (the paper's 
 Perturbations are detached: added to the noise-free weight they give a straight-through estimator,
 so gradients reach the noise-free weights.
 """
+
 import math
 from dataclasses import asdict, dataclass
 
@@ -32,13 +33,14 @@ from .registry import Registry
 @dataclass(frozen=True)
 class DeviceKind:
     """A multi-level device whose mid-range states are `state_factor` (s) times noisier."""
+
     name: str
     state_factor: float  # s; 1 = uniform noise over all states
 
     @property
     def sigma_scale(self) -> float:
         """1/sqrt(0.4 s^2 + 0.6): keeps the average variance near sigma_d^2."""
-        return 1.0 / math.sqrt(0.4 * self.state_factor ** 2 + 0.6)
+        return 1.0 / math.sqrt(0.4 * self.state_factor**2 + 0.6)
 
     def state_multiplier(self, weight: Tensor, max_abs: Tensor) -> Tensor | None:
         """Per-weight noise multiplier (s inside the 0.25-0.75 band, 1 outside); None when s = 1."""
@@ -57,19 +59,27 @@ for _kind in (DeviceKind("RRAM1", 1), DeviceKind("FeFET2", 2), DeviceKind("RRAM4
 @dataclass(frozen=True)
 class NoiseLaw:
     """Eq. 4-5 for M-bit weights on K-bit devices of one kind."""
-    weight_bits: int = 8         # M
-    device_bits: int = 2         # K
+
+    weight_bits: int = 8  # M
+    device_bits: int = 2  # K
     device_kind: str = "RRAM1"
-    quantize: bool = False       # round weights to M bits before adding noise (paper's W_d-bar)
+    quantize: bool = False  # round weights to M bits before adding noise (paper's W_d-bar)
 
     def __post_init__(self):
-        if not (isinstance(self.weight_bits, int) and isinstance(self.device_bits, int)
-                and self.weight_bits > 0 and self.device_bits > 0):
-            raise ConfigError(f"weight_bits and device_bits must be positive integers, got "
-                              f"{self.weight_bits} and {self.device_bits}")
+        if not (
+            isinstance(self.weight_bits, int)
+            and isinstance(self.device_bits, int)
+            and self.weight_bits > 0
+            and self.device_bits > 0
+        ):
+            raise ConfigError(
+                f"weight_bits and device_bits must be positive integers, got {self.weight_bits} and {self.device_bits}"
+            )
         if self.weight_bits % self.device_bits:
-            raise ConfigError(f"weight_bits ({self.weight_bits}) must be a multiple of device_bits "
-                              f"({self.device_bits}): each weight is stored on M/K whole devices")
+            raise ConfigError(
+                f"weight_bits ({self.weight_bits}) must be a multiple of device_bits "
+                f"({self.device_bits}): each weight is stored on M/K whole devices"
+            )
         DEVICE_KINDS.get(self.device_kind)
 
     @property
@@ -102,7 +112,7 @@ class NoiseLaw:
         if multipliers[0] is not None:
             torch._foreach_mul_(deltas, multipliers)
         if self.quantize:
-            lsb = max_abs / (2 ** self.weight_bits - 1)
+            lsb = max_abs / (2**self.weight_bits - 1)
             torch._foreach_add_(deltas, [torch.round(w / q) * q - w for w, q in zip(weights, lsb)])
         return deltas
 

@@ -1,4 +1,5 @@
 """What produced a result: git commit, package versions, device, host, time."""
+
 import datetime
 import importlib.metadata
 import os
@@ -20,10 +21,13 @@ def git_commit() -> str:
     root = Path(__file__).resolve().parent.parent
     fallback = os.environ.get("NEFT_GIT_COMMIT") or "unknown"
     try:
-        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
-                             text=True, timeout=10)
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10)
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return fallback
     if out.returncode != 0:

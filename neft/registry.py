@@ -1,4 +1,5 @@
 """Name -> factory registries, so a Snakemake wildcard or a config value is a registry key."""
+
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -18,6 +19,7 @@ class Registry(Generic[T]):
                 raise ValueError(f"{self.kind} {name!r} registered twice")
             self._items[name] = item
             return item
+
         return add
 
     def get(self, name: str) -> T:

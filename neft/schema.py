@@ -3,6 +3,7 @@ dataclasses: a section of neft options there (train, eval, execution) names its 
 (`options_of: {config: TrainConfig, keys: [...]}`), and each key's type, limits, default and description
 are those of the field (config.opt), so they have one source. `validate` checks a config against it and
 fills in every default. Importing this module imports no torch."""
+
 import copy
 import dataclasses
 import typing
@@ -39,8 +40,10 @@ def expand(schema: dict) -> dict:
         spec = section.pop("options_of", None)
         if spec:
             fields = {f.name: f for f in dataclasses.fields(CONFIGS[spec["config"]])}
-            section["properties"] = {**{k: field_schema(fields[k]) for k in spec["keys"]},
-                                     **section.get("properties", {})}
+            section["properties"] = {
+                **{k: field_schema(fields[k]) for k in spec["keys"]},
+                **section.get("properties", {}),
+            }
     return schema
 
 

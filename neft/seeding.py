@@ -3,6 +3,7 @@
 This is what makes results reproducible, resumable mid-epoch, and comparable across methods
 (common random numbers): the Monte-Carlo noise of run r at sigma s depends on (seed, s, r) only.
 """
+
 import hashlib
 
 import torch

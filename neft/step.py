@@ -13,6 +13,7 @@ ways (`step` train option):
   batch of another shape (the epoch's last, partial one) runs eagerly, and a new learning rate (the
   scheduler, once an epoch) is captured again.
 """
+
 import torch
 
 from .config import check_step_device
@@ -47,8 +48,11 @@ class TrainStep:
 
     def eager(self, x, y, generator):
         # in a graph, autocast must not cache casts: a cached cast would outlive the capture
-        cast = torch.autocast("cuda", torch.bfloat16, cache_enabled=False) if self.kind == "graph" and \
-            self.precision == "bf16" else autocast(self.device, self.precision)
+        cast = (
+            torch.autocast("cuda", torch.bfloat16, cache_enabled=False)
+            if self.kind == "graph" and self.precision == "bf16"
+            else autocast(self.device, self.precision)
+        )
         with cast:
             loss, extras = self.method.loss(self.model, x, y, generator)
         self.optimizer.zero_grad(set_to_none=True)

@@ -14,6 +14,7 @@ training: `--resume` then writes them without a training step. Data order and au
 functions of (seed, epoch, index), so resuming at any step reaches the same weights on the CPU.
 A NaN/inf training loss ends the run as "diverged" with the epoch, without a crash.
 """
+
 import dataclasses
 import functools
 import logging
@@ -79,6 +80,7 @@ class RunState:
     method (IRS heads), the optimizer, the LR schedule and the noise generator; where the run is (epoch,
     steps done in it) with the epoch's partial sums; the history, the best epoch so far, the seconds spent.
     to_checkpoint() and restore() are each other's inverse."""
+
     OBJECTS: ClassVar = ("model", "method", "optimizer", "scheduler")  # restored through their state_dict
     model: nn.Module
     method: nn.Module
@@ -90,7 +92,7 @@ class RunState:
     history: list[dict] = field(default_factory=list)
     best: dict = field(default_factory=lambda: {"metric": -math.inf, "epoch": None, "state": None})
     sums: dict = field(default_factory=dict)  # this epoch's: loss sum, images, IRS heads' correct predictions
-    elapsed_s: float = 0.0                   # seconds spent before `started` (earlier processes of the run)
+    elapsed_s: float = 0.0  # seconds spent before `started` (earlier processes of the run)
     started: float = field(default_factory=time.monotonic)
 
     def __post_init__(self):
@@ -98,16 +100,26 @@ class RunState:
 
     def zero_sums(self) -> dict:
         device = self.noise_rng.device
-        return {"loss": torch.zeros((), device=device, dtype=torch.float64), "n": 0,
-                "head_correct": torch.zeros(len(getattr(self.method, "heads", [])), device=device, dtype=torch.long)}
+        return {
+            "loss": torch.zeros((), device=device, dtype=torch.float64),
+            "n": 0,
+            "head_correct": torch.zeros(len(getattr(self.method, "heads", [])), device=device, dtype=torch.long),
+        }
 
     def seconds(self) -> float:
         return self.elapsed_s + time.monotonic() - self.started
 
     def to_checkpoint(self) -> dict:
-        return {**{name: getattr(self, name).state_dict() for name in self.OBJECTS},
-                "noise_rng": self.noise_rng.get_state(), "epoch": self.epoch, "step": self.step, "sums": self.sums,
-                "history": self.history, "best": self.best, "elapsed_s": self.seconds()}
+        return {
+            **{name: getattr(self, name).state_dict() for name in self.OBJECTS},
+            "noise_rng": self.noise_rng.get_state(),
+            "epoch": self.epoch,
+            "step": self.step,
+            "sums": self.sums,
+            "history": self.history,
+            "best": self.best,
+            "elapsed_s": self.seconds(),
+        }
 
     def restore(self, ckpt: dict) -> None:
         for name in self.OBJECTS:
@@ -140,10 +152,12 @@ class Checkpoints:
 def one_at_a_time(train_fn):
     """Two trainings in one folder (a requeued job beside a zombie one) would overwrite each other's
     checkpoint: the second stops with one line before it reads anything there (io.folder_lock)."""
+
     @functools.wraps(train_fn)
     def locked(cfg: TrainConfig, out_dir: str | Path, *args, **kwargs) -> dict:
         with folder_lock(Path(out_dir), "neft train"):
             return train_fn(cfg, out_dir, *args, **kwargs)
+
     return locked
 
 
@@ -194,8 +208,9 @@ def finished(cfg: TrainConfig, out_dir: Path) -> dict:
     """train.json of a run that finished before (--resume after its outputs were written)."""
     done = read_json(run_files(out_dir)[1], "train.json")
     if done["config"] != dataclasses.asdict(cfg):
-        raise CheckpointError(f"{out_dir} holds a finished run of another config; delete it or train into "
-                              f"another folder")
+        raise CheckpointError(
+            f"{out_dir} holds a finished run of another config; delete it or train into another folder"
+        )
     log.info("%s: already complete", out_dir)
     return done
 
@@ -213,14 +228,16 @@ def new_run(cfg: TrainConfig, spec, law, device: torch.device, started: float) -
     method.to(device)
     if device.type == "cuda":
         model.to(memory_format=torch.channels_last)
-    optimizer = torch.optim.Adam([*model.parameters(), *method.parameters()], lr=cfg.learning_rate,
-                                 weight_decay=cfg.weight_decay)
+    optimizer = torch.optim.Adam(
+        [*model.parameters(), *method.parameters()], lr=cfg.learning_rate, weight_decay=cfg.weight_decay
+    )
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs)
     return RunState(model, method, optimizer, scheduler, torch.Generator(device=device), started=started)
 
 
-def train_steps(state: RunState, cfg: TrainConfig, data, train_step: TrainStep, checkpoints: Checkpoints, stop: dict,
-                progress) -> None:
+def train_steps(
+    state: RunState, cfg: TrainConfig, data, train_step: TrainStep, checkpoints: Checkpoints, stop: dict, progress
+) -> None:
     """The current epoch's steps from state.step on: a checkpoint when one is due, and on SIGTERM (then stop)."""
     if state.step == 0:
         state.noise_rng.manual_seed(derive_seed(cfg.seed, "train-noise", state.epoch))
@@ -239,8 +256,10 @@ def train_steps(state: RunState, cfg: TrainConfig, data, train_step: TrainStep, 
             checkpoints.save(state)
             if stop["stop"]:
                 progress.close()
-                raise Interrupted(f"stopped by SIGTERM at epoch {state.epoch + 1}, step {state.step}; checkpoint in "
-                                  f"{checkpoints.path}")
+                raise Interrupted(
+                    f"stopped by SIGTERM at epoch {state.epoch + 1}, step {state.step}; checkpoint in "
+                    f"{checkpoints.path}"
+                )
 
 
 def validate(state: RunState, cfg: TrainConfig, data, law, train_loss: float, epoch_start: float) -> None:
@@ -251,47 +270,92 @@ def validate(state: RunState, cfg: TrainConfig, data, law, train_loss: float, ep
     val_clean = float(score(model.eval(), data.val_x, data.val_y, 1000, cfg.precision)[0]) * 100 / len(data.val_y)
     val_noisy = None
     if cfg.sigma_d > 0:
-        noisy = mc_evaluate(model, law, data.val_x, data.val_y, [cfg.sigma_d], cfg.val_mc_runs, cfg.seed,
-                            precision=cfg.precision, tag="val")[0]
+        noisy = mc_evaluate(
+            model,
+            law,
+            data.val_x,
+            data.val_y,
+            [cfg.sigma_d],
+            cfg.val_mc_runs,
+            cfg.seed,
+            precision=cfg.precision,
+            tag="val",
+        )[0]
         val_noisy = noisy.mean
-    row = {"epoch": state.epoch + 1, "train_loss": train_loss, "val_clean": val_clean, "val_noisy": val_noisy,
-           "head_acc": (sums["head_correct"].double() * 100 / max(sums["n"], 1)).tolist(),
-           "lr": state.optimizer.param_groups[0]["lr"], "seconds": time.monotonic() - epoch_start}
+    row = {
+        "epoch": state.epoch + 1,
+        "train_loss": train_loss,
+        "val_clean": val_clean,
+        "val_noisy": val_noisy,
+        "head_acc": (sums["head_correct"].double() * 100 / max(sums["n"], 1)).tolist(),
+        "lr": state.optimizer.param_groups[0]["lr"],
+        "seconds": time.monotonic() - epoch_start,
+    }
     state.history.append(row)
-    log.info("epoch %d/%d loss %.4f val clean %.2f%% noisy %s%s", state.epoch + 1, cfg.epochs, train_loss, val_clean,
-             "-" if val_noisy is None else f"{val_noisy:.2f}%",
-             "".join(f" head{i + 1} {a:.1f}%" for i, a in enumerate(row["head_acc"])))
+    log.info(
+        "epoch %d/%d loss %.4f val clean %.2f%% noisy %s%s",
+        state.epoch + 1,
+        cfg.epochs,
+        train_loss,
+        val_clean,
+        "-" if val_noisy is None else f"{val_noisy:.2f}%",
+        "".join(f" head{i + 1} {a:.1f}%" for i, a in enumerate(row["head_acc"])),
+    )
     metric = val_clean if val_noisy is None else val_noisy
     if cfg.select == "last" or metric > state.best["metric"]:
-        state.best = {"metric": metric, "epoch": state.epoch + 1,
-                      "state": {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}}
+        state.best = {
+            "metric": metric,
+            "epoch": state.epoch + 1,
+            "state": {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()},
+        }
 
 
-def finish(state: RunState, cfg: TrainConfig, data, law, out_dir: Path, status: str, diverged_epoch: int | None,
-           device: torch.device) -> dict:
+def finish(
+    state: RunState,
+    cfg: TrainConfig,
+    data,
+    law,
+    out_dir: Path,
+    status: str,
+    diverged_epoch: int | None,
+    device: torch.device,
+) -> dict:
     """model.pt (the selected weights) and train.json, as a pair or not at all; then the checkpoint goes."""
     model_path, result_path, ckpt_path = run_files(out_dir)
     anti_aligned = anti_aligned_heads(state.history, data.spec.num_classes)
     if anti_aligned:
-        log.info("IRS heads %s point away from the label (training accuracy below half of chance), as the "
-                 "objective's -beta * head asks", anti_aligned)
+        log.info(
+            "IRS heads %s point away from the label (training accuracy below half of chance), as the "
+            "objective's -beta * head asks",
+            anti_aligned,
+        )
     best = state.best
     summary = {
-        "status": status, "diverged_epoch": diverged_epoch, "epochs_run": len(state.history),
-        "selection": cfg.select, "selected_epoch": best["epoch"],
+        "status": status,
+        "diverged_epoch": diverged_epoch,
+        "epochs_run": len(state.history),
+        "selection": cfg.select,
+        "selected_epoch": best["epoch"],
         "selected_val_accuracy": best["metric"] if best["epoch"] else None,
         "flags": {"irs_heads_anti_aligned": anti_aligned},
-        "model_args": state.model.args, "method_hparams": state.method.hparams, "noise_law": law.as_dict(),
-        "n_train": data.n_train, "n_val": len(data.val_y), "config": dataclasses.asdict(cfg),
-        "seconds": state.seconds(), "provenance": provenance(device),
+        "model_args": state.model.args,
+        "method_hparams": state.method.hparams,
+        "noise_law": law.as_dict(),
+        "n_train": data.n_train,
+        "n_val": len(data.val_y),
+        "config": dataclasses.asdict(cfg),
+        "seconds": state.seconds(),
+        "provenance": provenance(device),
     }
     try:
         save_torch(model_path, {"format": ckpt_io.MODEL_FORMAT, "state_dict": best["state"], **summary})
         save_json(result_path, {**summary, "history": state.history})
     except WriteError as e:
         model_path.unlink(missing_ok=True)  # the run's outputs come as a pair, or not at all
-        raise WriteError(f"{e}; the finished training is kept in {ckpt_path}: make room, then rerun with --resume "
-                         f"to write the results without training again") from None
+        raise WriteError(
+            f"{e}; the finished training is kept in {ckpt_path}: make room, then rerun with --resume "
+            f"to write the results without training again"
+        ) from None
     ckpt_path.unlink(missing_ok=True)
     return {**summary, "history": state.history}
 
@@ -303,6 +367,7 @@ class progress_bar:
         self.bar = None
         if sys.stderr.isatty():
             from tqdm import tqdm
+
             self.bar = tqdm(total=total, initial=initial, unit="step", leave=False)
 
     def update(self, n: int) -> None:
@@ -312,4 +377,3 @@ class progress_bar:
     def close(self) -> None:
         if self.bar:
             self.bar.close()
-

@@ -7,6 +7,7 @@ and configures its runs from this table, aggregation parses run names with it, a
 report read it: a new ablation is one entry here (plus its config key in the schema, its table's use of
 it, and its claim). Importing this module imports no torch.
 """
+
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,13 +21,13 @@ VARIANT = re.compile(rf"({METHOD})(?:-([a-z]+?)([0-9.]*))?")  # <method>[-<tag><
 @dataclass(frozen=True)
 class Variant:
     tag: str
-    label: str                                  # in tables and the report
-    methods: tuple[str, ...]                    # the methods it applies to
-    table: str                                  # the table it belongs to (analysis/tables.py)
+    label: str  # in tables and the report
+    methods: tuple[str, ...]  # the methods it applies to
+    table: str  # the table it belongs to (analysis/tables.py)
     options: Callable[[float | None, dict], dict]  # (its value, the grid config) -> the train options it sets
-    key: str | None = None       # the `ablations` config key that asks for it; None: planned by the beta search
-    claim: str | None = None     # its number in claims.yaml (under `ablations`); None: beyond the paper
-    pretrained: bool = False     # starts from the W/O Noise model of its seed (train --init-from)
+    key: str | None = None  # the `ablations` config key that asks for it; None: planned by the beta search
+    claim: str | None = None  # its number in claims.yaml (under `ablations`); None: beyond the paper
+    pretrained: bool = False  # starts from the W/O Noise model of its seed (train --init-from)
 
     def values(self, ablations: dict, method: str) -> list[str]:
         """The values of the tag that the config's `ablations` asks for, for `method`: a list (per method
@@ -43,30 +44,75 @@ class Variant:
         return f"{method}-{self.tag}{value}"
 
 
-VARIANTS = {v.tag: v for v in [
-    Variant("n", "number of feedbacks N", ("ovf", "irs"), "table1", lambda n, cfg: {"n_feedback": int(n)},
-            key="n_feedback", claim="table1_number_of_feedbacks"),
-    Variant("pre", "pretrained + k epochs", ("ovf", "irs"), "table2", lambda k, cfg: {"epochs": int(k)},
-            key="pretrained_epochs", claim="table2_pretrained", pretrained=True),
-    Variant("revdecay", "reversed decay", ("ovf", "irs"), "ablations", lambda _, cfg: {"reverse_decay": True},
-            key="reversed_decay", claim="reversed_decay"),
-    Variant("revsigma", "reversed delta sigma", ("ovf",), "ablations",
+VARIANTS = {
+    v.tag: v
+    for v in [
+        Variant(
+            "n",
+            "number of feedbacks N",
+            ("ovf", "irs"),
+            "table1",
+            lambda n, cfg: {"n_feedback": int(n)},
+            key="n_feedback",
+            claim="table1_number_of_feedbacks",
+        ),
+        Variant(
+            "pre",
+            "pretrained + k epochs",
+            ("ovf", "irs"),
+            "table2",
+            lambda k, cfg: {"epochs": int(k)},
+            key="pretrained_epochs",
+            claim="table2_pretrained",
+            pretrained=True,
+        ),
+        Variant(
+            "revdecay",
+            "reversed decay",
+            ("ovf", "irs"),
+            "ablations",
+            lambda _, cfg: {"reverse_decay": True},
+            key="reversed_decay",
+            claim="reversed_decay",
+        ),
+        Variant(
+            "revsigma",
+            "reversed delta sigma",
+            ("ovf",),
+            "ablations",
             lambda _, cfg: {"delta_sigma": cfg["ablations"]["reversed_delta_sigma"]},
-            key="reversed_delta_sigma", claim="reversed_oriented_sigma"),
-    Variant("noheadnoise", "no head noise", ("irs",), "ablations", lambda _, cfg: {"head_sigma": 0.0},
-            key="irs_without_head_noise", claim="irs_without_head_noise"),
-    Variant("initpytorch", "PyTorch's default initialisation", ("vanilla", "noise", "ovf", "irs"), "init",
-            lambda _, cfg: {"init": "pytorch"}, key="init_sensitivity"),
-    Variant("beta", "β-search candidate", ("ovf", "irs"), "beta", lambda b, cfg: {"beta": b}),
-]}
+            key="reversed_delta_sigma",
+            claim="reversed_oriented_sigma",
+        ),
+        Variant(
+            "noheadnoise",
+            "no head noise",
+            ("irs",),
+            "ablations",
+            lambda _, cfg: {"head_sigma": 0.0},
+            key="irs_without_head_noise",
+            claim="irs_without_head_noise",
+        ),
+        Variant(
+            "initpytorch",
+            "PyTorch's default initialisation",
+            ("vanilla", "noise", "ovf", "irs"),
+            "init",
+            lambda _, cfg: {"init": "pytorch"},
+            key="init_sensitivity",
+        ),
+        Variant("beta", "β-search candidate", ("ovf", "irs"), "beta", lambda b, cfg: {"beta": b}),
+    ]
+}
 
 
 def parse_variant(variant: str) -> tuple[str, str, float | None]:
     """'ovf-pre50' -> ('ovf', 'pre', 50.0); 'irs' -> ('irs', '', None); an unknown tag is an error."""
     m = VARIANT.fullmatch(variant)
     if not m or (m[2] and m[2] not in VARIANTS):
-        raise NeftError(f"unknown run variant {variant!r}: a method, or <method>-<tag> with tag in "
-                        f"{', '.join(VARIANTS)}")
+        raise NeftError(
+            f"unknown run variant {variant!r}: a method, or <method>-<tag> with tag in {', '.join(VARIANTS)}"
+        )
     try:
         return m[1], m[2] or "", float(m[3]) if m[3] else None
     except ValueError:

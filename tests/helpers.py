@@ -1,4 +1,5 @@
 """Shared test helpers (imported by the test modules; pytest puts tests/ on sys.path)."""
+
 import torch
 
 from neft.config import TrainConfig
@@ -6,8 +7,19 @@ from neft.config import TrainConfig
 
 def tiny(**overrides) -> TrainConfig:
     """A narrow, CPU-only training config on the synthetic set (seconds per epoch)."""
-    values = dict(model="vgg8", dataset="synthetic", method="noise", sigma_d=0.1, width=0.125, epochs=1,
-                  val_size=256, val_mc_runs=2, device="cpu", num_workers=0, checkpoint_every_s=1e9)
+    values = dict(
+        model="vgg8",
+        dataset="synthetic",
+        method="noise",
+        sigma_d=0.1,
+        width=0.125,
+        epochs=1,
+        val_size=256,
+        val_mc_runs=2,
+        device="cpu",
+        num_workers=0,
+        checkpoint_every_s=1e9,
+    )
     values.update(overrides)
     return TrainConfig(**values)
 

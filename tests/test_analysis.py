@@ -1,4 +1,5 @@
 """aggregate, beta search, tables, figures and report on small hand-made result files."""
+
 import json
 import math
 import re
@@ -11,28 +12,74 @@ from scipy import stats
 
 from neft.analysis.aggregate import aggregate, collect, summarize
 from neft.analysis.beta_search import search
-from neft.errors import NeftError
 from neft.analysis.report import Grid, ablations_section, convergence_section, figure_section, load_claims, report
 from neft.analysis.tables import Setting, ablations, convergence, init_sensitivity, table1, table2, write
 from neft.analysis.verdicts import INDICATIVE_AGAINST, INDICATIVE_FOR, NOT_REPRODUCED, NOT_RUN, REPRODUCED
+from neft.errors import NeftError
 from neft.variants import parse_variant
 
 
-def result(model, dataset, method, sigma_d, seed, accuracy: dict, status="completed", beta=None, n_feedback=None,
-           ekl=1.0, epochs=3, val=50.0, anti_aligned=(), init="reference"):
+def result(
+    model,
+    dataset,
+    method,
+    sigma_d,
+    seed,
+    accuracy: dict,
+    status="completed",
+    beta=None,
+    n_feedback=None,
+    ekl=1.0,
+    epochs=3,
+    val=50.0,
+    anti_aligned=(),
+    init="reference",
+):
     """A neft.mc/1 result: `accuracy` maps eval sigma -> per-run accuracies. A diverged run with accuracies
     diverged after a kept epoch (that epoch was evaluated); without, before any."""
     hp = {k: v for k, v in dict(beta=beta, n_feedback=n_feedback).items() if v is not None}
-    rows = [dict(sigma=s, runs=len(a), accuracy=a, ekl_runs=[ekl] * len(a), mean=sum(a) / len(a),
-                 std=pd.Series(a).std(), ci95=0.0, ekl=ekl) for s, a in accuracy.items()]
-    config = dict(model=model, dataset=dataset, method=method, sigma_d=sigma_d, seed=seed, epochs=epochs, width=1.0,
-                  train_subset=None, init=init)
-    return {"format": "neft.mc/1", "status": status, "n_test": 100, "seconds": 2.0,
-            "provenance": {"device": "cpu", "git_commit": "abc123", "time": "2026-11-25T10:00:00+00:00"},
-            "train": {"status": status, "diverged_epoch": 2 if status == "diverged" else None, "config": config,
-                      "method_hparams": hp, "flags": {"irs_heads_anti_aligned": list(anti_aligned)},
-                      "selected_val_accuracy": val, "selection": "val", "seconds": 10.0},
-            "results": rows}
+    rows = [
+        dict(
+            sigma=s,
+            runs=len(a),
+            accuracy=a,
+            ekl_runs=[ekl] * len(a),
+            mean=sum(a) / len(a),
+            std=pd.Series(a).std(),
+            ci95=0.0,
+            ekl=ekl,
+        )
+        for s, a in accuracy.items()
+    ]
+    config = dict(
+        model=model,
+        dataset=dataset,
+        method=method,
+        sigma_d=sigma_d,
+        seed=seed,
+        epochs=epochs,
+        width=1.0,
+        train_subset=None,
+        init=init,
+    )
+    return {
+        "format": "neft.mc/1",
+        "status": status,
+        "n_test": 100,
+        "seconds": 2.0,
+        "provenance": {"device": "cpu", "git_commit": "abc123", "time": "2026-11-25T10:00:00+00:00"},
+        "train": {
+            "status": status,
+            "diverged_epoch": 2 if status == "diverged" else None,
+            "config": config,
+            "method_hparams": hp,
+            "flags": {"irs_heads_anti_aligned": list(anti_aligned)},
+            "selected_val_accuracy": val,
+            "selection": "val",
+            "seconds": 10.0,
+        },
+        "results": rows,
+    }
 
 
 def write_runs(root, specs):
@@ -41,7 +88,9 @@ def write_runs(root, specs):
     for variant, sigma_d, seed, accuracy, extra in specs:
         path = root / "vgg8" / "mnist" / variant / f"sd{sigma_d:g}" / f"seed{seed}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(result("vgg8", "mnist", parse_variant(variant)[0], sigma_d, seed, accuracy, **extra)))
+        path.write_text(
+            json.dumps(result("vgg8", "mnist", parse_variant(variant)[0], sigma_d, seed, accuracy, **extra))
+        )
         paths.append(path)
     return paths
 
@@ -94,24 +143,36 @@ SETTING = Setting("vgg8", "mnist", 0.3, (0, 1))
 
 
 def test_table1_columns_by_feedback_count(tmp_path):
-    runs = runs_of(tmp_path, [("ovf", 0.3, s, {0.3: [60.0 + s, 60.0 + s]}, dict(n_feedback=3)) for s in (0, 1)]
-                   + [("ovf-n1", 0.3, s, {0.3: [50.0, 50.0]}, dict(n_feedback=1)) for s in (0, 1)])
+    runs = runs_of(
+        tmp_path,
+        [("ovf", 0.3, s, {0.3: [60.0 + s, 60.0 + s]}, dict(n_feedback=3)) for s in (0, 1)]
+        + [("ovf-n1", 0.3, s, {0.3: [50.0, 50.0]}, dict(n_feedback=1)) for s in (0, 1)],
+    )
     table = table1(runs, SETTING)
     assert list(table.column) == ["1", "1~3"] and list(table.main) == [False, True]
     assert list(table["mean"]) == [50.0, 60.5] and table.n_seeds.tolist() == [2, 2]
 
 
 def test_table2_pretrained_columns(tmp_path):
-    runs = runs_of(tmp_path, [("vanilla", 0.0, 0, {0.0: [95.0, 95.0], 0.3: [11.0, 11.0]}, {}),
-                              ("ovf-pre1", 0.3, 0, {0.3: [40.0, 40.0]}, {}), ("ovf", 0.3, 0, {0.3: [55.0, 55.0]}, {})])
+    runs = runs_of(
+        tmp_path,
+        [
+            ("vanilla", 0.0, 0, {0.0: [95.0, 95.0], 0.3: [11.0, 11.0]}, {}),
+            ("ovf-pre1", 0.3, 0, {0.3: [40.0, 40.0]}, {}),
+            ("ovf", 0.3, 0, {0.3: [55.0, 55.0]}, {}),
+        ],
+    )
     ovf = table2(runs, SETTING).query("method == 'ovf'")
     assert list(ovf.column) == ["pre+0", "pre+1", "scratch+3"] and list(ovf["mean"]) == [11.0, 40.0, 55.0]
 
 
 def test_convergence_counts_diverged_and_low_runs(tmp_path):
     accs = {0: 90.0, 1: 91.0, 2: 80.0}
-    runs = runs_of(tmp_path, [("noise", 0.35, s, {0.35: [a, a]}, {}) for s, a in accs.items()]
-                   + [("noise", 0.35, 3, {}, dict(status="diverged"))])
+    runs = runs_of(
+        tmp_path,
+        [("noise", 0.35, s, {0.35: [a, a]}, {}) for s, a in accs.items()]
+        + [("noise", 0.35, 3, {}, dict(status="diverged"))],
+    )
     row = convergence(runs, Setting("vgg8", "mnist", 0.35, (0, 1, 2, 3)), ["noise"], 5.0).iloc[0]
     # mean of the finished runs 87: 80 is 7 below it
     assert (row.runs, row.diverged, row.below_threshold, row.non_converged) == (4, 1, 1, 2)
@@ -121,8 +182,11 @@ def test_a_late_diverged_run_counts_once_and_stays_out_of_the_convergence_mean(t
     # seed 3 diverged after a kept epoch: it has test results (20 %), but it is one diverged run, not also a
     # low one, and its accuracy must not drag the finished runs' mean (87) down to 70.25
     accs = {0: 90.0, 1: 91.0, 2: 80.0}
-    runs = runs_of(tmp_path, [("noise", 0.35, s, {0.35: [a, a]}, {}) for s, a in accs.items()]
-                   + [("noise", 0.35, 3, {0.35: [20.0, 20.0]}, dict(status="diverged"))])
+    runs = runs_of(
+        tmp_path,
+        [("noise", 0.35, s, {0.35: [a, a]}, {}) for s, a in accs.items()]
+        + [("noise", 0.35, 3, {0.35: [20.0, 20.0]}, dict(status="diverged"))],
+    )
     row = convergence(runs, Setting("vgg8", "mnist", 0.35, (0, 1, 2, 3)), ["noise"], 5.0).iloc[0]
     assert (row.runs, row.diverged, row.below_threshold, row.non_converged) == (4, 1, 1, 2)
     assert row["mean"] == pytest.approx(87.0)
@@ -141,8 +205,13 @@ def test_convergence_verdict_needs_fewer_failures_than_noise_injection(tmp_path)
         rows = convergence_section(runs, load_claims(), grid).rows
         assert rows[1]["verdict"] == word and rows[0]["ours"] == "1 of 10"
         assert rows[2]["verdict"] == NOT_RUN  # IRS was not run
-    few = Grid("unit", [0.35], [0, 1, 2], convergence=Setting("vgg8", "mnist", 0.35, (0, 1, 2)),
-               convergence_methods=["noise", "ovf"])
+    few = Grid(
+        "unit",
+        [0.35],
+        [0, 1, 2],
+        convergence=Setting("vgg8", "mnist", 0.35, (0, 1, 2)),
+        convergence_methods=["noise", "ovf"],
+    )
     rows = convergence_section(runs_of(tmp_path / "few", noise[:3] + ovf[:3]), load_claims(), few).rows
     assert rows[1]["verdict"] == INDICATIVE_AGAINST and "3 of 10 runs" in rows[1]["evidence short of the paper's"]
 
@@ -150,14 +219,19 @@ def test_convergence_verdict_needs_fewer_failures_than_noise_injection(tmp_path)
 def test_the_init_table_pairs_each_method_with_its_pytorch_init_run(tmp_path):
     specs = []
     for suffix, init, base in (("", "reference", 0.0), ("-initpytorch", "pytorch", 20.0)):
-        specs += [("vanilla" + suffix, 0.0, s, {0.0: [95.0] * 2, 0.3: [15.0 + base + s] * 2}, dict(init=init)) for s in (0, 1)]
-        specs += [(m + suffix, 0.3, s, {0.3: [a + base + s] * 2}, dict(init=init))
-                  for m, a in (("noise", 40.0), ("ovf", 60.0), ("irs", 41.0)) for s in (0, 1)]
+        specs += [
+            ("vanilla" + suffix, 0.0, s, {0.0: [95.0] * 2, 0.3: [15.0 + base + s] * 2}, dict(init=init)) for s in (0, 1)
+        ]
+        specs += [
+            (m + suffix, 0.3, s, {0.3: [a + base + s] * 2}, dict(init=init))
+            for m, a in (("noise", 40.0), ("ovf", 60.0), ("irs", 41.0))
+            for s in (0, 1)
+        ]
     long = init_sensitivity(runs_of(tmp_path, specs), SETTING).set_index(["method", "init"])
     assert long.loc[("vanilla", "reference"), "mean"] == 15.5 and long.loc[("vanilla", "pytorch"), "mean"] == 35.5
     assert long.loc[("ovf", "pytorch"), "change"] == pytest.approx(20.0)
     assert long.loc[("ovf", "reference"), "minus_noise"] == pytest.approx(20.0)
-    assert long.loc[("ovf", "reference"), "minus_noise_outcome"] == "better"   # both seeds +20: p = 0
+    assert long.loc[("ovf", "reference"), "minus_noise_outcome"] == "better"  # both seeds +20: p = 0
     assert long.loc[("irs", "pytorch"), "minus_noise_outcome"] == "better"
     one = init_sensitivity(runs_of(tmp_path / "one", [sp for sp in specs if sp[2] == 0]), SETTING)
     assert one.set_index(["method", "init"]).loc[("ovf", "reference"), "minus_noise_outcome"] == "ahead"  # sign only
@@ -165,8 +239,11 @@ def test_the_init_table_pairs_each_method_with_its_pytorch_init_run(tmp_path):
 
 
 def test_tables_are_written_as_csv_markdown_html_latex(tmp_path):
-    runs = runs_of(tmp_path, [("ovf", 0.3, s, {0.3: [60.0 + s, 60.0 + s]}, dict(n_feedback=3)) for s in (0, 1)]
-                   + [("ovf-n1", 0.3, 0, {0.3: [50.0, 50.0]}, dict(n_feedback=1))]).assign(dataset="fashion_mnist")
+    runs = runs_of(
+        tmp_path,
+        [("ovf", 0.3, s, {0.3: [60.0 + s, 60.0 + s]}, dict(n_feedback=3)) for s in (0, 1)]
+        + [("ovf-n1", 0.3, 0, {0.3: [50.0, 50.0]}, dict(n_feedback=1))],
+    ).assign(dataset="fashion_mnist")
     setting = Setting("vgg8", "fashion_mnist", 0.3, (0, 1))
     outs = [tmp_path / "t.csv", tmp_path / "t.md", tmp_path / "t.html", tmp_path / "t.tex"]
     title = f"Table 1. Accuracy (%) — {setting.describe(runs, {'mnist': 'fashion_mnist'})}"
@@ -189,9 +266,11 @@ def test_tables_are_written_as_csv_markdown_html_latex(tmp_path):
 
 def test_latex_escapes_what_latex_would_misread():
     from neft.analysis.tables import latex
+
     assert latex("1~3") == "$1{\\sim}3$" and latex("a ~ b") == "a \\textasciitilde{} b"
     assert latex("σ_d = 0.3, β ± 1.2, -3.50, pre-trained") == (
-        "$\\sigma_d$ = 0.3, $\\beta$ $\\pm$ 1.2, $-$3.50, pre-trained")
+        "$\\sigma_d$ = 0.3, $\\beta$ $\\pm$ 1.2, $-$3.50, pre-trained"
+    )
     assert latex("50% & #1_{x}^\\<") == "50\\% \\& \\#1\\_\\{x\\}\\^{}\\textbackslash{}$<$"
     assert latex("NFT − ablated — W/O") == "NFT $-$ ablated --- W/O"
 
@@ -219,10 +298,11 @@ def test_convergence_table_says_not_run_not_nan(tmp_path):
 
 
 def test_every_registered_name_has_a_display_name():
+    from neft.analysis.names import DATASET_NAMES, METHOD_NAMES, MODEL_NAMES, dataset_name
     from neft.datasets import DATASETS
     from neft.methods import METHODS
     from neft.models import MODELS
-    from neft.analysis.names import DATASET_NAMES, METHOD_NAMES, MODEL_NAMES, dataset_name
+
     assert set(DATASETS.names()) <= set(DATASET_NAMES) and set(MODELS.names()) <= set(MODEL_NAMES)
     assert set(METHODS.names()) <= set(METHOD_NAMES)
     assert dataset_name("fashion_mnist", {"mnist": "fashion_mnist"}) == "Fashion-MNIST (for MNIST)"
@@ -231,11 +311,14 @@ def test_every_registered_name_has_a_display_name():
 
 def test_beta_search_picks_the_best_validation_accuracy(tmp_path):
     paths = []
-    for i, (beta, val, status) in enumerate([(0.1, 70.0, "completed"), (0.01, 80.0, "completed"), (0.001, None, "diverged")]):
+    for i, (beta, val, status) in enumerate(
+        [(0.1, 70.0, "completed"), (0.01, 80.0, "completed"), (0.001, None, "diverged")]
+    ):
         cfg = dict(model="vgg8", dataset="mnist", method="irs", sigma_d=0.3, seed=0)
         paths.append(tmp_path / f"{i}.json")
-        paths[-1].write_text(json.dumps(dict(config=cfg, method_hparams=dict(beta=beta), status=status,
-                                             selected_val_accuracy=val)))
+        paths[-1].write_text(
+            json.dumps(dict(config=cfg, method_hparams=dict(beta=beta), status=status, selected_val_accuracy=val))
+        )
     assert search(paths, tmp_path / "b.yaml", tmp_path / "b.csv") == 0.01
     assert (tmp_path / "b.yaml").read_text() == "beta: 0.01\n"
     assert pd.read_csv(tmp_path / "b.csv").chosen.tolist() == [False, True, False]
@@ -249,16 +332,20 @@ def ablation_verdicts(tmp_path, ablated: list[float] | None) -> dict:
     if ablated is not None:
         specs += [("ovf-revdecay", 0.3, s, {0.3: [a, a]}, dict(epochs=200)) for s, a in zip(seeds, ablated)]
     runs = runs_of(tmp_path, specs).assign(model="resnet18", dataset="cifar10")
-    section = ablations_section(runs, load_claims(), Grid("unit", [0.3], list(seeds), Setting("resnet18", "cifar10", 0.3, seeds)))
+    section = ablations_section(
+        runs, load_claims(), Grid("unit", [0.3], list(seeds), Setting("resnet18", "cifar10", 0.3, seeds))
+    )
     return {row["claim"]: row["verdict"] for row in section.rows}
 
 
 def test_a_verdict_flips_when_the_difference_crosses_its_rule(tmp_path):
     claim = "OVF beats its reversed decay version"
-    assert ablation_verdicts(tmp_path / "a", [50.0, 53.0, 51.0])[claim] == REPRODUCED      # paired 10, 9, 10
+    assert ablation_verdicts(tmp_path / "a", [50.0, 53.0, 51.0])[claim] == REPRODUCED  # paired 10, 9, 10
     assert ablation_verdicts(tmp_path / "b", [61.0, 63.0, 62.0])[claim] == NOT_REPRODUCED  # ablated higher
-    assert ablation_verdicts(tmp_path / "c", [40.0, 70.0, 55.0])[claim] == NOT_REPRODUCED  # the difference is not significant
-    assert claim not in ablation_verdicts(tmp_path / "d", None)                         # not run: no row
+    assert (
+        ablation_verdicts(tmp_path / "c", [40.0, 70.0, 55.0])[claim] == NOT_REPRODUCED
+    )  # the difference is not significant
+    assert claim not in ablation_verdicts(tmp_path / "d", None)  # not run: no row
 
 
 def figure3_rows(runs, sigma_d, seeds, stand_ins=None) -> dict:
@@ -267,11 +354,17 @@ def figure3_rows(runs, sigma_d, seeds, stand_ins=None) -> dict:
 
 
 def test_figure3_claims_use_a_stand_in_dataset_and_say_so(tmp_path):
-    specs = [(m, 0.3, s, {0.3: [a + s, a + s]}, {}) for m, a in [("noise", 40.0), ("ovf", 50.0), ("irs", 39.0)]
-             for s in (0, 1, 2)]
+    specs = [
+        (m, 0.3, s, {0.3: [a + s, a + s]}, {})
+        for m, a in [("noise", 40.0), ("ovf", 50.0), ("irs", 39.0)]
+        for s in (0, 1, 2)
+    ]
     runs = runs_of(tmp_path, specs).assign(dataset="fashion_mnist")
     rows = figure3_rows(runs, [0.3], [0, 1, 2], {"mnist": "fashion_mnist"})
-    ovf, irs = rows["OVF beats W/ Noise, VGG-8 / Fashion-MNIST (for MNIST)"], rows["IRS beats W/ Noise, VGG-8 / Fashion-MNIST (for MNIST)"]
+    ovf, irs = (
+        rows["OVF beats W/ Noise, VGG-8 / Fashion-MNIST (for MNIST)"],
+        rows["IRS beats W/ Noise, VGG-8 / Fashion-MNIST (for MNIST)"],
+    )
     # significant at the only sigma_d with 3 seeds, but Fashion-MNIST and 3 epochs are not the paper's evidence
     assert (ovf["verdict"], ovf["paper"]) == (INDICATIVE_FOR, "+46.71")
     assert ovf["evidence short of the paper's"] == "Fashion-MNIST stands in for MNIST; 3 of 200 epochs"
@@ -284,8 +377,10 @@ def sigma_grid_runs(tmp_path, gains: dict[float, list[float]], epochs=200):
     specs = []
     for sd, gain in gains.items():
         for s, g in enumerate(gain):
-            specs += [("noise", sd, s, {sd: [50.0 + s] * 2}, dict(epochs=epochs)),
-                      ("ovf", sd, s, {sd: [50.0 + s + g] * 2}, dict(epochs=epochs))]
+            specs += [
+                ("noise", sd, s, {sd: [50.0 + s] * 2}, dict(epochs=epochs)),
+                ("ovf", sd, s, {sd: [50.0 + s + g] * 2}, dict(epochs=epochs)),
+            ]
     return runs_of(tmp_path, specs)
 
 
@@ -318,13 +413,18 @@ def test_one_seed_is_indicative_whatever_the_gain(tmp_path):
 
 
 def test_report_puts_numbers_beside_the_paper(tmp_path):
-    specs = [(m, 0.3, s, {0.0: [92.0] * 2, 0.3: [a + s, a + s]}, {}) for m, a in [("noise", 40.0), ("ovf", 50.0)]
-             for s in (0, 1)]
+    specs = [
+        (m, 0.3, s, {0.0: [92.0] * 2, 0.3: [a + s, a + s]}, {})
+        for m, a in [("noise", 40.0), ("ovf", 50.0)]
+        for s in (0, 1)
+    ]
     out = tmp_path / "report.md"
     report(runs_of(tmp_path, specs), out, Grid("unit", [0.3], [0, 1], beta={"ovf": "default"}))
     text = " ".join(out.read_text().split())
-    assert ("| OVF beats W/ Noise, VGG-8 / MNIST | +46.71 | +10.00 ± 0.00 (n=2) at σ_d 0.3 | better at 1 of 1 "
-            "σ_d | indicative (in favour) | n = 2 seeds; 3 of 200 epochs |") in text
+    assert (
+        "| OVF beats W/ Noise, VGG-8 / MNIST | +46.71 | +10.00 ± 0.00 (n=2) at σ_d 0.3 | better at 1 of 1 "
+        "σ_d | indicative (in favour) | n = 2 seeds; 3 of 200 epochs |"
+    ) in text
     assert "| epochs | 200 | 3 |" in text and "| independent runs (seeds) | ≥ 5 | seeds 0 1 (n = 2) |" in text
     assert "| git commit | – | abc123 |" in text and "| date | 2023 (arXiv 2305.14561) | 2026-11-25 |" in text
     assert "| 0.3 | | 92.00 ± 0.00 | 92.00 ± 0.00 | – |" in text  # clean accuracy of the sigma_d 0.3 models
@@ -335,31 +435,41 @@ def test_report_puts_numbers_beside_the_paper(tmp_path):
 
 
 def test_report_says_at_each_sigma_d_whether_nft_beats_noise_injection(tmp_path):
-    specs = [(m, 0.3, s, {0.3: [a + s, a + s]}, {}) for m, a in [("noise", 40.0), ("ovf", 50.0), ("irs", 39.0)]
-             for s in (0, 1)] + [("vanilla", 0.0, s, {0.0: [90.0, 90.0], 0.3: [20.0 + 2 * s] * 2}, {}) for s in (0, 1)]
+    specs = [
+        (m, 0.3, s, {0.3: [a + s, a + s]}, {})
+        for m, a in [("noise", 40.0), ("ovf", 50.0), ("irs", 39.0)]
+        for s in (0, 1)
+    ] + [("vanilla", 0.0, s, {0.0: [90.0, 90.0], 0.3: [20.0 + 2 * s] * 2}, {}) for s in (0, 1)]
     out = tmp_path / "report.md"
     report(runs_of(tmp_path, specs), out, Grid("unit", [0.3], [0, 1]))
     text = " ".join(out.read_text().split())
     ci = stats.t.ppf(0.975, 1) * pd.Series([20.0, 22.0]).std() / math.sqrt(2)
-    assert (f"| 0.3 | 21.00 ± {ci:.2f} | 40.50 ± 6.35 | 50.50 ± 6.35 | 39.50 ± 6.35 | +10.00 ± 0.00 (n=2) better "
-            f"| -1.00 ± 0.00 (n=2) worse |") in text
-    assert ("- VGG-8 / MNIST, OVF − W/ Noise: better at σ_d 0.3 (paired t-tests over n = 2 seeds, "
-            "Holm-corrected).") in text
+    assert (
+        f"| 0.3 | 21.00 ± {ci:.2f} | 40.50 ± 6.35 | 50.50 ± 6.35 | 39.50 ± 6.35 | +10.00 ± 0.00 (n=2) better "
+        f"| -1.00 ± 0.00 (n=2) worse |"
+    ) in text
+    assert (
+        "- VGG-8 / MNIST, OVF − W/ Noise: better at σ_d 0.3 (paired t-tests over n = 2 seeds, Holm-corrected)."
+    ) in text
     assert "- VGG-8 / MNIST, IRS − W/ Noise: worse at σ_d 0.3" in text
 
 
 def test_irs_diagnostics_tell_anti_aligned_heads_from_a_failed_backbone(tmp_path):
     specs = [("noise", sd, 0, {sd: [80.0] * 2}, dict(val=80.0)) for sd in (0.1, 0.3)]
-    specs += [("irs", 0.1, 0, {0.1: [81.0] * 2}, dict(val=81.0, n_feedback=3, anti_aligned=[1, 2])),
-              ("irs", 0.3, 0, {0.3: [60.0] * 2}, dict(val=70.0, n_feedback=3, anti_aligned=[1]))]
+    specs += [
+        ("irs", 0.1, 0, {0.1: [81.0] * 2}, dict(val=81.0, n_feedback=3, anti_aligned=[1, 2])),
+        ("irs", 0.3, 0, {0.3: [60.0] * 2}, dict(val=70.0, n_feedback=3, anti_aligned=[1])),
+    ]
     out = tmp_path / "report.md"
     report(runs_of(tmp_path, specs), out, Grid("unit", [0.1, 0.3], [0]))
     text = " ".join(out.read_text().split())
     assert "| VGG-8 / MNIST | 0.1 | 0 | 2 of 3 | 81.00 | 80.00 | +1.00 | did not fail |" in text
     assert "| VGG-8 / MNIST | 0.3 | 0 | 1 of 3 | 70.00 | 80.00 | -10.00 | failed |" in text
-    assert ("IRS: heads anti-aligned (expected, see below) in 2 of 2 runs; backbone failed (noisy validation "
-            "accuracy more than 5 points below W/ Noise of the same seed and σ_d) in 1 of 2: VGG-8 / MNIST "
-            "σ_d 0.3 seed 0.") in text
+    assert (
+        "IRS: heads anti-aligned (expected, see below) in 2 of 2 runs; backbone failed (noisy validation "
+        "accuracy more than 5 points below W/ Noise of the same seed and σ_d) in 1 of 2: VGG-8 / MNIST "
+        "σ_d 0.3 seed 0."
+    ) in text
     assert "backbone failed in 1 of 2 IRS runs" in text  # beside the IRS verdict
 
 
@@ -367,12 +477,29 @@ def figure_runs(tmp_path) -> pd.DataFrame:
     """Four methods at sigma_d 0.1 and 0.3, three seeds with skewed accuracies (mean != median), except IRS at
     0.3 (one seed: its bar is the MC CI95); distinct MC CI95s; on Fashion-MNIST (MNIST's stand-in)."""
     acc = {"vanilla": 30.0, "noise": 50.0, "ovf": 60.0, "irs": 55.0}
-    specs = [(m, sd, s, {sd: [acc[m] + 10 * sd + [0, 1, 9][s]] * 2}, dict(beta=0.01 if m != "noise" else None,
-                                                                           ekl=[0.1, 0.2, 0.6][s] + sd))
-             for m in ("noise", "ovf", "irs") for sd in (0.1, 0.3) for s in range(3)
-             if (m, sd) != ("irs", 0.3) or s == 0]
-    specs += [("vanilla", 0.0, s, {x: [acc["vanilla"] + [0, 1, 9][s] - 50 * x] * 2 for x in (0.0, 0.1, 0.3)},
-               dict(ekl=[0.2, 0.3, 0.9][s])) for s in range(3)]
+    specs = [
+        (
+            m,
+            sd,
+            s,
+            {sd: [acc[m] + 10 * sd + [0, 1, 9][s]] * 2},
+            dict(beta=0.01 if m != "noise" else None, ekl=[0.1, 0.2, 0.6][s] + sd),
+        )
+        for m in ("noise", "ovf", "irs")
+        for sd in (0.1, 0.3)
+        for s in range(3)
+        if (m, sd) != ("irs", 0.3) or s == 0
+    ]
+    specs += [
+        (
+            "vanilla",
+            0.0,
+            s,
+            {x: [acc["vanilla"] + [0, 1, 9][s] - 50 * x] * 2 for x in (0.0, 0.1, 0.3)},
+            dict(ekl=[0.2, 0.3, 0.9][s]),
+        )
+        for s in range(3)
+    ]
     runs = runs_of(tmp_path, specs).assign(dataset="fashion_mnist")
     return runs.assign(mc_ci95=0.5 + runs.accuracy / 100, mc_ekl_ci95=0.01 + runs.ekl / 10)
 
@@ -384,8 +511,12 @@ def drawn(fig) -> dict:
         for bars in ax.containers:
             line, _, (segments,) = bars.lines
             ends = [(s[0][1], s[1][1]) for s in segments.get_segments()]
-            out[ax.get_title().splitlines()[0], line.get_gid()] = (list(line.get_xdata()), list(line.get_ydata()),
-                                                                   [lo for lo, _ in ends], [hi for _, hi in ends])
+            out[ax.get_title().splitlines()[0], line.get_gid()] = (
+                list(line.get_xdata()),
+                list(line.get_ydata()),
+                [lo for lo, _ in ends],
+                [hi for _, hi in ends],
+            )
     return out
 
 
@@ -394,6 +525,7 @@ def test_figure_shows_the_mean_and_ci95_of_each_point(tmp_path, name, y, mc_ci):
     """What is drawn equals runs.csv computed here: the mean over seeds, the Student-t CI95 over seeds (the MC
     CI95 with one seed); W/O Noise (trained at 0) at each eval sigma, the others at eval sigma = sigma_d."""
     from neft.analysis.figures import draw
+
     runs = figure_runs(tmp_path)
     lines = drawn(draw(name, runs, [0.1, 0.3], [0, 1, 2], {"mnist": "fashion_mnist"}))
     assert set(lines) == {("VGG-8, Fashion-MNIST (for MNIST)", m) for m in ("vanilla", "noise", "ovf", "irs")}
@@ -407,8 +539,11 @@ def test_figure_shows_the_mean_and_ci95_of_each_point(tmp_path, name, y, mc_ci):
         for s, mean, low, high in zip(sigmas, ys, lows, highs):
             values = mine[mine.eval_sigma == s][y]
             n = len(values)
-            ci = (stats.t.ppf(0.975, n - 1) * values.std() / math.sqrt(n) if n > 1
-                  else mine[mine.eval_sigma == s][mc_ci].item())
+            ci = (
+                stats.t.ppf(0.975, n - 1) * values.std() / math.sqrt(n)
+                if n > 1
+                else mine[mine.eval_sigma == s][mc_ci].item()
+            )
             assert (mean, low, high) == pytest.approx((values.mean(), values.mean() - ci, values.mean() + ci))
     assert all(len(o) == 1 and abs(next(iter(o))) < 0.02 for o in offsets.values())  # one small offset per method
     assert len({next(iter(o)) for o in offsets.values()}) == 4  # ... a different one each: no point hides another
@@ -416,16 +551,24 @@ def test_figure_shows_the_mean_and_ci95_of_each_point(tmp_path, name, y, mc_ci):
 
 def test_figure_states_n_epochs_r_and_what_the_bars_are(tmp_path):
     from neft.analysis.figures import draw
+
     fig = draw("figure3", figure_runs(tmp_path), [0.1, 0.3], [0, 1, 2])
     ax = fig.axes[0]
-    assert ax.get_title() == ("VGG-8, Fashion-MNIST\nn = 1–3 seeds · 3 epochs · R = 2 · "
-                              "bars: CI95 over seeds, Monte-Carlo CI95 where n = 1")
+    assert ax.get_title() == (
+        "VGG-8, Fashion-MNIST\nn = 1–3 seeds · 3 epochs · R = 2 · bars: CI95 over seeds, Monte-Carlo CI95 where n = 1"
+    )
     assert ax.get_xlabel() == "device variation $\\sigma_d$" and [t.get_text() for t in ax.get_xticklabels()] == [
-        "0", "0.1", "0.3"]
+        "0",
+        "0.1",
+        "0.3",
+    ]
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend == ["W/O Noise (trained at $\\sigma_d$ = 0)", "W/ Noise", "OVF (β = 0.01)", "IRS (β = 0.01)"]
-    styles = {line.get_gid(): (line.get_color(), line.get_marker(), line.get_linestyle()) for line in ax.get_lines()
-              if line.get_gid()}
+    styles = {
+        line.get_gid(): (line.get_color(), line.get_marker(), line.get_linestyle())
+        for line in ax.get_lines()
+        if line.get_gid()
+    }
     assert len(set(styles.values())) == 4 and styles["vanilla"][2] == "--"
     one_seed = draw("figure3", figure_runs(tmp_path / "b"), [0.1, 0.3], [0])
     assert "n = 1 seed · 3 epochs · R = 2 · bars: Monte-Carlo CI95" in one_seed.axes[0].get_title()
@@ -435,6 +578,7 @@ def test_figures_are_reproducible_png_300_dpi_and_pdf_with_truetype_fonts(tmp_pa
     from PIL import Image
 
     from neft.analysis.figures import figure
+
     runs = figure_runs(tmp_path)
     for folder in ("a", "b"):
         figure("figure3", runs, [0.1, 0.3], [0, 1, 2], [tmp_path / folder / "f.png", tmp_path / folder / "f.pdf"])
@@ -447,16 +591,26 @@ def test_figures_are_reproducible_png_300_dpi_and_pdf_with_truetype_fonts(tmp_pa
         figure("figure3", runs, [0.1, 0.3], [0], [tmp_path / "f.svg"])
 
 
-@pytest.mark.parametrize("args,message", [
-    (["tables", "table1", "--out", "t.csv"], "needs --runs"),
-    (["tables", "table1", "--runs", "missing.csv", "--out", "t.csv", "--setting", "vgg8", "mnist", "0.3"],
-     "missing.csv: unreadable runs table"),
-    (["tables", "table1", "--runs", "r.csv", "--out", "t.csv", "--setting", "vgg8", "mnist", "high"], "is not a number"),
-    (["aggregate", "x.json", "--root", ".", "--runs", "r.csv", "--summary", "s.csv"], "x.json"),
-    (["fetch", "mnist", "--no-download", "--data-dir", "nodata", "--out", "f.json"], "downloads are off"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["tables", "table1", "--out", "t.csv"], "needs --runs"),
+        (
+            ["tables", "table1", "--runs", "missing.csv", "--out", "t.csv", "--setting", "vgg8", "mnist", "0.3"],
+            "missing.csv: unreadable runs table",
+        ),
+        (
+            ["tables", "table1", "--runs", "r.csv", "--out", "t.csv", "--setting", "vgg8", "mnist", "high"],
+            "is not a number",
+        ),
+        (["aggregate", "x.json", "--root", ".", "--runs", "r.csv", "--summary", "s.csv"], "x.json"),
+        (["fetch", "mnist", "--no-download", "--data-dir", "nodata", "--out", "f.json"], "downloads are off"),
+    ],
+)
 def test_analysis_commands_fail_in_one_line(tmp_path, args, message):
-    out = subprocess.run([sys.executable, "-m", "neft", *args], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "neft", *args], capture_output=True, text=True, cwd=tmp_path, timeout=120
+    )
     assert out.returncode == 2 and out.stderr.count("\n") == 1 and message in out.stderr
 
 
@@ -465,12 +619,15 @@ def test_html_page_embeds_the_images_it_shows(tmp_path):
     import base64
 
     from neft.analysis.html import render
+
     (tmp_path / "figures").mkdir()
     image = tmp_path / "figures" / "f.png"
     image.write_bytes(b"\x89PNG not really")
     source = tmp_path / "report.md"
-    source.write_text("# Report: unit\n\n| claim | ours |\n|:--|--:|\n| x | +1.00 ± 0.50 |\n\n"
-                      "In words:\n- one\n- two\n\n![f](figures/f.png)\n")
+    source.write_text(
+        "# Report: unit\n\n| claim | ours |\n|:--|--:|\n| x | +1.00 ± 0.50 |\n\n"
+        "In words:\n- one\n- two\n\n![f](figures/f.png)\n"
+    )
     render(source, tmp_path / "report.html")
     page = (tmp_path / "report.html").read_text()
     assert "<p>In words:</p>\n<ul>\n<li>one</li>\n<li>two</li>\n</ul>" in page  # a list right below text, as on GitHub
@@ -490,12 +647,20 @@ def test_the_report_shows_each_table_as_its_file_does(tmp_path):
     specs += [("noise", 0.3, s, {0.3: [40.0 + s] * 2}, {}) for s in seeds]
     runs = runs_of(tmp_path, specs)
     from neft.analysis.tables import title
+
     write("table1", table1(runs, setting), [tmp_path / "table1.md"], title("table1", setting, runs, {}))
-    write("convergence", convergence(runs, setting, ["noise", "ovf"], 5.0), [tmp_path / "convergence.md"],
-          title("convergence", setting, runs, {}))
+    write(
+        "convergence",
+        convergence(runs, setting, ["noise", "ovf"], 5.0),
+        [tmp_path / "convergence.md"],
+        title("convergence", setting, runs, {}),
+    )
     out = tmp_path / "report.md"
-    report(runs, out, Grid("unit", [0.3], list(seeds), ablation=setting, convergence=setting,
-                           convergence_methods=["noise", "ovf"]))
+    report(
+        runs,
+        out,
+        Grid("unit", [0.3], list(seeds), ablation=setting, convergence=setting, convergence_methods=["noise", "ovf"]),
+    )
     text = out.read_text()
     for name in ("table1", "convergence"):
         assert (tmp_path / f"{name}.md").read_text().strip() in text

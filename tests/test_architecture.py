@@ -1,6 +1,7 @@
 """The package's shape: the core imports nothing from the analysis wing, what the Snakefile imports needs no
 torch, each variant is declared once and everything that names variants agrees with that table, and the
 code passes the style tools CI runs (ruff, snakefmt)."""
+
 import ast
 import shutil
 import subprocess
@@ -18,8 +19,11 @@ SHELL = {"cli.py", "__main__.py"}  # the command line wires both wings
 
 
 def core_modules() -> list[Path]:
-    return [p for p in PACKAGE.rglob("*.py") if "analysis" not in p.relative_to(PACKAGE).parts
-            and p.relative_to(PACKAGE).as_posix() not in SHELL]
+    return [
+        p
+        for p in PACKAGE.rglob("*.py")
+        if "analysis" not in p.relative_to(PACKAGE).parts and p.relative_to(PACKAGE).as_posix() not in SHELL
+    ]
 
 
 def imported(path: Path) -> set[str]:
@@ -30,7 +34,7 @@ def imported(path: Path) -> set[str]:
         if isinstance(node, ast.Import):
             names |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
-            base = package[:len(package) - node.level + 1] if node.level else []
+            base = package[: len(package) - node.level + 1] if node.level else []
             module = ".".join([*base, *([node.module] if node.module else [])])
             names |= {module} | {f"{module}.{alias.name}" for alias in node.names}
     return names
@@ -51,8 +55,10 @@ def test_the_analysis_wing_imports_no_torch():
 
 def test_what_the_snakefile_imports_needs_no_torch():
     """The workflow's helpers import these at Snakemake's start, for every command it runs."""
-    code = ("import sys; import neft.config, neft.schema, neft.variants, neft.layout, neft.analysis.tables, "
-            "neft.analysis.figures; print(sorted(m for m in ('torch', 'torchvision') if m in sys.modules))")
+    code = (
+        "import sys; import neft.config, neft.schema, neft.variants, neft.layout, neft.analysis.tables, "
+        "neft.analysis.figures; print(sorted(m for m in ('torch', 'torchvision') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == "[]", out.stdout + out.stderr
 
@@ -71,6 +77,7 @@ def test_every_ablation_key_of_the_config_asks_for_one_variant():
 def test_every_variant_belongs_to_a_table_and_its_claim_is_the_papers():
     from neft.analysis.report import load_claims
     from neft.analysis.tables import TABLES
+
     claims = load_claims()["ablations"]
     for variant in VARIANTS.values():
         assert variant.table in TABLES and variant in of_table(variant.table), variant.tag
@@ -89,6 +96,7 @@ def test_a_variant_name_reads_back(tag):
 
 def test_an_unknown_tag_is_refused():
     from neft.errors import NeftError
+
     with pytest.raises(NeftError, match="unknown run variant 'ovf-foo1'"):
         parse_variant("ovf-foo1")
 
@@ -108,6 +116,7 @@ def test_ruff(args):
 
 
 def test_snakefmt():
-    out = subprocess.run([tool("snakefmt"), "--check", "Snakefile", "workflow"], capture_output=True, text=True,
-                         cwd=ROOT, timeout=300)
+    out = subprocess.run(
+        [tool("snakefmt"), "--check", "Snakefile", "workflow"], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]

@@ -1,4 +1,5 @@
 """`python -m neft`: help, one-line errors with exit 2, and a train -> evaluate round trip."""
+
 import json
 import subprocess
 import sys
@@ -7,8 +8,24 @@ import pytest
 
 from neft.cli import main, make_parser
 
-TINY = ["--dataset", "synthetic", "--width", "0.125", "--epochs", "1", "--val-size", "256", "--train-subset", "256",
-        "--device", "cpu", "--num-workers", "0", "--val-mc-runs", "2"]
+TINY = [
+    "--dataset",
+    "synthetic",
+    "--width",
+    "0.125",
+    "--epochs",
+    "1",
+    "--val-size",
+    "256",
+    "--train-subset",
+    "256",
+    "--device",
+    "cpu",
+    "--num-workers",
+    "0",
+    "--val-mc-runs",
+    "2",
+]
 
 
 def neft(*args, cwd=None):
@@ -21,17 +38,20 @@ def test_help(command):
     assert out.returncode == 0 and "usage" in out.stdout
 
 
-@pytest.mark.parametrize("args,message", [
-    (["train", "--out", "x", "--model", "vgg11"], "unknown model 'vgg11'"),
-    (["train", "--out", "x", "--sigma-d", "-0.1"], "sigma_d must be in [0, 1]"),
-    (["train", "--out", "x", "--epochs", "zero"], "argument --epochs"),
-    (["train", "--out", "x", "--unknown-flag"], "unrecognized arguments"),
-    (["train", "--out", "x", "--device-kind", "PCM"], "unknown device kind"),
-    (["evaluate", "--model", "missing.pt", "--out", "r.json"], "missing.pt: no such file"),
-    (["evaluate", "--model", "m.pt", "--out", "r.json", "--runs", "1"], "runs must be >= 2"),
-    (["evaluate", "--model", "a.pt", "b.pt", "--out", "r.json"], "2 --model files but 1 --out files"),
-    (["evaluate", "--model", "a.pt", "--out", "r.json", "--csv", "a.csv", "b.csv"], "1 --model files but 2 --csv"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["train", "--out", "x", "--model", "vgg11"], "unknown model 'vgg11'"),
+        (["train", "--out", "x", "--sigma-d", "-0.1"], "sigma_d must be in [0, 1]"),
+        (["train", "--out", "x", "--epochs", "zero"], "argument --epochs"),
+        (["train", "--out", "x", "--unknown-flag"], "unrecognized arguments"),
+        (["train", "--out", "x", "--device-kind", "PCM"], "unknown device kind"),
+        (["evaluate", "--model", "missing.pt", "--out", "r.json"], "missing.pt: no such file"),
+        (["evaluate", "--model", "m.pt", "--out", "r.json", "--runs", "1"], "runs must be >= 2"),
+        (["evaluate", "--model", "a.pt", "b.pt", "--out", "r.json"], "2 --model files but 1 --out files"),
+        (["evaluate", "--model", "a.pt", "--out", "r.json", "--csv", "a.csv", "b.csv"], "1 --model files but 2 --csv"),
+    ],
+)
 def test_bad_input_is_one_line_exit_2(tmp_path, monkeypatch, capsys, args, message):
     monkeypatch.chdir(tmp_path)
     try:
@@ -60,8 +80,23 @@ def test_train_then_evaluate(tmp_path):
     assert out.returncode == 0, out.stderr
     trained = json.loads((tmp_path / "run" / "train.json").read_text())
     assert trained["config"]["method"] == "ovf" and trained["config"]["seed"] == 3
-    out = neft("evaluate", "--model", "run/model.pt", "--out", "mc.json", "--csv", "mc.csv", "--runs", "3",
-               "--sigmas", "0", "0.2", "--device", "cpu", cwd=tmp_path)
+    out = neft(
+        "evaluate",
+        "--model",
+        "run/model.pt",
+        "--out",
+        "mc.json",
+        "--csv",
+        "mc.csv",
+        "--runs",
+        "3",
+        "--sigmas",
+        "0",
+        "0.2",
+        "--device",
+        "cpu",
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stderr
     result = json.loads((tmp_path / "mc.json").read_text())
     assert [r["sigma"] for r in result["results"]] == [0.0, 0.2] and len(result["results"][1]["accuracy"]) == 3
@@ -78,6 +113,7 @@ def test_every_command_declares_what_it_reads_and_writes():
     import dataclasses
 
     from neft.cli import COMMANDS
+
     subparsers = next(a for a in make_parser()._actions if a.dest == "command").choices
     assert set(subparsers) == set(COMMANDS)
     for name, command in COMMANDS.items():

@@ -1,6 +1,7 @@
 """Each loader reads tiny files written in its real on-disk format; missing or corrupt files give
 one clear error; training and evaluation data are what the reference transforms make; the
 validation split is carved from the training split."""
+
 import gzip
 import pickle
 import struct
@@ -8,13 +9,12 @@ import struct
 import numpy as np
 import pytest
 import torch
+from helpers import tiny
 from PIL import Image
 
 from neft.data import ResidentBatches, TorchvisionBatches, evaluation_data, training_data, uint8_images
 from neft.datasets import DATASETS, load_split, mnist
 from neft.errors import DataError
-
-from helpers import tiny
 
 
 def write_idx(folder, prefix, images, labels, compress=False):
@@ -30,8 +30,13 @@ def write_idx(folder, prefix, images, labels, compress=False):
 def idx_set(folder, compress=False, n=(12, 6)):
     rng = np.random.default_rng(0)
     for prefix, count in zip(("train", "t10k"), n):
-        write_idx(folder, prefix, rng.integers(0, 256, (count, 28, 28), dtype=np.uint8),
-                  rng.integers(0, 10, count, dtype=np.uint8), compress)
+        write_idx(
+            folder,
+            prefix,
+            rng.integers(0, 256, (count, 28, 28), dtype=np.uint8),
+            rng.integers(0, 10, count, dtype=np.uint8),
+            compress,
+        )
 
 
 @pytest.mark.parametrize("name,folder", [("mnist", "MNIST"), ("fashion_mnist", "FashionMNIST")])
@@ -58,15 +63,27 @@ def write_cifar(root, n_classes, label_key, files):
     root.mkdir(parents=True)
     rng = np.random.default_rng(1)
     for name in files:
-        batch = {"data": rng.integers(0, 256, (4, 3072), dtype=np.uint8),
-                 label_key: rng.integers(0, n_classes, 4).tolist()}
+        batch = {
+            "data": rng.integers(0, 256, (4, 3072), dtype=np.uint8),
+            label_key: rng.integers(0, n_classes, 4).tolist(),
+        }
         (root / name).write_bytes(pickle.dumps(batch, protocol=2))
 
 
-@pytest.mark.parametrize("name,folder,classes,key,files,meta", [
-    ("cifar10", "cifar-10-batches-py", 10, "labels",
-     [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"], "batches.meta"),
-    ("cifar100", "cifar-100-python", 100, "fine_labels", ["train", "test"], "meta")])
+@pytest.mark.parametrize(
+    "name,folder,classes,key,files,meta",
+    [
+        (
+            "cifar10",
+            "cifar-10-batches-py",
+            10,
+            "labels",
+            [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"],
+            "batches.meta",
+        ),
+        ("cifar100", "cifar-100-python", 100, "fine_labels", ["train", "test"], "meta"),
+    ],
+)
 def test_cifar_pickle_batches(tmp_path, name, folder, classes, key, files, meta):
     write_cifar(tmp_path / folder, classes, key, files)
     (tmp_path / folder / meta).write_bytes(pickle.dumps({}))

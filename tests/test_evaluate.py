@@ -1,10 +1,12 @@
 """Evaluation start-up: several models in one process give each the result it gets alone; the test split
 cached by `neft fetch` is the transformed split, read without torchvision; a bad cache file is not used."""
+
 import json
 import subprocess
 import sys
 
 import torch
+from helpers import tiny
 
 from neft.config import EvalConfig
 from neft.data import cache_file, evaluation_data
@@ -12,8 +14,6 @@ from neft.datasets import DATASETS
 from neft.evaluate import Session, evaluate
 from neft.fetch import fetch
 from neft.trainer import train
-
-from helpers import tiny
 
 
 def test_several_models_in_one_session_get_what_each_gets_alone(tmp_path):
@@ -36,11 +36,32 @@ def test_cached_test_split_is_the_transformed_one_and_needs_no_torchvision(tmp_p
     plain = evaluation_data("synthetic", str(tmp_path / "empty"), False, subset=100, num_workers=0)
     assert torch.equal(cached[0], plain[0]) and torch.equal(cached[1], plain[1]) and len(cached[1]) == 100
     train(tiny(), tmp_path / "run")
-    script = ("import sys, neft.cli; neft.cli.main(sys.argv[1:]); "
-              "print('torchvision' in sys.modules, 'pandas' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", script, "evaluate", "--model", str(tmp_path / "run" / "model.pt"),
-                          "--out", str(tmp_path / "r.json"), "--runs", "2", "--device", "cpu", "--data-dir",
-                          str(tmp_path), "--no-download"], capture_output=True, text=True, timeout=300)
+    script = (
+        "import sys, neft.cli; neft.cli.main(sys.argv[1:]); "
+        "print('torchvision' in sys.modules, 'pandas' in sys.modules)"
+    )
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            script,
+            "evaluate",
+            "--model",
+            str(tmp_path / "run" / "model.pt"),
+            "--out",
+            str(tmp_path / "r.json"),
+            "--runs",
+            "2",
+            "--device",
+            "cpu",
+            "--data-dir",
+            str(tmp_path),
+            "--no-download",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0 and out.stdout.splitlines()[-1] == "False False", out.stdout + out.stderr
     assert json.loads((tmp_path / "r.json").read_text())["n_test"] == 512
 
@@ -50,10 +71,12 @@ def test_a_cache_file_of_something_else_is_not_used(tmp_path, caplog):
     path = cache_file(spec, tmp_path)
     path.parent.mkdir()
     x, y, _ = evaluation_data("synthetic", str(tmp_path), False, num_workers=0)
-    for bad in ({"format": "neft.test-split/1", "dataset": "synthetic", "images": x[:, :1] + 1, "labels": y},
-                {"format": "neft.test-split/1", "dataset": "cifar10", "images": x + 1, "labels": y},
-                {"format": "neft.test-split/0", "dataset": "synthetic", "images": x + 1, "labels": y},
-                {"format": "neft.test-split/1", "dataset": "synthetic", "images": x + 1, "labels": y[:-1]}):
+    for bad in (
+        {"format": "neft.test-split/1", "dataset": "synthetic", "images": x[:, :1] + 1, "labels": y},
+        {"format": "neft.test-split/1", "dataset": "cifar10", "images": x + 1, "labels": y},
+        {"format": "neft.test-split/0", "dataset": "synthetic", "images": x + 1, "labels": y},
+        {"format": "neft.test-split/1", "dataset": "synthetic", "images": x + 1, "labels": y[:-1]},
+    ):
         caplog.clear()
         torch.save(bad, path)
         again = evaluation_data("synthetic", str(tmp_path), False, num_workers=0)

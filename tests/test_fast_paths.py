@@ -1,6 +1,7 @@
 """The fast paths compute what the plain ones do: GPU-resident augmentation has the distribution of
 the torchvision transforms; bf16 Monte-Carlo agrees with fp32 (accuracy and EKL, noise-free and within
 the MC standard error when noisy)."""
+
 import math
 import statistics
 import subprocess
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from helpers import marker_image, offsets_and_flip, tiny
 from scipy import stats
 
 from neft.data import SeededAugment, crop_flip, evaluation_data
@@ -17,8 +19,6 @@ from neft.mc import mc_evaluate
 from neft.models import build_model
 from neft.noise import NoiseLaw
 from neft.trainer import train
-
-from helpers import marker_image, offsets_and_flip, tiny
 
 N = 12000
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,8 +42,9 @@ def test_bf16_mc_agrees_with_fp32_within_the_mc_standard_error(tmp_path):
     model = build_model("vgg8", 3, 10, 32, width=0.125)
     model.load_state_dict(torch.load(tmp_path / "model.pt", weights_only=True)["state_dict"])
     x, y, _ = evaluation_data("synthetic", str(tmp_path), False, num_workers=0)
-    (clean32, fp32), (clean16, bf16) = (mc_evaluate(model, NoiseLaw(), x, y, [0.0, 0.1], runs=10, seed=0, precision=p)
-                                        for p in ("fp32", "bf16"))
+    (clean32, fp32), (clean16, bf16) = (
+        mc_evaluate(model, NoiseLaw(), x, y, [0.0, 0.1], runs=10, seed=0, precision=p) for p in ("fp32", "bf16")
+    )
     # noise-free: rounding flips at most 1 % of the predictions (near-ties) and moves the EKL by < 10 %
     assert abs(clean16.mean - clean32.mean) <= 1.0 and abs(clean16.ekl - clean32.ekl) <= 0.1 * clean32.ekl
     # noisy: within the Monte-Carlo standard error of the mean accuracy and of the EKL
@@ -56,6 +57,10 @@ def test_bf16_mc_agrees_with_fp32_within_the_mc_standard_error(tmp_path):
 def test_the_device_check_passes_on_the_cpu():
     """benchmarks/device_check.py runs these checks where the fast paths run (CUDA); here it must at
     least run, and pass, on the CPU."""
-    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "device_check.py"), "--device", "cpu"],
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "device_check.py"), "--device", "cpu"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0 and "4 of 4 checks passed" in out.stdout, out.stdout + out.stderr

@@ -2,6 +2,7 @@
 middle of an epoch resumes from its last checkpoint to the same weights as an uninterrupted run; a
 killed Monte-Carlo evaluation leaves no result file; an interrupted write keeps the previous file; a
 full disk at the end of training loses no training; a second training in the same folder refuses."""
+
 import errno
 import json
 import os
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import pytest
 import torch
+from helpers import state_equal
+from test_reliability import flags
 
 import neft.io
 from neft.checkpoint import read_model_file
@@ -22,11 +25,16 @@ from neft.io import folder_lock, save_json
 from neft.methods.injection import NoiseInjection
 from neft.trainer import train
 
-from helpers import state_equal
-from test_reliability import flags
-
-RUN = dict(dataset="synthetic", width=0.125, device="cpu", num_workers=0, val_size=256, train_subset=512, epochs=4,
-           val_mc_runs=2)
+RUN = dict(
+    dataset="synthetic",
+    width=0.125,
+    device="cpu",
+    num_workers=0,
+    val_size=256,
+    train_subset=512,
+    epochs=4,
+    val_mc_runs=2,
+)
 STEPS = 4  # per epoch: 512 images in batches of 128
 
 
@@ -39,8 +47,15 @@ def uninterrupted(tmp_path_factory):
 
 def start(args: list[str], cwd, **kwargs) -> subprocess.Popen:
     env = {**os.environ, "OMP_NUM_THREADS": "2"}  # the thread count of this process (conftest): same float sums
-    return subprocess.Popen([sys.executable, "-m", "neft", *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-m", "neft", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
 
 
 def wait_mid_epoch(proc: subprocess.Popen, checkpoint) -> None:
@@ -62,11 +77,14 @@ def resume_and_compare(tmp_path, monkeypatch, uninterrupted) -> None:
     monkeypatch.chdir(tmp_path)
     assert not (tmp_path / "run" / "model.pt").exists() and (tmp_path / "run" / "checkpoint.pt").exists()
     assert main(["train", "--out", "run", "--resume", *flags(RUN)]) == 0
-    assert state_equal(read_model_file(tmp_path / "run" / "model.pt")["state_dict"],
-                       read_model_file(uninterrupted / "model.pt")["state_dict"])
+    assert state_equal(
+        read_model_file(tmp_path / "run" / "model.pt")["state_dict"],
+        read_model_file(uninterrupted / "model.pt")["state_dict"],
+    )
     strip = lambda history: [{k: v for k, v in h.items() if k != "seconds"} for h in history]  # noqa: E731
-    assert strip(json.loads((tmp_path / "run" / "train.json").read_text())["history"]) == \
-        strip(json.loads((uninterrupted / "train.json").read_text())["history"])
+    assert strip(json.loads((tmp_path / "run" / "train.json").read_text())["history"]) == strip(
+        json.loads((uninterrupted / "train.json").read_text())["history"]
+    )
 
 
 def test_sigkill_mid_epoch_then_resume_reaches_the_same_weights(tmp_path, monkeypatch, uninterrupted):
@@ -80,21 +98,41 @@ def test_sigkill_mid_epoch_then_resume_reaches_the_same_weights(tmp_path, monkey
 
 def test_sigterm_to_the_process_group_checkpoints_and_exits_143(tmp_path, monkeypatch, uninterrupted):
     """A cluster preempting a job signals all its processes: DataLoader workers included."""
-    proc = start(["train", "--out", "run", *flags(RUN), "--checkpoint-every-s", "0", "--num-workers", "2"], tmp_path,
-                 start_new_session=True)
+    proc = start(
+        ["train", "--out", "run", *flags(RUN), "--checkpoint-every-s", "0", "--num-workers", "2"],
+        tmp_path,
+        start_new_session=True,
+    )
     wait_mid_epoch(proc, tmp_path / "run" / "checkpoint.pt")
     os.killpg(proc.pid, signal.SIGTERM)
     err = proc.communicate()[1]
     assert proc.returncode == 143 and "Traceback" not in err, err
     state = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
-    assert err.splitlines()[-1] == (f"neft: stopped by SIGTERM at epoch {state['epoch'] + 1}, step {state['step']}; "
-                                    f"checkpoint in run/checkpoint.pt")
+    assert err.splitlines()[-1] == (
+        f"neft: stopped by SIGTERM at epoch {state['epoch'] + 1}, step {state['step']}; checkpoint in run/checkpoint.pt"
+    )
     resume_and_compare(tmp_path, monkeypatch, uninterrupted)
 
 
 def test_killed_evaluation_leaves_no_result(tmp_path, uninterrupted):
-    proc = start(["evaluate", "--model", str(uninterrupted / "model.pt"), "--out", "r.json", "--csv", "r.csv",
-                  "--runs", "100000", "--sigmas", "0.1", "--device", "cpu"], tmp_path)
+    proc = start(
+        [
+            "evaluate",
+            "--model",
+            str(uninterrupted / "model.pt"),
+            "--out",
+            "r.json",
+            "--csv",
+            "r.csv",
+            "--runs",
+            "100000",
+            "--sigmas",
+            "0.1",
+            "--device",
+            "cpu",
+        ],
+        tmp_path,
+    )
     for line in proc.stderr:  # the Monte-Carlo runs have started
         if "runs at each of" in line:
             break
@@ -124,22 +162,27 @@ def full_disk(name: str):
     def write_or_fail(path, write):
         def no_space(f):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
         return atomic(path, no_space if Path(path).name == name else write)
+
     return write_or_fail
 
 
 @pytest.mark.parametrize("name", ["model.pt", "train.json"])
-def test_a_full_disk_at_the_end_keeps_the_training_and_resume_writes_it(tmp_path, monkeypatch, capsys,
-                                                                        uninterrupted, name):
+def test_a_full_disk_at_the_end_keeps_the_training_and_resume_writes_it(
+    tmp_path, monkeypatch, capsys, uninterrupted, name
+):
     """The checkpoint is written before model.pt and train.json: when writing one of them fails (ENOSPC),
     one line says so, and --resume writes them without a training step, to the same weights."""
     atomic = neft.io._atomic
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(neft.io, "_atomic", full_disk(name))
     assert main(["train", "--out", "run", *flags(RUN)]) == 2
-    assert capsys.readouterr().err == (f"neft: error: cannot write run/{name} (No space left on device); the finished "
-                                       f"training is kept in run/checkpoint.pt: make room, then rerun with --resume "
-                                       f"to write the results without training again\n")
+    assert capsys.readouterr().err == (
+        f"neft: error: cannot write run/{name} (No space left on device); the finished "
+        f"training is kept in run/checkpoint.pt: make room, then rerun with --resume "
+        f"to write the results without training again\n"
+    )
     assert not (tmp_path / "run" / "train.json").exists() and (tmp_path / "run" / "checkpoint.pt").exists()
     assert not list((tmp_path / "run").glob(".*"))  # no temp file, no lock
     monkeypatch.setattr(neft.io, "_atomic", atomic)
@@ -178,14 +221,20 @@ def test_a_second_training_in_the_same_folder_refuses_and_a_killed_one_does_not_
     while not (lock.exists() and lock.read_text().strip()) and first.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     try:
-        second = subprocess.run([sys.executable, "-m", "neft", "train", "--out", "run", *flags(RUN)], cwd=tmp_path,
-                                capture_output=True, text=True, timeout=300)
+        second = subprocess.run(
+            [sys.executable, "-m", "neft", "train", "--out", "run", *flags(RUN)],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert first.poll() is None, first.communicate()[1][-2000:]
     finally:
         first.kill()
         first.communicate()
     assert second.returncode == 2 and second.stderr.splitlines() == [
-        f"neft: error: run is in use by another neft train (pid {first.pid}); wait for it to end, or stop it"]
+        f"neft: error: run is in use by another neft train (pid {first.pid}); wait for it to end, or stop it"
+    ]
     assert lock.exists()  # left behind by the killed process, and no obstacle:
     with folder_lock(tmp_path / "run", "test"):
         pass
@@ -193,6 +242,7 @@ def test_a_second_training_in_the_same_folder_refuses_and_a_killed_one_does_not_
 
 def test_a_file_system_without_locks_trains_without_one(tmp_path, monkeypatch, caplog):
     """Lustre mounted without flock says ENOSYS: the lock is a safety net, so training goes on, with a warning."""
+
     def no_locks(fd, operation):
         raise OSError(errno.ENOSYS, os.strerror(errno.ENOSYS))
 

@@ -1,5 +1,6 @@
 """Monte-Carlo evaluation: exactness at sigma 0, reproducibility, common random numbers, the fast
 in-place loop against a model rebuilt per run, statistics and EKL."""
+
 import copy
 import math
 
@@ -58,7 +59,9 @@ def test_same_seed_identical_runs_and_weights_restored():
 def test_models_with_the_same_seed_see_the_same_draws(monkeypatch):
     draws = []
     original = NoiseLaw.standard_normal
-    monkeypatch.setattr(NoiseLaw, "standard_normal", staticmethod(lambda w, g: draws.append(original(w, g)) or draws[-1]))
+    monkeypatch.setattr(
+        NoiseLaw, "standard_normal", staticmethod(lambda w, g: draws.append(original(w, g)) or draws[-1])
+    )
     model_a, x, y = setup(0)
     model_b, _, _ = setup(1)
     mc_evaluate(model_a, NoiseLaw(), x, y, [0.2], runs=3, seed=9)
@@ -77,7 +80,9 @@ def rebuilt_per_run(state, x, y, sigma, runs, seed):
         model.load_state_dict(state)
         model.eval()
         layers = noisy_layers(model)
-        noise = NoiseLaw().sample([layer.weight for layer in layers], sigma, generator("cpu", seed, "mc", float(sigma), run))
+        noise = NoiseLaw().sample(
+            [layer.weight for layer in layers], sigma, generator("cpu", seed, "mc", float(sigma), run)
+        )
         with torch.no_grad(), perturbed(layers, noise):
             log_p = torch.log_softmax(model(x), 1)
         hit = log_p.argmax(1) == y

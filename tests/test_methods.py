@@ -1,8 +1,10 @@
 """Methods: the NFT objective on hand-made logits, OVF/IRS losses against the formulas, gradients
 through every forward, IRS heads kept out of the inference model, a short training beating chance."""
+
 import pytest
 import torch
 import torch.nn.functional as F
+from helpers import tiny
 
 from neft.checkpoint import load_model
 from neft.layers import noisy_layers, perturbed
@@ -10,8 +12,6 @@ from neft.methods import METHODS
 from neft.methods.feedback import nft_logits
 from neft.models import build_model
 from neft.trainer import train
-
-from helpers import tiny
 
 
 def test_nft_logits_on_hand_made_logits():
@@ -69,6 +69,7 @@ def test_ovf_gradients_flow_through_all_forwards():
 
     def count_backward(module, inputs, out):
         out.register_hook(lambda grad: calls.append(1))
+
     model.stages[0][0].register_forward_hook(count_backward)
     loss, _ = method.loss(model, torch.randn(4, 3, 32, 32), torch.randint(10, (4,)), torch.Generator().manual_seed(0))
     loss.backward()
@@ -140,5 +141,7 @@ def test_irs_heads_are_absent_from_the_inference_model_and_their_accuracy_is_rec
 def test_short_training_beats_chance_at_sigma_zero(tmp_path, model_name, method):
     result = train(tiny(model=model_name, method=method, sigma_d=0.0, epochs=2, select="last"), tmp_path)
     last = result["history"][-1]
-    assert result["status"] == "completed" and all(torch.isfinite(torch.tensor(h["train_loss"])) for h in result["history"])
+    assert result["status"] == "completed" and all(
+        torch.isfinite(torch.tensor(h["train_loss"])) for h in result["history"]
+    )
     assert last["val_clean"] > 25  # chance is 10%

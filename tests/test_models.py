@@ -1,5 +1,6 @@
 """Models, parametrized over the registry: shapes, NaN-free outputs, gradients, reference sizes,
 the initialisation of the models and the IRS heads."""
+
 import math
 
 import pytest
@@ -50,16 +51,22 @@ def test_reference_sizes():
     assert build_model("vgg8", 3, 200, 64).fc1.in_features == 512 * 8 * 8  # FC input follows the input size
     assert build_model("vgg8", 1, 10, 32).fc1.in_features == 8192
     assert n_params(build_model("resnet18", 3, 10, 32)) == 11_173_962  # CIFAR ResNet-18
-    shortcuts = [m for m in build_model("resnet18", 3, 10, 32).modules()
-                 if isinstance(m, nn.Conv2d) and m.kernel_size == (1, 1)]
-    assert [(s.in_channels, s.out_channels, s.stride) for s in shortcuts] == [(64, 128, (2, 2)), (128, 256, (2, 2)), (256, 512, (2, 2))]
+    shortcuts = [
+        m for m in build_model("resnet18", 3, 10, 32).modules() if isinstance(m, nn.Conv2d) and m.kernel_size == (1, 1)
+    ]
+    assert [(s.in_channels, s.out_channels, s.stride) for s in shortcuts] == [
+        (64, 128, (2, 2)),
+        (128, 256, (2, 2)),
+        (256, 512, (2, 2)),
+    ]
 
 
 def test_width_multiplier_scales_channels():
     narrow = build_model("resnet18", 3, 10, 32, width=0.25)
     assert narrow.stem[0].out_channels == 16 and narrow.fc.in_features == 128
-    assert narrow.args == dict(name="resnet18", in_channels=3, num_classes=10, image_size=32, width=0.25,
-                               init="reference")
+    assert narrow.args == dict(
+        name="resnet18", in_channels=3, num_classes=10, image_size=32, width=0.25, init="reference"
+    )
 
 
 def built(name: str, part: str, init: str) -> nn.Module:

@@ -1,4 +1,5 @@
 """The noise law (paper Eq. 4-5) against its closed form and an explicit bit-slicing simulation."""
+
 import math
 
 import pytest
@@ -13,7 +14,7 @@ N = 1_000_000
 def closed_form_std(law: NoiseLaw, sigma_d: float, max_abs: float) -> float:
     """Eq. 5 written out: sigma_d * (2^K - 1) * max|W| / (2^M - 1) * sqrt(sum_j 4^(jK))."""
     m, k = law.weight_bits, law.device_bits
-    return sigma_d * (2 ** k - 1) * max_abs / (2 ** m - 1) * math.sqrt(sum(4 ** (j * k) for j in range(m // k)))
+    return sigma_d * (2**k - 1) * max_abs / (2**m - 1) * math.sqrt(sum(4 ** (j * k) for j in range(m // k)))
 
 
 def sample(law, weight, sigma_d, seed=0):
@@ -35,8 +36,8 @@ def test_empirical_std_matches_eq5(bits, kind):
     weight = torch.cat([band, -outside, torch.tensor([2.0])])
     noise = sample(law, weight, 0.3)
     expected = closed_form_std(law, 0.3, 2.0) * law.kind.sigma_scale
-    assert noise[:len(band)].std().item() == pytest.approx(s * expected, rel=0.01)
-    assert noise[len(band):-1].std().item() == pytest.approx(expected, rel=0.01)
+    assert noise[: len(band)].std().item() == pytest.approx(s * expected, rel=0.01)
+    assert noise[len(band) : -1].std().item() == pytest.approx(expected, rel=0.01)
     # with 40% mid-band weights the average variance is sigma_d^2 exactly (the rescaling's purpose)
     assert noise.std().item() == pytest.approx(closed_form_std(law, 0.3, 2.0), rel=0.01)
     assert abs(noise.mean().item()) < 4 * noise.std().item() / math.sqrt(N)
@@ -63,12 +64,12 @@ def test_zero_noise_at_sigma_zero():
 def bit_sliced(weight: torch.Tensor, law: NoiseLaw, sigma_d: float, g: torch.Generator) -> torch.Tensor:
     """Program each K-bit device of each M-bit weight, perturb its conductance, recombine (Eq. 4-5)."""
     m, k = law.weight_bits, law.device_bits
-    lsb = weight.abs().max() / (2 ** m - 1)
+    lsb = weight.abs().max() / (2**m - 1)
     level = torch.round(weight.abs() / lsb).long()
     total = torch.zeros_like(weight)
     for j in range(m // k):
-        g_j = (level >> (j * k)) & (2 ** k - 1)  # desired conductance of device j
-        dg = torch.randn(weight.shape, generator=g) * sigma_d * (2 ** k - 1)
+        g_j = (level >> (j * k)) & (2**k - 1)  # desired conductance of device j
+        dg = torch.randn(weight.shape, generator=g) * sigma_d * (2**k - 1)
         total += (g_j + dg) * 2 ** (j * k)
     return torch.sign(weight) * total * lsb
 
@@ -82,7 +83,9 @@ def test_bit_slicing_simulation_agrees_with_closed_form(bits):
     programmed = bit_sliced(weight, law, 0.25, g)
     quantized = bit_sliced(weight, law, 0.0, g)
     # noise-free recombination is the M-bit quantised weight (Eq. 4), exactly what quantize=True adds
-    assert torch.allclose(quantized, weight + law.perturbations([weight], 0.0, [torch.zeros_like(weight)])[0], atol=1e-6)
+    assert torch.allclose(
+        quantized, weight + law.perturbations([weight], 0.0, [torch.zeros_like(weight)])[0], atol=1e-6
+    )
     simulated = programmed - quantized
     closed = sample(law, weight, 0.25) - (quantized - weight)
     assert simulated.std().item() == pytest.approx(closed.std().item(), rel=0.01)
@@ -121,6 +124,7 @@ def test_straight_through_gradient_reaches_noise_free_weight():
 
 def test_bad_laws_are_rejected():
     from neft.errors import ConfigError
+
     with pytest.raises(ConfigError, match="multiple"):
         NoiseLaw(weight_bits=8, device_bits=3)
     with pytest.raises(ConfigError, match="device kind"):

@@ -3,6 +3,7 @@ files: whatever the input, `neft.cli.main` ends with exit code 0 or 2, never a t
 comes with one line `neft: error: ...`; an invalid value always gives 2. Training, evaluation and
 fetching are replaced by stubs (what runs before them is the real parsing and checking), so no
 example trains anything; the analysis steps run for real, on files made once by a tiny real run."""
+
 import contextlib
 import io
 import math
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from helpers import tiny
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,8 +26,6 @@ from neft.analysis.aggregate import aggregate
 from neft.analysis.beta_search import search
 from neft.cli import main, make_parser
 from neft.config import EvalConfig, TrainConfig
-
-from helpers import tiny
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -80,11 +80,38 @@ def options(command: str) -> list[str]:
 
 COMMANDS = ["train", "evaluate", "aggregate", "fetch", "beta-search", "figures", "tables", "report", "list"]
 OPTIONS = {c: options(c) for c in COMMANDS}
-NUMBER_TEXT = st.one_of(st.floats(allow_nan=True, allow_infinity=True).map(repr), st.integers().map(str),
-                        st.integers(min_value=2 ** 62, max_value=2 ** 80).map(lambda i: str(-i)),
-                        st.sampled_from(["nan", "-nan", "inf", "-inf", "1e999", "-1e-12", "-0", "1e-400", "0x10"]))
-WORDS = st.sampled_from(["", " ", "-", "--", "none", "null", "true", ".", "..", "run", "r.json", "r.csv", "m.pt",
-                         "c.yaml", "figure3", "table1", "beta", "synthetic", "vgg8", "irs", "cuda:0", "a=b"])
+NUMBER_TEXT = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.integers().map(str),
+    st.integers(min_value=2**62, max_value=2**80).map(lambda i: str(-i)),
+    st.sampled_from(["nan", "-nan", "inf", "-inf", "1e999", "-1e-12", "-0", "1e-400", "0x10"]),
+)
+WORDS = st.sampled_from(
+    [
+        "",
+        " ",
+        "-",
+        "--",
+        "none",
+        "null",
+        "true",
+        ".",
+        "..",
+        "run",
+        "r.json",
+        "r.csv",
+        "m.pt",
+        "c.yaml",
+        "figure3",
+        "table1",
+        "beta",
+        "synthetic",
+        "vgg8",
+        "irs",
+        "cuda:0",
+        "a=b",
+    ]
+)
 TEXT = st.text(max_size=12).filter(lambda t: not t.startswith("-h") and "\x00" not in t)  # what argv can hold
 
 
@@ -104,26 +131,44 @@ def test_a_random_command_line_gives_exit_0_or_one_line_and_2(stubs, argv):
 # --- one invalid value in an otherwise valid command line, or config file
 FINITE = st.floats(allow_nan=False, allow_infinity=False)
 NOT_FINITE = st.sampled_from([math.nan, math.inf, -math.inf])
-HUGE = st.integers(min_value=2 ** 63, max_value=2 ** 100) | st.integers(max_value=-2 ** 63 - 1, min_value=-2 ** 100)
+HUGE = st.integers(min_value=2**63, max_value=2**100) | st.integers(max_value=-(2**63) - 1, min_value=-(2**100))
 INVALID = {  # config key -> values it must refuse (every float key: non-finite; every int key: beyond int64)
-    "sigma_d": FINITE.filter(lambda v: not 0 <= v <= 1), "head_sigma": FINITE.filter(lambda v: not 0 <= v <= 1),
-    "width": FINITE.filter(lambda v: v <= 0), "lr": FINITE.filter(lambda v: v <= 0),
-    "beta": FINITE.filter(lambda v: v <= 0), "weight_decay": FINITE.filter(lambda v: v < 0),
-    "checkpoint_every_s": FINITE.filter(lambda v: v < 0), "epochs": st.integers(max_value=0),
-    "batch_size": st.integers(max_value=0), "val_size": st.integers(max_value=0),
-    "val_mc_runs": st.integers(max_value=0), "n_feedback": st.integers().filter(lambda n: not 1 <= n <= 5),
-    "train_subset": st.integers(max_value=0), "num_workers": st.integers(max_value=-1),
-    "weight_bits": st.integers(max_value=0), "device_bits": st.integers(max_value=0),
-    "runs": st.integers(max_value=1), "test_subset": st.integers(max_value=0),
+    "sigma_d": FINITE.filter(lambda v: not 0 <= v <= 1),
+    "head_sigma": FINITE.filter(lambda v: not 0 <= v <= 1),
+    "width": FINITE.filter(lambda v: v <= 0),
+    "lr": FINITE.filter(lambda v: v <= 0),
+    "beta": FINITE.filter(lambda v: v <= 0),
+    "weight_decay": FINITE.filter(lambda v: v < 0),
+    "checkpoint_every_s": FINITE.filter(lambda v: v < 0),
+    "epochs": st.integers(max_value=0),
+    "batch_size": st.integers(max_value=0),
+    "val_size": st.integers(max_value=0),
+    "val_mc_runs": st.integers(max_value=0),
+    "n_feedback": st.integers().filter(lambda n: not 1 <= n <= 5),
+    "train_subset": st.integers(max_value=0),
+    "num_workers": st.integers(max_value=-1),
+    "weight_bits": st.integers(max_value=0),
+    "device_bits": st.integers(max_value=0),
+    "runs": st.integers(max_value=1),
+    "test_subset": st.integers(max_value=0),
     "sigmas": st.lists(FINITE.filter(lambda v: not 0 <= v <= 1), min_size=1, max_size=3),
-    **{k: TEXT.filter(lambda t, ok=ok: t not in ok) for k, ok in [
-        ("model", ("vgg8", "resnet18")), ("method", ("vanilla", "noise", "ovf", "irs")), ("select", ("val", "last")),
-        ("dataset", ("cifar10", "cifar100", "fashion_mnist", "mnist", "synthetic", "tinyimagenet")),
-        ("device_kind", ("RRAM1", "FeFET2", "RRAM4", "FeFET6")), ("precision", ("fp32", "tf32", "bf16")),
-        ("loader", ("auto", "torchvision", "resident"))]},
+    **{
+        k: TEXT.filter(lambda t, ok=ok: t not in ok)
+        for k, ok in [
+            ("model", ("vgg8", "resnet18")),
+            ("method", ("vanilla", "noise", "ovf", "irs")),
+            ("select", ("val", "last")),
+            ("dataset", ("cifar10", "cifar100", "fashion_mnist", "mnist", "synthetic", "tinyimagenet")),
+            ("device_kind", ("RRAM1", "FeFET2", "RRAM4", "FeFET6")),
+            ("precision", ("fp32", "tf32", "bf16")),
+            ("loader", ("auto", "torchvision", "resident")),
+        ]
+    },
     "device": TEXT.filter(lambda t: not re.fullmatch(r"auto|cpu|cuda(:[0-9]+)?", t)),  # cuda:N: checked on use
-    **{k: st.sampled_from(["", " "]) | st.builds(lambda a, b: f"{a}\0{b}", TEXT, TEXT)  # YAML strings may hold NUL
-       for k in ("data_dir", "init_from")},
+    **{
+        k: st.sampled_from(["", " "]) | st.builds(lambda a, b: f"{a}\0{b}", TEXT, TEXT)  # YAML strings may hold NUL
+        for k in ("data_dir", "init_from")
+    },
 }
 LATER = {"evaluate": {"weight_bits", "device_bits", "device_kind"}}  # checked by evaluate against the model's values
 FIELDS = {cls: {f.name: f.type for f in cls.__dataclass_fields__.values()} for cls in (TrainConfig, EvalConfig)}
@@ -131,16 +176,22 @@ FIELDS = {cls: {f.name: f.type for f in cls.__dataclass_fields__.values()} for c
 
 def invalid(key: str, tp) -> st.SearchStrategy:
     number = "float" in str(tp) and "list" not in str(tp)
-    return st.one_of(*([INVALID[key]] if key in INVALID else []), *([NOT_FINITE] if number else []),
-                     *([HUGE] if "int" in str(tp) and "list" not in str(tp) else []))
+    return st.one_of(
+        *([INVALID[key]] if key in INVALID else []),
+        *([NOT_FINITE] if number else []),
+        *([HUGE] if "int" in str(tp) and "list" not in str(tp) else []),
+    )
 
 
 @st.composite
 def invalid_values(draw) -> tuple[str, str, object]:
     """(command, config key, a value that key must refuse)."""
     command, cls = draw(st.sampled_from([("train", TrainConfig), ("evaluate", EvalConfig)]))
-    keys = [k for k, tp in FIELDS[cls].items()
-            if (k in INVALID or "float" in str(tp) or "int" in str(tp)) and k not in LATER.get(command, ())]
+    keys = [
+        k
+        for k, tp in FIELDS[cls].items()
+        if (k in INVALID or "float" in str(tp) or "int" in str(tp)) and k not in LATER.get(command, ())
+    ]
     key = draw(st.sampled_from(sorted(keys)))
     return command, key, draw(invalid(key, FIELDS[cls][key]))
 
@@ -152,8 +203,11 @@ BASE = {"train": ["train", "--out", "run"], "evaluate": ["evaluate", "--model", 
 @given(case=invalid_values())
 def test_an_invalid_option_value_gives_one_line_and_2(stubs, case):
     command, key, value = case
-    values = [repr(v) for v in value] if isinstance(value, list) else [repr(value) if isinstance(value, float)
-                                                                         else str(value)]
+    values = (
+        [repr(v) for v in value]
+        if isinstance(value, list)
+        else [repr(value) if isinstance(value, float) else str(value)]
+    )
     code, err = run([*BASE[command], "--" + key.replace("_", "-"), *values])
     assert code == 2 and err.startswith("neft: error: ") and err.count("\n") == 1, (code, err)
 
@@ -169,15 +223,21 @@ def test_an_invalid_config_value_gives_one_line_and_2(stubs, case):
 # --- random config files
 YAML_TEXT = st.text(max_size=12)  # a YAML string may hold any character, NUL included
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), HUGE, st.floats(), YAML_TEXT)
-VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(YAML_TEXT, inner,
-                                                                                           max_size=3), max_leaves=6)
+VALUES = st.recursive(
+    SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(YAML_TEXT, inner, max_size=3), max_leaves=6
+)
 KEYS = mostly(sorted(set(FIELDS[TrainConfig]) | set(FIELDS[EvalConfig])), YAML_TEXT | st.integers())
 
 
 @SETTINGS
-@given(command=st.sampled_from(["train", "evaluate"]),
-       content=st.one_of(st.dictionaries(KEYS, VALUES, max_size=5).map(lambda d: yaml.safe_dump(d).encode()),
-                         VALUES.map(lambda v: yaml.safe_dump(v).encode()), st.binary(max_size=40)))
+@given(
+    command=st.sampled_from(["train", "evaluate"]),
+    content=st.one_of(
+        st.dictionaries(KEYS, VALUES, max_size=5).map(lambda d: yaml.safe_dump(d).encode()),
+        VALUES.map(lambda v: yaml.safe_dump(v).encode()),
+        st.binary(max_size=40),
+    ),
+)
 def test_a_random_config_file_gives_exit_0_or_one_line_and_2(stubs, command, content):
     assert_one_line_or_success(*run([*BASE[command], "--config", "c.yaml"], {"c.yaml": content}))
 
@@ -189,6 +249,7 @@ def grid(tmp_path_factory) -> Path:
     search over it, a Snakemake benchmark file."""
     from neft.evaluate import evaluate as real_evaluate
     from neft.trainer import train as real_train
+
     folder = tmp_path_factory.mktemp("grid")
     real_train(tiny(method="irs", train_subset=256), folder / "run")
     result = folder / "mc" / "vgg8" / "synthetic" / "irs" / "sd0.1" / "seed0.json"
@@ -228,30 +289,63 @@ def analysis_lines(draw) -> list[str]:
     maybe = lambda *tokens, p=0.5: list(tokens) if draw(st.floats(0, 1)) < p else []  # noqa: E731
     where = lambda option: [option, draw(NAME), draw(NAME), draw(GRID_NUMBER)]  # noqa: E731
     if command == "aggregate":
-        return [command, *draw(some(mostly([MC], READ))), "--root", draw(st.sampled_from(["mc", ".", "x", "mc/vgg8"])),
-                "--runs", draw(WRITE), "--summary", draw(WRITE)]
+        return [
+            command,
+            *draw(some(mostly([MC], READ))),
+            "--root",
+            draw(st.sampled_from(["mc", ".", "x", "mc/vgg8"])),
+            "--runs",
+            draw(WRITE),
+            "--summary",
+            draw(WRITE),
+        ]
     if command == "beta-search":
-        return [command, *draw(some(mostly(["run/train.json"], READ))), "--out", draw(WRITE), "--csv",
-                draw(WRITE)]
+        return [command, *draw(some(mostly(["run/train.json"], READ))), "--out", draw(WRITE), "--csv", draw(WRITE)]
     grid = ["--sigma-d", *draw(some(GRID_NUMBER)), "--seeds", *draw(some(SEED))]
     if command == "figures":
-        return [command, draw(st.sampled_from(["figure3", "figure4"])), "--runs", draw(mostly(["runs.csv"], READ)),
-                "--out", *draw(some(written("o.png", "o.pdf"))), *grid]
+        return [
+            command,
+            draw(st.sampled_from(["figure3", "figure4"])),
+            "--runs",
+            draw(mostly(["runs.csv"], READ)),
+            "--out",
+            *draw(some(written("o.png", "o.pdf"))),
+            *grid,
+        ]
     if command == "tables":
-        return [command, draw(st.sampled_from(["table1", "table2", "ablations", "convergence", "beta"])), "--runs",
-                draw(mostly(["runs.csv"], READ)), "--out", *draw(some(written("o.md", "o.csv", "o.tex"))),
-                *maybe(*where("--setting"), "--seeds", *draw(some(SEED)), p=0.9),
-                *maybe("--methods", *draw(some(NAME))), *maybe("--threshold", draw(GRID_NUMBER)),
-                *maybe("--search", *draw(some(mostly(["beta.csv"], READ), 0)))]
+        return [
+            command,
+            draw(st.sampled_from(["table1", "table2", "ablations", "convergence", "beta"])),
+            "--runs",
+            draw(mostly(["runs.csv"], READ)),
+            "--out",
+            *draw(some(written("o.md", "o.csv", "o.tex"))),
+            *maybe(*where("--setting"), "--seeds", *draw(some(SEED)), p=0.9),
+            *maybe("--methods", *draw(some(NAME))),
+            *maybe("--threshold", draw(GRID_NUMBER)),
+            *maybe("--search", *draw(some(mostly(["beta.csv"], READ), 0))),
+        ]
     ablation = ["--ablation", draw(NAME), draw(NAME), draw(GRID_NUMBER)]
-    return [command, "--runs", draw(mostly(["runs.csv"], READ)), "--out", draw(written("o.md")), *grid,
-            *maybe(*ablation, "--ablation-seeds", *draw(some(SEED))),
-            *maybe(*where("--convergence"), "--convergence-seeds", *draw(some(SEED)),
-                   "--convergence-methods", *draw(some(NAME))),
-            *maybe("--stand-in", *draw(some(st.sampled_from(["mnist=synthetic", "a=b", "x", "="]) | TEXT, 0))),
-            *maybe("--benchmarks", *draw(some(mostly(["bench.tsv"], READ), 0))),
-            *maybe("--name", draw(TEXT)),
-            *maybe("--threshold", draw(GRID_NUMBER))]
+    return [
+        command,
+        "--runs",
+        draw(mostly(["runs.csv"], READ)),
+        "--out",
+        draw(written("o.md")),
+        *grid,
+        *maybe(*ablation, "--ablation-seeds", *draw(some(SEED))),
+        *maybe(
+            *where("--convergence"),
+            "--convergence-seeds",
+            *draw(some(SEED)),
+            "--convergence-methods",
+            *draw(some(NAME)),
+        ),
+        *maybe("--stand-in", *draw(some(st.sampled_from(["mnist=synthetic", "a=b", "x", "="]) | TEXT, 0))),
+        *maybe("--benchmarks", *draw(some(mostly(["bench.tsv"], READ), 0))),
+        *maybe("--name", draw(TEXT)),
+        *maybe("--threshold", draw(GRID_NUMBER)),
+    ]
 
 
 @SETTINGS

@@ -4,6 +4,7 @@ Every bad input gives one line on stderr naming the problem and what to do, exit
 traceback, and leaves the files on disk as they were (no model.pt, train.json or result a later
 step would read). Most rows run `neft.cli.main` in this process; a few run `python -m neft`.
 """
+
 import json
 import logging
 import multiprocessing
@@ -16,21 +17,28 @@ from pathlib import Path
 import pytest
 import torch
 from PIL import Image
+from test_datasets import idx_set
 
 from neft.analysis.aggregate import COLUMNS, TEXT, aggregate
+from neft.analysis.results import read_result
 from neft.cli import main
 from neft.config import EvalConfig, TrainConfig
 from neft.errors import NeftError
 from neft.evaluate import evaluate
-from neft.analysis.results import read_result
 from neft.methods.injection import NoiseInjection
 from neft.trainer import Interrupted, train
 
-from test_datasets import idx_set
-
 DOC = Path(__file__).resolve().parent.parent / "docs" / "reliability.md"
-TRAIN = dict(dataset="synthetic", width=0.125, epochs=1, val_size=256, train_subset=256, device="cpu",
-             num_workers=0, val_mc_runs=2)
+TRAIN = dict(
+    dataset="synthetic",
+    width=0.125,
+    epochs=1,
+    val_size=256,
+    train_subset=256,
+    device="cpu",
+    num_workers=0,
+    val_mc_runs=2,
+)
 MNIST = dict(TRAIN, dataset="mnist", data_dir="{made}/mnist", download=False, val_size=8)  # {made}: see CASES
 
 
@@ -78,6 +86,7 @@ def text(name: str, content: str):
 
 def copy(src: str, dst: str, keep: int | None = None, drop: str | None = None, **meta):
     """A made file copied, cut to `keep` bytes, or with one of its torch metadata keys dropped or some changed."""
+
     def prepare(tmp, made):
         (tmp / dst).parent.mkdir(parents=True, exist_ok=True)
         if meta or drop:
@@ -86,6 +95,7 @@ def copy(src: str, dst: str, keep: int | None = None, drop: str | None = None, *
             torch.save({**obj, **{k: v(obj[k]) if callable(v) else v for k, v in meta.items()}}, tmp / dst)
         else:
             (tmp / dst).write_bytes((made / src).read_bytes()[:keep])
+
     return prepare
 
 
@@ -156,8 +166,12 @@ CASES = [  # id, command line ({made}: the made files), a fragment of the line i
     ("sigma-negative", T("--sigma-d", "-0.1"), "sigma_d must be in [0, 1]", None),
     ("sigma-above-1", T("--sigma-d", "1.5"), "sigma_d must be in [0, 1]", None),
     ("sigma-nan", T("--sigma-d", "nan"), "--sigma-d must be a finite number, got nan", None),
-    ("sigma-tiny-negative", T("--sigma-d", "-1e-12"), "sigma_d must be in [0, 1] (relative to a device's max "
-                                                      "conductance), got -1e-12", None),
+    (
+        "sigma-tiny-negative",
+        T("--sigma-d", "-1e-12"),
+        "sigma_d must be in [0, 1] (relative to a device's max conductance), got -1e-12",
+        None,
+    ),
     ("n-feedback-0", T("--method", "ovf", "--n-feedback", "0"), "n_feedback must be in 1..5, got 0", None),
     ("beta-0", T("--method", "irs", "--beta", "0"), "beta must be > 0, got 0.0", None),
     ("bits-not-multiple", T("--weight-bits", "7"), "weight_bits (7) must be a multiple of device_bits (2)", None),
@@ -169,125 +183,312 @@ CASES = [  # id, command line ({made}: the made files), a fragment of the line i
     ("vanilla-with-noise", T("--method", "vanilla"), "method vanilla trains without noise", None),
     ("no-such-cuda", T("--device", "cuda:99"), "device 'cuda:99' asked for, but", None),
     ("bad-device", T("--device", "tpu"), "device must be auto, cpu, cuda or cuda:N; got 'tpu'", None),
-    ("device-other-digits", T("--device", "cuda:\u0663"), "device must be auto, cpu, cuda or cuda:N; got 'cuda:\u0663'",
-     None),
+    (
+        "device-other-digits",
+        T("--device", "cuda:\u0663"),
+        "device must be auto, cpu, cuda or cuda:N; got 'cuda:\u0663'",
+        None,
+    ),
     ("unknown-flag", T("--sigma", "0.1"), "unrecognized arguments: --sigma 0.1", None),
     ("flag-wrong-type", T("--epochs", "ten"), "argument --epochs: invalid int value: 'ten'", None),
-    ("yaml-not-mapping", T("--config", "c.yaml"), "c.yaml: expected a mapping of keys to values",
-     text("c.yaml", "- model\n- vgg8\n")),
+    (
+        "yaml-not-mapping",
+        T("--config", "c.yaml"),
+        "c.yaml: expected a mapping of keys to values",
+        text("c.yaml", "- model\n- vgg8\n"),
+    ),
     ("yaml-wrong-type", T("--config", "c.yaml"), "seed must be int, got 1.5", text("c.yaml", "seed: 1.5\n")),
     ("yaml-unknown-key", T("--config", "c.yaml"), "c.yaml: unknown key 'sigma'", text("c.yaml", "sigma: 0.1\n")),
     ("yaml-syntax", T("--config", "c.yaml"), "cannot read config file c.yaml", text("c.yaml", "epochs: [1\n")),
     ("config-missing", T("--config", "none.yaml"), "cannot read config file none.yaml", None),
-    ("yaml-not-utf8", T("--config", "c.yaml"), "cannot read config file c.yaml: not UTF-8 text (byte 0xe9 at offset "
-                                               "12); save it as UTF-8", latin1),
-    ("yaml-nan", T("--config", "c.yaml"), "sigma_d must be a finite number, got nan",
-     text("c.yaml", "sigma_d: .nan\n")),
-    ("yaml-huge-int", T("--config", "c.yaml"), "seed must be between -2**63 and 2**63 - 1, got 1000000000000000000000",
-     text("c.yaml", "seed: 1000000000000000000000\n")),
+    (
+        "yaml-not-utf8",
+        T("--config", "c.yaml"),
+        "cannot read config file c.yaml: not UTF-8 text (byte 0xe9 at offset 12); save it as UTF-8",
+        latin1,
+    ),
+    (
+        "yaml-nan",
+        T("--config", "c.yaml"),
+        "sigma_d must be a finite number, got nan",
+        text("c.yaml", "sigma_d: .nan\n"),
+    ),
+    (
+        "yaml-huge-int",
+        T("--config", "c.yaml"),
+        "seed must be between -2**63 and 2**63 - 1, got 1000000000000000000000",
+        text("c.yaml", "seed: 1000000000000000000000\n"),
+    ),
     ("yaml-number-key", T("--config", "c.yaml"), "c.yaml: unknown key 1;", text("c.yaml", "1: 2\nsigma: 0.1\n")),
     ("eval-sigma-above-1", E("--sigmas", "0", "2"), "sigmas must be in [0, 1]", None),
     ("eval-runs-1", E("--runs", "1"), "runs must be >= 2 (a std needs two runs), got 1", None),
     ("eval-bits-not-multiple", E("--weight-bits", "7"), "weight_bits (7) must be a multiple", None),
-    ("eval-runs-huge", E("--runs", "99999999999999999999999"),
-     "--runs must be between -2**63 and 2**63 - 1, got 99999999999999999999999", None),
+    (
+        "eval-runs-huge",
+        E("--runs", "99999999999999999999999"),
+        "--runs must be between -2**63 and 2**63 - 1, got 99999999999999999999999",
+        None,
+    ),
     # outputs that would overwrite an input or each other, one row per command
     ("out-empty", T(out=""), "--out is empty; give a path", None),
     ("data-dir-empty", T("--data-dir", ""), "--data-dir is empty; give a path", None),
-    ("yaml-nul-in-path", T("--config", "c.yaml"), "--data-dir 'a\\x00b' holds a NUL character; give a path",
-     text("c.yaml", 'data_dir: "a\\0b"\n')),
-    ("init-from-is-output", T("--init-from", "run/model.pt"), "--out run/model.pt would overwrite --init-from "
-                                                               "run/model.pt; give another --out", finished_run),
-    ("eval-out-is-model", E(model="m.pt", out="m.pt"), "--out m.pt would overwrite --model m.pt; give another --out",
-     copy("run/model.pt", "m.pt")),
+    (
+        "yaml-nul-in-path",
+        T("--config", "c.yaml"),
+        "--data-dir 'a\\x00b' holds a NUL character; give a path",
+        text("c.yaml", 'data_dir: "a\\0b"\n'),
+    ),
+    (
+        "init-from-is-output",
+        T("--init-from", "run/model.pt"),
+        "--out run/model.pt would overwrite --init-from run/model.pt; give another --out",
+        finished_run,
+    ),
+    (
+        "eval-out-is-model",
+        E(model="m.pt", out="m.pt"),
+        "--out m.pt would overwrite --model m.pt; give another --out",
+        copy("run/model.pt", "m.pt"),
+    ),
     ("eval-out-links-to-model", E(model="m.pt", out="link.pt"), "--out link.pt would overwrite --model m.pt", symlink),
-    ("eval-out-is-model-folder", E(model="run/model.pt", out="run"),
-     "--out run would replace the folder holding --model run/model.pt", copy("run/model.pt", "run/model.pt")),
+    (
+        "eval-out-is-model-folder",
+        E(model="run/model.pt", out="run"),
+        "--out run would replace the folder holding --model run/model.pt",
+        copy("run/model.pt", "run/model.pt"),
+    ),
     ("eval-csv-is-out", E(csv="r.json"), "--csv r.json would overwrite --out r.json; give another --csv", None),
-    ("aggregate-over-input", ["aggregate", "r.json", "--root", ".", "--runs", "r.json", "--summary", "s.csv"],
-     "--runs r.json would overwrite input r.json", copy("r.json", "r.json")),
-    ("aggregate-outside-root", ["aggregate", "r.json", "--root", "mc", "--runs", "runs.csv", "--summary", "s.csv"],
-     "r.json: not at <model>/<dataset>/<variant>/sd<sigma_d>/seed<seed>.json under mc", copy("r.json", "r.json")),
-    ("beta-search-csv-is-out", ["beta-search", "{made}/run/train.json", "--out", "b.yaml", "--csv", "b.yaml"],
-     "--csv b.yaml would overwrite --out b.yaml", None),
-    ("figures-out-is-runs", ["figures", "figure3", "--runs", "runs.csv", "--out", "runs.csv", "--sigma-d", "0.1",
-                             "--seeds", "0"], "--out runs.csv would overwrite --runs runs.csv", runs_table),
-    ("tables-out-twice", ["tables", "table1", "--runs", "runs.csv", "--out", "t.md", "./t.md", "--setting", "vgg8",
-                          "synthetic", "0.1"], "--out ./t.md would overwrite --out t.md", runs_table),
-    ("report-out-is-a-figure", ["report", "--runs", "runs.csv", "--out", "f.png", "--sigma-d", "0.1", "--seeds", "0",
-                                "--figures", "f.png"], "--out f.png would overwrite --figures f.png", runs_table),
-    ("fetch-out-is-data-dir", ["fetch", "synthetic", "--data-dir", "d", "--out", "d"],
-     "--out d would overwrite --data-dir d", None),
+    (
+        "aggregate-over-input",
+        ["aggregate", "r.json", "--root", ".", "--runs", "r.json", "--summary", "s.csv"],
+        "--runs r.json would overwrite input r.json",
+        copy("r.json", "r.json"),
+    ),
+    (
+        "aggregate-outside-root",
+        ["aggregate", "r.json", "--root", "mc", "--runs", "runs.csv", "--summary", "s.csv"],
+        "r.json: not at <model>/<dataset>/<variant>/sd<sigma_d>/seed<seed>.json under mc",
+        copy("r.json", "r.json"),
+    ),
+    (
+        "beta-search-csv-is-out",
+        ["beta-search", "{made}/run/train.json", "--out", "b.yaml", "--csv", "b.yaml"],
+        "--csv b.yaml would overwrite --out b.yaml",
+        None,
+    ),
+    (
+        "figures-out-is-runs",
+        ["figures", "figure3", "--runs", "runs.csv", "--out", "runs.csv", "--sigma-d", "0.1", "--seeds", "0"],
+        "--out runs.csv would overwrite --runs runs.csv",
+        runs_table,
+    ),
+    (
+        "tables-out-twice",
+        ["tables", "table1", "--runs", "runs.csv", "--out", "t.md", "./t.md", "--setting", "vgg8", "synthetic", "0.1"],
+        "--out ./t.md would overwrite --out t.md",
+        runs_table,
+    ),
+    (
+        "report-out-is-a-figure",
+        ["report", "--runs", "runs.csv", "--out", "f.png", "--sigma-d", "0.1", "--seeds", "0", "--figures", "f.png"],
+        "--out f.png would overwrite --figures f.png",
+        runs_table,
+    ),
+    (
+        "fetch-out-is-data-dir",
+        ["fetch", "synthetic", "--data-dir", "d", "--out", "d"],
+        "--out d would overwrite --data-dir d",
+        None,
+    ),
     # data and output folders
-    ("data-missing-offline", T("--dataset", "mnist", "--data-dir", "empty", "--no-download"),
-     "mnist: missing train-images-idx3-ubyte, train-labels-idx1-ubyte", None),
-    ("eval-data-missing-offline", E("--data-dir", "empty", "--no-download", model="{made}/mnist_run/model.pt"),
-     "mnist: missing", None),
-    ("data-truncated", T("--dataset", "mnist", "--data-dir", "bad", "--no-download", "--val-size", "8"),
-     "mnist: files in bad/MNIST/raw are corrupt or truncated", truncated_mnist),
-    ("image-truncated", T("--dataset", "tinyimagenet", "--data-dir", "t", "--no-download", "--val-size", "4",
-                          "--num-workers", "2"), "_2.JPEG: corrupt or truncated image", tiny_imagenet_with_a_cut_image),
-    ("run-folder-unwritable", T(out="file/run"), "cannot write file/run (file/run: Not a directory)",
-     text("file", "")),
+    (
+        "data-missing-offline",
+        T("--dataset", "mnist", "--data-dir", "empty", "--no-download"),
+        "mnist: missing train-images-idx3-ubyte, train-labels-idx1-ubyte",
+        None,
+    ),
+    (
+        "eval-data-missing-offline",
+        E("--data-dir", "empty", "--no-download", model="{made}/mnist_run/model.pt"),
+        "mnist: missing",
+        None,
+    ),
+    (
+        "data-truncated",
+        T("--dataset", "mnist", "--data-dir", "bad", "--no-download", "--val-size", "8"),
+        "mnist: files in bad/MNIST/raw are corrupt or truncated",
+        truncated_mnist,
+    ),
+    (
+        "image-truncated",
+        T("--dataset", "tinyimagenet", "--data-dir", "t", "--no-download", "--val-size", "4", "--num-workers", "2"),
+        "_2.JPEG: corrupt or truncated image",
+        tiny_imagenet_with_a_cut_image,
+    ),
+    ("run-folder-unwritable", T(out="file/run"), "cannot write file/run (file/run: Not a directory)", text("file", "")),
     ("result-folder-unwritable", E(out="file/r.json"), "cannot write file/r.json", text("file", "")),
     ("result-is-a-folder", E(out="."), "cannot write .: it is a folder", None),
     # checkpoints, model and result files
     ("model-missing", E(model="none.pt"), "none.pt: no such file", None),
     ("model-truncated", E(model="m.pt"), "m.pt: truncated or corrupt", copy("run/model.pt", "m.pt", 3000)),
     ("model-not-torch", E(model="{made}/run/train.json"), "train.json: not a torch file", None),
-    ("model-is-checkpoint", E(model="{made}/cut/checkpoint.pt"), "format 'neft.checkpoint/1', expected 'neft.model/1'",
-     None),
-    ("model-older-format", E(model="m.pt"), "format 'neft.model/0', expected 'neft.model/1'",
-     copy("run/model.pt", "m.pt", format="neft.model/0")),
-    ("model-missing-key", E(model="m.pt"), "m.pt: missing key config, so not a complete 'neft.model/1' file; rerun "
-                                           "the step that wrote it", copy("run/model.pt", "m.pt", drop="config")),
-    ("model-wrong-type", E(model="m.pt"), "m.pt: model_args.width is str, expected int or float",
-     copy("run/model.pt", "m.pt", model_args=lambda a: {**a, "width": "wide"})),
-    ("model-dataset-mismatch", E("--data-dir", "{made}/mnist", "--no-download", model="m.pt"),
-     "does not fit dataset mnist", copy("run/model.pt", "m.pt", config=lambda c: {**c, "dataset": "mnist"})),
-    ("resume-truncated", T("--resume"), "run/checkpoint.pt: truncated or corrupt",
-     copy("cut/checkpoint.pt", "run/checkpoint.pt", 5000)),
-    ("resume-other-model", T("--resume", "--model", "resnet18"),
-     "checkpoint of another run (model = 'vgg8', this run 'resnet18')", CKPT),
-    ("resume-changed-config", T("--resume", "--lr", "0.01"), "checkpoint of another run (lr = None, this run 0.01)",
-     CKPT),
-    ("resume-older-format", T("--resume"), "format 'neft.checkpoint/0', expected 'neft.checkpoint/1'",
-     copy("cut/checkpoint.pt", "run/checkpoint.pt", format="neft.checkpoint/0")),
-    ("resume-missing-key", T("--resume"), "run/checkpoint.pt: missing key optimizer, so not a complete "
-                                          "'neft.checkpoint/1' file; delete it and train again",
-     copy("cut/checkpoint.pt", "run/checkpoint.pt", drop="optimizer")),
+    (
+        "model-is-checkpoint",
+        E(model="{made}/cut/checkpoint.pt"),
+        "format 'neft.checkpoint/1', expected 'neft.model/1'",
+        None,
+    ),
+    (
+        "model-older-format",
+        E(model="m.pt"),
+        "format 'neft.model/0', expected 'neft.model/1'",
+        copy("run/model.pt", "m.pt", format="neft.model/0"),
+    ),
+    (
+        "model-missing-key",
+        E(model="m.pt"),
+        "m.pt: missing key config, so not a complete 'neft.model/1' file; rerun the step that wrote it",
+        copy("run/model.pt", "m.pt", drop="config"),
+    ),
+    (
+        "model-wrong-type",
+        E(model="m.pt"),
+        "m.pt: model_args.width is str, expected int or float",
+        copy("run/model.pt", "m.pt", model_args=lambda a: {**a, "width": "wide"}),
+    ),
+    (
+        "model-dataset-mismatch",
+        E("--data-dir", "{made}/mnist", "--no-download", model="m.pt"),
+        "does not fit dataset mnist",
+        copy("run/model.pt", "m.pt", config=lambda c: {**c, "dataset": "mnist"}),
+    ),
+    (
+        "resume-truncated",
+        T("--resume"),
+        "run/checkpoint.pt: truncated or corrupt",
+        copy("cut/checkpoint.pt", "run/checkpoint.pt", 5000),
+    ),
+    (
+        "resume-other-model",
+        T("--resume", "--model", "resnet18"),
+        "checkpoint of another run (model = 'vgg8', this run 'resnet18')",
+        CKPT,
+    ),
+    (
+        "resume-changed-config",
+        T("--resume", "--lr", "0.01"),
+        "checkpoint of another run (lr = None, this run 0.01)",
+        CKPT,
+    ),
+    (
+        "resume-older-format",
+        T("--resume"),
+        "format 'neft.checkpoint/0', expected 'neft.checkpoint/1'",
+        copy("cut/checkpoint.pt", "run/checkpoint.pt", format="neft.checkpoint/0"),
+    ),
+    (
+        "resume-missing-key",
+        T("--resume"),
+        "run/checkpoint.pt: missing key optimizer, so not a complete "
+        "'neft.checkpoint/1' file; delete it and train again",
+        copy("cut/checkpoint.pt", "run/checkpoint.pt", drop="optimizer"),
+    ),
     ("resume-train-json-unreadable", T("--resume"), "run/train.json: unreadable", finished_run_with_cut_train_json),
-    ("resume-train-json-missing-key", T("--resume"), "run/train.json: missing key config",
-     finished_run_without_config),
-    ("resume-finished-other-config", T("--resume", "--lr", "0.01"), "run holds a finished run of another config",
-     finished_run),
-    ("init-other-model", T("--model", "resnet18", "--init-from", "{made}/run/model.pt"),
-     "model does not match this run (name 'vgg8' vs 'resnet18')", None),
-    ("init-other-dataset", T(*flags(MNIST), "--init-from", "{made}/run/model.pt"),
-     "model does not match this run (in_channels 3 vs 1)", None),
+    ("resume-train-json-missing-key", T("--resume"), "run/train.json: missing key config", finished_run_without_config),
+    (
+        "resume-finished-other-config",
+        T("--resume", "--lr", "0.01"),
+        "run holds a finished run of another config",
+        finished_run,
+    ),
+    (
+        "init-other-model",
+        T("--model", "resnet18", "--init-from", "{made}/run/model.pt"),
+        "model does not match this run (name 'vgg8' vs 'resnet18')",
+        None,
+    ),
+    (
+        "init-other-dataset",
+        T(*flags(MNIST), "--init-from", "{made}/run/model.pt"),
+        "model does not match this run (in_channels 3 vs 1)",
+        None,
+    ),
     ("init-no-weights", T("--init-from", "{made}/diverged/model.pt"), "holds no weights (training diverged", None),
     ("init-missing", T("--init-from", "none.pt"), "none.pt: no such file", None),
-    ("init-missing-key", T("--init-from", "m.pt"), "m.pt: missing key state_dict",
-     copy("run/model.pt", "m.pt", drop="state_dict")),
-    ("beta-search-not-a-run", ["beta-search", "t.json", "--out", "b.yaml", "--csv", "b.csv"],
-     "t.json: missing key status, so not a complete 'train.json' file", text("t.json", '{"config": {}}')),
-    ("runs-csv-missing-column", ["figures", "figure3", "--runs", "runs.csv", "--out", "f.png", "--sigma-d", "0.1",
-                                 "--seeds", "0"], "runs.csv: not a runs table (missing file)",
-     lambda tmp, made: runs_table(tmp, made, columns=COLUMNS[:-1])),
-    ("runs-csv-text-in-numbers", ["tables", "table1", "--runs", "runs.csv", "--out", "t.md", "--setting", "vgg8",
-                                  "synthetic", "0.1"], "runs.csv: column accuracy holds text where numbers belong",
-     lambda tmp, made: runs_table(tmp, made, accuracy="high")),
-    ("report-benchmark-missing", ["report", "--runs", "{made}/runs.csv", "--out", "r.md", "--sigma-d", "0.1",
-                                  "--seeds", "0", "--benchmarks", "none.tsv"],
-     "none.tsv: unreadable benchmark file ([Errno 2] No such file or directory: 'none.tsv'); rerun its job", None),
-    ("report-methods-twice", ["report", "--runs", "{made}/runs.csv", "--out", "r.md", "--sigma-d", "0.1", "--seeds",
-                              "0", "--convergence", "vgg8", "synthetic", "0.1", "--convergence-seeds", "0",
-                              "--convergence-methods", "irs", "irs"],
-     "--convergence-methods names irs more than once", None),
-    ("beta-table-missing", ["tables", "beta", "--search", "none.csv", "--out", "t.md"],
-     "none.csv: unreadable beta search table ([Errno 2] No such file or directory: 'none.csv'); "
-     "rerun its beta search",
-     None),
+    (
+        "init-missing-key",
+        T("--init-from", "m.pt"),
+        "m.pt: missing key state_dict",
+        copy("run/model.pt", "m.pt", drop="state_dict"),
+    ),
+    (
+        "beta-search-not-a-run",
+        ["beta-search", "t.json", "--out", "b.yaml", "--csv", "b.csv"],
+        "t.json: missing key status, so not a complete 'train.json' file",
+        text("t.json", '{"config": {}}'),
+    ),
+    (
+        "runs-csv-missing-column",
+        ["figures", "figure3", "--runs", "runs.csv", "--out", "f.png", "--sigma-d", "0.1", "--seeds", "0"],
+        "runs.csv: not a runs table (missing file)",
+        lambda tmp, made: runs_table(tmp, made, columns=COLUMNS[:-1]),
+    ),
+    (
+        "runs-csv-text-in-numbers",
+        ["tables", "table1", "--runs", "runs.csv", "--out", "t.md", "--setting", "vgg8", "synthetic", "0.1"],
+        "runs.csv: column accuracy holds text where numbers belong",
+        lambda tmp, made: runs_table(tmp, made, accuracy="high"),
+    ),
+    (
+        "report-benchmark-missing",
+        [
+            "report",
+            "--runs",
+            "{made}/runs.csv",
+            "--out",
+            "r.md",
+            "--sigma-d",
+            "0.1",
+            "--seeds",
+            "0",
+            "--benchmarks",
+            "none.tsv",
+        ],
+        "none.tsv: unreadable benchmark file ([Errno 2] No such file or directory: 'none.tsv'); rerun its job",
+        None,
+    ),
+    (
+        "report-methods-twice",
+        [
+            "report",
+            "--runs",
+            "{made}/runs.csv",
+            "--out",
+            "r.md",
+            "--sigma-d",
+            "0.1",
+            "--seeds",
+            "0",
+            "--convergence",
+            "vgg8",
+            "synthetic",
+            "0.1",
+            "--convergence-seeds",
+            "0",
+            "--convergence-methods",
+            "irs",
+            "irs",
+        ],
+        "--convergence-methods names irs more than once",
+        None,
+    ),
+    (
+        "beta-table-missing",
+        ["tables", "beta", "--search", "none.csv", "--out", "t.md"],
+        "none.csv: unreadable beta search table ([Errno 2] No such file or directory: 'none.csv'); "
+        "rerun its beta search",
+        None,
+    ),
 ]
 
 
@@ -311,18 +512,26 @@ def test_bad_input(tmp_path, monkeypatch, capsys, caplog, made, args, says, prep
 
 def made_result(**changes):
     """The made result file, with some keys changed (None: dropped)."""
+
     def content(made):
         result = json.loads((made / "r.json").read_text())
         return json.dumps({k: changes.get(k, v) for k, v in result.items() if changes.get(k, v) is not None})
+
     return content
 
 
 RESULT_CASES = [  # id, the file's content from the made files, a fragment of the error
-    ("result-older-format", lambda made: '{"format": "neft.mc/0", "results": []}',
-     "r.json: format 'neft.mc/0', expected 'neft.mc/1'; pass the right file, or rerun the step that wrote it"),
+    (
+        "result-older-format",
+        lambda made: '{"format": "neft.mc/0", "results": []}',
+        "r.json: format 'neft.mc/0', expected 'neft.mc/1'; pass the right file, or rerun the step that wrote it",
+    ),
     ("result-truncated", lambda made: '{"format": "neft.mc/1", "resu', "r.json: unreadable (Unterminated string"),
-    ("result-no-train", made_result(train=None),
-     "r.json: missing key train, so not a complete 'neft.mc/1' file; rerun its evaluate step"),
+    (
+        "result-no-train",
+        made_result(train=None),
+        "r.json: missing key train, so not a complete 'neft.mc/1' file; rerun its evaluate step",
+    ),
     ("result-results-wrong-type", made_result(results="none"), "r.json: results is str, expected a list"),
     ("result-row-missing-key", made_result(results=[{"sigma": 0.1}]), "r.json: missing key results.0.runs"),
 ]
@@ -349,8 +558,13 @@ IN_A_PROCESS = ("yaml-not-mapping", "image-truncated", "resume-truncated")  # co
 def test_bad_input_real_process(tmp_path, made, args, says, prepare):
     """Rows as a real `python -m neft`: exit code 2, no traceback (DataLoader workers included)."""
     prepare(tmp_path, made)
-    out = subprocess.run([sys.executable, "-m", "neft", *(a.format(made=made) for a in args)], cwd=tmp_path,
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "neft", *(a.format(made=made) for a in args)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
     assert out.stderr.splitlines()[-1].startswith("neft: error: ") and says in out.stderr.splitlines()[-1]
 
@@ -381,8 +595,12 @@ def test_absurd_learning_rate_diverges_in_epoch_1_and_evaluate_records_it(tmp_pa
     monkeypatch.chdir(tmp_path)
     assert neft(capsys, *T("--lr", "1e30"))[0] == 0
     trained = json.loads(Path("run/train.json").read_text())
-    assert [trained[k] for k in ("status", "diverged_epoch", "epochs_run", "selected_epoch")] == \
-        ["diverged", 1, 0, None]
+    assert [trained[k] for k in ("status", "diverged_epoch", "epochs_run", "selected_epoch")] == [
+        "diverged",
+        1,
+        0,
+        None,
+    ]
     assert neft(capsys, *E(model="run/model.pt"))[0] == 0
     result = json.loads(Path("r.json").read_text())
     assert result["status"] == "diverged" and result["results"] == [] and result["train"]["diverged_epoch"] == 1
@@ -415,8 +633,11 @@ def test_nan_after_a_selected_epoch_keeps_it_and_evaluate_measures_it(tmp_path, 
 def without_time(value):
     """A result without what differs between identical runs: durations and the wall-clock time."""
     if isinstance(value, dict):
-        return {k: without_time(v) for k, v in value.items()
-                if k != "seconds" and not (k == "time" and "git_commit" in value)}
+        return {
+            k: without_time(v)
+            for k, v in value.items()
+            if k != "seconds" and not (k == "time" and "git_commit" in value)
+        }
     if isinstance(value, list):
         return [without_time(v) for v in value]
     return value
@@ -431,9 +652,20 @@ def test_same_config_and_seed_give_identical_results(tmp_path, monkeypatch, caps
         assert neft(capsys, *E("--sigmas", "0.1", "0.3", "--seed", "7", model="run/model.pt"))[0] == 0
         model = torch.load("run/model.pt", weights_only=True)
         weights = model.pop("state_dict")
-        outputs.append([weights, *(without_time(x) for x in (model, json.loads(Path("run/train.json").read_text()),
-                                                             json.loads(Path("r.json").read_text()))),
-                        Path("r.csv").read_text()])
+        outputs.append(
+            [
+                weights,
+                *(
+                    without_time(x)
+                    for x in (
+                        model,
+                        json.loads(Path("run/train.json").read_text()),
+                        json.loads(Path("r.json").read_text()),
+                    )
+                ),
+                Path("r.csv").read_text(),
+            ]
+        )
     (weights_a, *a), (weights_b, *b) = outputs
     assert weights_a.keys() == weights_b.keys() and all(torch.equal(weights_a[k], weights_b[k]) for k in weights_a)
     assert a[0] == b[0] and a[1] == b[1] and a[2] == b[2] and a[3] == b[3]  # model meta, train.json, result, CSV

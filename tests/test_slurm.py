@@ -3,6 +3,7 @@ profiles/slurm (plus the accounting-free overlay tests/slurm/profile) and
 snakemake-executor-plugin-slurm: every train/evaluate job is an sbatch job; one training is killed
 with scancel while it runs, retried (the profile's `retries: 2`), and the DAG still makes every output.
 One Snakemake run serves all tests here: about 3 to 3.5 minutes on 2 cores."""
+
 import os
 import re
 import shutil
@@ -11,7 +12,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-
 from test_workflow import ROOT, copy_workflow, planned, snakemake
 from test_workflow import test_smoke_makes_every_output as check_smoke_outputs
 
@@ -21,17 +21,26 @@ SLURM_DIR = "/tmp/neft-slurm-test"
 pytestmark = [
     pytest.mark.slurm,
     pytest.mark.slow,
-    pytest.mark.skipif(os.environ.get("CI") != "true" and os.environ.get("NEFT_SLURM") != "1",
-                       reason="starts a real SLURM cluster (root, apt): set NEFT_SLURM=1 or CI=true"),
+    pytest.mark.skipif(
+        os.environ.get("CI") != "true" and os.environ.get("NEFT_SLURM") != "1",
+        reason="starts a real SLURM cluster (root, apt): set NEFT_SLURM=1 or CI=true",
+    ),
     pytest.mark.skipif(os.geteuid() != 0, reason="tests/slurm/start-cluster.sh needs root"),
-    pytest.mark.skipif(not (shutil.which("apt-get") or shutil.which("slurmctld")),
-                       reason="needs apt-get (Debian) to install slurm-wlm, or slurm-wlm installed"),
+    pytest.mark.skipif(
+        not (shutil.which("apt-get") or shutil.which("slurmctld")),
+        reason="needs apt-get (Debian) to install slurm-wlm, or slurm-wlm installed",
+    ),
 ]
 
 
 def cluster_script(name: str) -> subprocess.CompletedProcess:
-    return subprocess.run([ROOT / "tests" / "slurm" / name], env=dict(os.environ, NEFT_SLURM_DIR=SLURM_DIR),
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [ROOT / "tests" / "slurm" / name],
+        env=dict(os.environ, NEFT_SLURM_DIR=SLURM_DIR),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def squeue(*args: str) -> list[list[str]]:
@@ -74,9 +83,17 @@ def run(cluster, tmp_path_factory):
     work = copy_workflow(tmp_path_factory.mktemp("slurm"))
     started = time.monotonic()
     with ThreadPoolExecutor(1) as pool:
-        dag = pool.submit(snakemake, "--profile", ROOT / "profiles" / "slurm", "--profile",
-                          ROOT / "tests" / "slurm" / "profile", "--configfile", "config/smoke.yaml",
-                          cwd=work, timeout=600)
+        dag = pool.submit(
+            snakemake,
+            "--profile",
+            ROOT / "profiles" / "slurm",
+            "--profile",
+            ROOT / "tests" / "slurm" / "profile",
+            "--configfile",
+            "config/smoke.yaml",
+            cwd=work,
+            timeout=600,
+        )
         killed = cancel_a_running_training(dag, work)
         out = dag.result()
     run_id = re.search(r"SLURM run ID: (\S+)", out.text)

@@ -1,17 +1,17 @@
 """The training step (neft/step.py): eager is the plain step, compile agrees with it up to rounding, graph
 is refused without CUDA (benchmarks/device_check.py checks graph against eager on a GPU)."""
+
 import subprocess
 import sys
 
 import pytest
 import torch
+from helpers import tiny
 
 from neft.errors import ConfigError
 from neft.methods import METHODS
 from neft.models import build_model
 from neft.step import TrainStep
-
-from helpers import tiny
 
 
 def run_steps(kind: str, method: str, batches, model_name="vgg8"):
@@ -64,8 +64,24 @@ def test_graph_step_needs_cuda():
 
 
 def test_cli_refuses_a_graph_step_on_the_cpu_in_one_line(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "neft", "train", "--out", str(tmp_path / "run"), "--dataset",
-                          "synthetic", "--device", "cpu", "--step", "graph"], capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "neft",
+            "train",
+            "--out",
+            str(tmp_path / "run"),
+            "--dataset",
+            "synthetic",
+            "--device",
+            "cpu",
+            "--step",
+            "graph",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 2 and out.stderr.count("\n") == 1 and "step graph" in out.stderr, out.stderr
     assert not (tmp_path / "run").exists()
 

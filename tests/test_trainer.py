@@ -1,17 +1,17 @@
 """Trainer: resume reaches the same weights, worker count does not matter, divergence is recorded,
 pretrained starts are checked, IRS heads pointing away from the label are recorded."""
+
 import json
 from types import SimpleNamespace
 
 import pytest
 import torch
+from helpers import state_equal, tiny
 
 from neft.checkpoint import read_checkpoint, read_model_file
 from neft.errors import CheckpointError
 from neft.methods.vanilla import Vanilla
 from neft.trainer import Interrupted, anti_aligned_heads, train
-
-from helpers import state_equal, tiny
 
 
 class StopAfter(dict):
@@ -68,11 +68,13 @@ def test_split_sizes_and_selection(tmp_path):
 
 def test_selection_keeps_the_best_validation_epoch_and_its_weights(tmp_path, monkeypatch):
     from neft import trainer
+
     kept = []  # each epoch's weights, as validated
 
     def validation(model, *args, **kwargs):  # noisy validation accuracy 40, 60, 50 % in epochs 1, 2, 3
         kept.append({k: v.detach().clone() for k, v in model.state_dict().items()})
         return [SimpleNamespace(mean=[40.0, 60.0, 50.0][(len(kept) - 1) % 3])]
+
     monkeypatch.setattr(trainer, "mc_evaluate", validation)
     result = train(tiny(epochs=3, train_subset=256), tmp_path / "val")
     assert [h["val_noisy"] for h in result["history"]] == [40.0, 60.0, 50.0]
@@ -87,6 +89,7 @@ def test_a_copy_without_git_takes_its_commit_from_the_environment(monkeypatch):
 
     def no_git(*args, **kwargs):
         raise OSError("git: not found")
+
     monkeypatch.setattr(provenance.subprocess, "run", no_git)
     monkeypatch.setenv("NEFT_GIT_COMMIT", "0123abcd")
     provenance.git_commit.cache_clear()
@@ -115,8 +118,10 @@ def test_nan_loss_ends_the_run_as_diverged(tmp_path, monkeypatch):
 def test_pretrained_start_and_checks(tmp_path):
     # a pretrained model of another init fits: its weights replace this run's initial ones
     train(tiny(method="vanilla", sigma_d=0.0, train_subset=256, init="pytorch"), tmp_path / "pre")
-    result = train(tiny(method="ovf", sigma_d=0.2, train_subset=256, init_from=str(tmp_path / "pre" / "model.pt")),
-                   tmp_path / "ovf")
+    result = train(
+        tiny(method="ovf", sigma_d=0.2, train_subset=256, init_from=str(tmp_path / "pre" / "model.pt")),
+        tmp_path / "ovf",
+    )
     assert result["status"] == "completed" and result["model_args"]["init"] == "reference"
     with pytest.raises(CheckpointError, match="does not match"):
         train(tiny(model="resnet18", train_subset=256, init_from=str(tmp_path / "pre" / "model.pt")), tmp_path / "bad")
@@ -156,6 +161,7 @@ def test_run_state_saves_and_restores_symmetrically(tmp_path):
     from neft import trainer
     from neft.checkpoint import read_checkpoint
     from neft.datasets import DATASETS
+
     cfg = tiny(method="irs", epochs=3)
     spec, law = DATASETS.get(cfg.dataset), cfg.noise_law()
     torch.manual_seed(0)
@@ -165,8 +171,11 @@ def test_run_state_saves_and_restores_symmetrically(tmp_path):
     loss.backward()
     state.optimizer.step()
     state.scheduler.step()
-    state.epoch, state.step, state.history = 1, 3, [{"epoch": 1, "train_loss": 2.0, "val_clean": 10.0,
-                                                     "val_noisy": 9.0, "head_acc": [1.0, 2.0, 3.0]}]
+    state.epoch, state.step, state.history = (
+        1,
+        3,
+        [{"epoch": 1, "train_loss": 2.0, "val_clean": 10.0, "val_noisy": 9.0, "head_acc": [1.0, 2.0, 3.0]}],
+    )
     state.best = {"metric": 9.0, "epoch": 1, "state": {k: v.clone() for k, v in state.model.state_dict().items()}}
     state.sums["loss"] += 7.5
     state.sums["n"] += 8

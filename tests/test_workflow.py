@@ -1,6 +1,7 @@
 """The Snakemake workflow: lint, config validation, the jobs planned for each grid, and the smoke DAG
 end to end (its tables and report checked against the MC result files). Each test runs Snakemake in
 a temporary copy of the workflow, so no output lands in the repository."""
+
 import base64
 import json
 import os
@@ -35,15 +36,16 @@ def copy_workflow(dest: Path) -> Path:
 def snakemake(*args, cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:
     """Snakemake of this interpreter; rules find this interpreter's `python` (and neft) first on PATH."""
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    out = subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=cwd, env=env, capture_output=True,
-                         text=True, timeout=timeout)
+    out = subprocess.run(
+        [sys.executable, "-m", "snakemake", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
     out.text = out.stdout + out.stderr
     return out
 
 
 def planned(text: str) -> dict[str, int]:
     """Job counts of a dry run's 'Job stats' table."""
-    stats_table = text[text.index("Job stats:"):].split("\n\n")[0] if "Job stats:" in text else ""
+    stats_table = text[text.index("Job stats:") :].split("\n\n")[0] if "Job stats:" in text else ""
     return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", stats_table, re.M) if m[1] != "total"}
 
 
@@ -62,36 +64,69 @@ def test_lint_is_clean(work):
 def expected_runs(cfg: dict) -> tuple[set, set]:
     """(evaluated runs, trained runs) as (model, dataset, variant, sigma_d, seed); runs that several parts
     of the grid ask for count once."""
-    evaluated = {(e["model"], e["dataset"], m, 0.0 if m == "vanilla" else float(s), seed)
-                 for e in cfg["experiments"] for seed in cfg["seeds"] for m in cfg["methods"]
-                 for s in ([0] if m == "vanilla" else cfg["sigma_d"])}
+    evaluated = {
+        (e["model"], e["dataset"], m, 0.0 if m == "vanilla" else float(s), seed)
+        for e in cfg["experiments"]
+        for seed in cfg["seeds"]
+        for m in cfg["methods"]
+        for s in ([0] if m == "vanilla" else cfg["sigma_d"])
+    }
     a = cfg["ablations"]
     if a["enabled"]:
         for seed in a["seeds"]:
+
             def at(variant, sigma=a["sigma_d"], seed=seed):
                 return a["model"], a["dataset"], variant, float(sigma), seed
+
             evaluated |= {at("vanilla", 0), at("ovf"), at("irs")}  # and the main run each variant changes:
-            evaluated |= {at(f"{m}-{tag}{k}") for m in ("ovf", "irs")
-                          for tag, ks in (("n", a["n_feedback"][m]), ("pre", a["pretrained_epochs"])) for k in ks}
-            evaluated |= {at(v) for v, on in [("ovf-revdecay", a["reversed_decay"]), ("irs-revdecay", a["reversed_decay"]),
-                                              ("ovf-revsigma", a["reversed_delta_sigma"] is not None),
-                                              ("irs-noheadnoise", a["irs_without_head_noise"])] if on}
+            evaluated |= {
+                at(f"{m}-{tag}{k}")
+                for m in ("ovf", "irs")
+                for tag, ks in (("n", a["n_feedback"][m]), ("pre", a["pretrained_epochs"]))
+                for k in ks
+            }
+            evaluated |= {
+                at(v)
+                for v, on in [
+                    ("ovf-revdecay", a["reversed_decay"]),
+                    ("irs-revdecay", a["reversed_decay"]),
+                    ("ovf-revsigma", a["reversed_delta_sigma"] is not None),
+                    ("irs-noheadnoise", a["irs_without_head_noise"]),
+                ]
+                if on
+            }
             if a["init_sensitivity"]:
-                evaluated |= {at("vanilla-initpytorch", 0), *(at(f"{m}-initpytorch") for m in ("noise", "ovf", "irs")),
-                              at("noise")}
+                evaluated |= {
+                    at("vanilla-initpytorch", 0),
+                    *(at(f"{m}-initpytorch") for m in ("noise", "ovf", "irs")),
+                    at("noise"),
+                }
     c = cfg["convergence"]
     if c["enabled"]:
-        evaluated |= {(c["model"], c["dataset"], m, float(c["sigma_d"]), seed) for m in c["methods"] for seed in c["seeds"]}
-    searched = {(mo, d, v.split("-")[0]) for mo, d, v, _, _ in evaluated if cfg["beta"].get(v.split("-")[0]) == "search"}
+        evaluated |= {
+            (c["model"], c["dataset"], m, float(c["sigma_d"]), seed) for m in c["methods"] for seed in c["seeds"]
+        }
+    searched = {
+        (mo, d, v.split("-")[0]) for mo, d, v, _, _ in evaluated if cfg["beta"].get(v.split("-")[0]) == "search"
+    }
     b = cfg["beta_search"]
-    candidates = {(mo, d, f"{m}-beta{beta}", float(b["sigma_d"]), seed) for mo, d, m in searched
-                  for beta in b["grid"] for seed in b["seeds"]}
+    candidates = {
+        (mo, d, f"{m}-beta{beta}", float(b["sigma_d"]), seed)
+        for mo, d, m in searched
+        for beta in b["grid"]
+        for seed in b["seeds"]
+    }
     return evaluated, evaluated | candidates
 
 
 def merged(base: dict, over: dict) -> dict:
-    return {**base, **{k: merged(base[k], v) if isinstance(v, dict) and isinstance(base.get(k), dict) else v
-                       for k, v in over.items()}}
+    return {
+        **base,
+        **{
+            k: merged(base[k], v) if isinstance(v, dict) and isinstance(base.get(k), dict) else v
+            for k, v in over.items()
+        },
+    }
 
 
 def load_config(name: str) -> dict:
@@ -106,9 +141,16 @@ def test_quick_first_is_a_part_of_quick(work):
     """Its runs are quick's, with the very same commands, so quick goes on from them."""
     first, quick = (expected_runs(load_config(name))[1] for name in ("quick-first", "quick"))
     assert first < quick and len(first) == 2 * (1 + 3 * 4)
-    commands = [set(re.findall(r"^Shell command: (python -m neft (?:train|evaluate) .*)$",
-                               snakemake("-n", "-p", "--configfile", f"config/{name}.yaml", cwd=work).text, re.M))
-                for name in ("quick-first", "quick")]
+    commands = [
+        set(
+            re.findall(
+                r"^Shell command: (python -m neft (?:train|evaluate) .*)$",
+                snakemake("-n", "-p", "--configfile", f"config/{name}.yaml", cwd=work).text,
+                re.M,
+            )
+        )
+        for name in ("quick-first", "quick")
+    ]
     assert len(commands[0]) == 2 * len(first) and commands[0] < commands[1]
 
 
@@ -131,14 +173,21 @@ def planned_trainings(text: str) -> dict[str, str]:
 def variant_names(cfg: dict) -> set[str]:
     """The variants (method-<tag><value>) of neft/variants.py that the config's `ablations` asks for."""
     from neft.variants import VARIANTS
-    return {v.name(m, value) for v in VARIANTS.values() if v.key for m in v.methods
-            for value in v.values(cfg["ablations"], m)}
+
+    return {
+        v.name(m, value)
+        for v in VARIANTS.values()
+        if v.key
+        for m in v.methods
+        for value in v.values(cfg["ablations"], m)
+    }
 
 
 def test_the_variant_table_plans_and_configures_the_runs(work):
     """Each variant the smoke grid asks for is trained, with the train options its entry in neft/variants.py
     sets (a pretrained one from the W/O Noise model of its seed); with every `ablations` key off, none is."""
     from neft.variants import VARIANTS, parse_variant
+
     cfg = load_config("smoke")
     out = snakemake("-n", "-p", "--configfile", "config/smoke.yaml", cwd=work)
     runs = planned_trainings(out.text)
@@ -156,8 +205,14 @@ def test_the_variant_table_plans_and_configures_the_runs(work):
         for key, set_to in changes.items():
             flag = f"--{key.replace('_', '-')}"
             assert (f" {flag} " if set_to is True else f" {flag} {set_to} ") in f" {options} ", (run, key)
-    off = {"reversed_decay": False, "reversed_delta_sigma": None, "irs_without_head_noise": False,
-           "init_sensitivity": False, "pretrained_epochs": [], "n_feedback": {"ovf": [], "irs": []}}
+    off = {
+        "reversed_decay": False,
+        "reversed_delta_sigma": None,
+        "irs_without_head_noise": False,
+        "init_sensitivity": False,
+        "pretrained_epochs": [],
+        "n_feedback": {"ovf": [], "irs": []},
+    }
     assert set(off) == {v.key for v in VARIANTS.values() if v.key}
     (work / "off.yaml").write_text(f"extends: config/smoke.yaml\nablations: {json.dumps(off)}\n")
     runs = planned_trainings(snakemake("-n", "-p", "--configfile", "off.yaml", cwd=work).text)
@@ -172,21 +227,24 @@ def test_paper_grid_size():
 
 
 # --- validation
-@pytest.mark.parametrize("override,key", [
-    ("train: {epoch: 3}", "config key train: Additional properties are not allowed ('epoch' was unexpected)"),
-    ("sigmas: [0.1]", "config key (top level): Additional properties are not allowed ('sigmas' was unexpected)"),
-    ("sigma_d: [0.3, 1.5]", "config key sigma_d[1]: 1.5 is greater than the maximum of 1"),
-    ("ablations: {sigma_d: -0.1}", "config key ablations.sigma_d: -0.1 is less than the minimum of 0"),
-    ("eval: {sigmas: [0, 2]}", "config key eval.sigmas[1]: 2 is greater than the maximum of 1"),
-    ("experiments: [{model: vgg9, dataset: synthetic}]", "config key experiments[0].model: 'vgg9' is not one of"),
-    ("convergence: {dataset: imagenet}", "config key convergence.dataset: 'imagenet' is not one of"),
-    ("methods: [noise, ovg]", "config key methods[1]: 'ovg' is not one of"),
-    ("beta: {irs: 0}", "config key beta.irs: 0 is not valid under any of the given schemas"),
-    ("sigma_d: [.nan]", "config key sigma_d[0]: nan is not a finite number"),  # planned `sdnan` runs before
-    ("eval: {sigmas: [0, .inf]}", "config key eval.sigmas[1]: inf is not a finite number"),
-    ("train: {lr: .nan}", "config key train.lr: nan is not a finite number"),
-    ("convergence: {threshold: .inf}", "config key convergence.threshold: inf is not a finite number"),
-])
+@pytest.mark.parametrize(
+    "override,key",
+    [
+        ("train: {epoch: 3}", "config key train: Additional properties are not allowed ('epoch' was unexpected)"),
+        ("sigmas: [0.1]", "config key (top level): Additional properties are not allowed ('sigmas' was unexpected)"),
+        ("sigma_d: [0.3, 1.5]", "config key sigma_d[1]: 1.5 is greater than the maximum of 1"),
+        ("ablations: {sigma_d: -0.1}", "config key ablations.sigma_d: -0.1 is less than the minimum of 0"),
+        ("eval: {sigmas: [0, 2]}", "config key eval.sigmas[1]: 2 is greater than the maximum of 1"),
+        ("experiments: [{model: vgg9, dataset: synthetic}]", "config key experiments[0].model: 'vgg9' is not one of"),
+        ("convergence: {dataset: imagenet}", "config key convergence.dataset: 'imagenet' is not one of"),
+        ("methods: [noise, ovg]", "config key methods[1]: 'ovg' is not one of"),
+        ("beta: {irs: 0}", "config key beta.irs: 0 is not valid under any of the given schemas"),
+        ("sigma_d: [.nan]", "config key sigma_d[0]: nan is not a finite number"),  # planned `sdnan` runs before
+        ("eval: {sigmas: [0, .inf]}", "config key eval.sigmas[1]: inf is not a finite number"),
+        ("train: {lr: .nan}", "config key train.lr: nan is not a finite number"),
+        ("convergence: {threshold: .inf}", "config key convergence.threshold: inf is not a finite number"),
+    ],
+)
 def test_bad_config_stops_before_any_job_naming_the_key(work, override, key):
     (work / "bad.yaml").write_text(f"extends: config/smoke.yaml\n{override}\n")
     out = snakemake("--cores", "1", "--configfile", "bad.yaml", cwd=work)
@@ -195,18 +253,29 @@ def test_bad_config_stops_before_any_job_naming_the_key(work, override, key):
     assert "rule train" not in out.text and not (work / "results").exists()
 
 
-@pytest.mark.parametrize("files,says", [
-    pytest.param({"bad.yaml": "seeds: [0]\n"}, "config key (top level): 'name' is a required property",
-                 id="no-name"),  # planned the whole paper grid into results/paper/ before
-    pytest.param({"bad.yaml": "extends: b.yaml\nname: a\n", "b.yaml": "extends: bad.yaml\n"},
-                 "config file b.yaml: extends bad.yaml, which closes a cycle (bad.yaml -> b.yaml -> bad.yaml)",
-                 id="extends-cycle"),  # named bad.yaml ("extends itself") before
-    pytest.param({"bad.yaml": "extends: bad.yaml\n"},
-                 "config file bad.yaml: extends bad.yaml, which closes a cycle (bad.yaml -> bad.yaml)", id="extends-self"),
-    pytest.param({"bad.yaml": "extends: l1.yaml\n", "l1.yaml": "name: x  # réglage\n".encode("latin-1")},
-                 "config key extends: cannot read l1.yaml ('utf-8' codec can't decode byte 0xe9 in position 12",
-                 id="extends-not-utf8"),
-])
+@pytest.mark.parametrize(
+    "files,says",
+    [
+        pytest.param(
+            {"bad.yaml": "seeds: [0]\n"}, "config key (top level): 'name' is a required property", id="no-name"
+        ),  # planned the whole paper grid into results/paper/ before
+        pytest.param(
+            {"bad.yaml": "extends: b.yaml\nname: a\n", "b.yaml": "extends: bad.yaml\n"},
+            "config file b.yaml: extends bad.yaml, which closes a cycle (bad.yaml -> b.yaml -> bad.yaml)",
+            id="extends-cycle",
+        ),  # named bad.yaml ("extends itself") before
+        pytest.param(
+            {"bad.yaml": "extends: bad.yaml\n"},
+            "config file bad.yaml: extends bad.yaml, which closes a cycle (bad.yaml -> bad.yaml)",
+            id="extends-self",
+        ),
+        pytest.param(
+            {"bad.yaml": "extends: l1.yaml\n", "l1.yaml": "name: x  # réglage\n".encode("latin-1")},
+            "config key extends: cannot read l1.yaml ('utf-8' codec can't decode byte 0xe9 in position 12",
+            id="extends-not-utf8",
+        ),
+    ],
+)
 def test_bad_config_file_stops_before_any_job_naming_it(work, files, says):
     for name, content in files.items():
         (work / name).write_bytes(content if isinstance(content, bytes) else content.encode())
@@ -242,6 +311,7 @@ def test_schema_names_are_the_registries():
     from neft.methods import METHODS
     from neft.models import MODELS
     from neft.noise import DEVICE_KINDS
+
     registries = {"model": MODELS, "dataset": DATASETS, "method": METHODS, "init": INITS, "device_kind": DEVICE_KINDS}
     for name, registry in registries.items():
         assert SCHEMA["$defs"][name]["enum"] == registry.names(), name
@@ -253,6 +323,7 @@ def test_neft_options_are_declared_once():
     import dataclasses
 
     from neft.config import EvalConfig, TrainConfig
+
     raw = yaml.safe_load(SCHEMA_FILE.read_text())["properties"]
     for section, cls in [("train", TrainConfig), ("eval", EvalConfig), ("execution", TrainConfig)]:
         keys = raw[section]["options_of"]["keys"]
@@ -265,6 +336,7 @@ def test_neft_options_are_declared_once():
 def outside(f) -> list:
     """Values just outside the limits a neft/config.py field declares (opt)."""
     from neft.config import field_type
+
     tp, _ = field_type(f)
     step = 1 if tp is int else 0.5
     limits = f.metadata
@@ -285,6 +357,7 @@ def test_the_schema_and_neft_refuse_the_same_values(section):
 
     from neft.config import EvalConfig, TrainConfig, from_dict
     from neft.errors import ConfigError
+
     cls = EvalConfig if section == "eval" else TrainConfig
     fields = {f.name: f for f in dataclasses.fields(cls)}
     keys = yaml.safe_load(SCHEMA_FILE.read_text())["properties"][section]["options_of"]["keys"]
@@ -302,6 +375,7 @@ def test_the_schema_and_neft_refuse_the_same_values(section):
 
 def test_environments_follow_pyproject():
     import tomllib
+
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     rule_env = yaml.safe_load((ROOT / "workflow" / "envs" / "neft.yaml").read_text())
     pip = next(d["pip"] for d in rule_env["dependencies"] if isinstance(d, dict))
@@ -329,9 +403,15 @@ def mc_mean(work: Path, variant: str, seed: int, sigma_d: float = 0.3, at: float
 
 @pytest.mark.slow
 def test_smoke_makes_every_output(smoke):
-    for path in ["figures/smoke/figure3.png", "figures/smoke/figure3.pdf", "figures/smoke/figure4.png",
-                 "figures/smoke/figure4.pdf", "results/smoke/report.md", "results/smoke/report.html",
-                 *(f"results/smoke/tables/{t}.{ext}" for t in TABLES for ext in ("csv", "md", "html", "tex"))]:
+    for path in [
+        "figures/smoke/figure3.png",
+        "figures/smoke/figure3.pdf",
+        "figures/smoke/figure4.png",
+        "figures/smoke/figure4.pdf",
+        "results/smoke/report.md",
+        "results/smoke/report.html",
+        *(f"results/smoke/tables/{t}.{ext}" for t in TABLES for ext in ("csv", "md", "html", "tex")),
+    ]:
         assert (smoke / path).stat().st_size > 0, path
     # keep_models: false -> every model.pt was a temp file, gone once evaluated; train.json stays
     assert not list((smoke / "results/smoke/runs").rglob("model.pt"))
@@ -345,7 +425,9 @@ def test_smoke_tables_equal_the_mc_result_files(smoke):
     assert t1["ovf", 1] == mc_mean(smoke, "ovf-n1", 0) and t1["ovf", 3] == mc_mean(smoke, "ovf", 0)
     assert t1["irs", 1] == mc_mean(smoke, "irs-n1", 0) and t1["irs", 3] == mc_mean(smoke, "irs", 0)
     t2 = tables["table2"].set_index(["method", "column"])["mean"]
-    assert t2["ovf", "pre+0"] == mc_mean(smoke, "vanilla", 0, sigma_d=0) and t2["irs", "pre+1"] == mc_mean(smoke, "irs-pre1", 0)
+    assert t2["ovf", "pre+0"] == mc_mean(smoke, "vanilla", 0, sigma_d=0) and t2["irs", "pre+1"] == mc_mean(
+        smoke, "irs-pre1", 0
+    )
     assert t2["ovf", "scratch+1"] == mc_mean(smoke, "ovf", 0)
     for row in tables["ablations"].itertuples():
         assert row.mean == mc_mean(smoke, row.variant, 0) and row.nft_mean == mc_mean(smoke, row.method, 0)
@@ -356,7 +438,7 @@ def test_smoke_tables_equal_the_mc_result_files(smoke):
     row = summary.query("variant == 'noise' and sigma_d == 0.3 and eval_sigma == 0.3").iloc[0]
     seeds = pd.Series([mc_mean(smoke, "noise", 0), mc_mean(smoke, "noise", 1)])
     assert row["mean"] == pytest.approx(seeds.mean())
-    assert row.ci95 == pytest.approx(stats.t.ppf(0.975, 1) * seeds.std() / 2 ** 0.5)
+    assert row.ci95 == pytest.approx(stats.t.ppf(0.975, 1) * seeds.std() / 2**0.5)
     # the report carries the same tables, as their .md files have them, and its verdicts
     report = (smoke / "results/smoke/report.md").read_text()
     for table in TABLES[:4]:
@@ -369,7 +451,9 @@ def test_smoke_beta_search_feeds_the_grid(smoke):
     search = pd.read_csv(smoke / "results/smoke/beta/vgg8/synthetic/irs.csv")
     chosen = yaml.safe_load((smoke / "results/smoke/beta/vgg8/synthetic/irs.yaml").read_text())["beta"]
     for row in search.itertuples():
-        run = json.loads((smoke / f"results/smoke/runs/vgg8/synthetic/irs-beta{row.beta:g}/sd0.3/seed0/train.json").read_text())
+        run = json.loads(
+            (smoke / f"results/smoke/runs/vgg8/synthetic/irs-beta{row.beta:g}/sd0.3/seed0/train.json").read_text()
+        )
         assert row.val_accuracy == run["selected_val_accuracy"]
     assert chosen == search.beta[search.chosen].item()
     main = json.loads((smoke / "results/smoke/mc/vgg8/synthetic/irs/sd0.3/seed1.json").read_text())
@@ -382,7 +466,11 @@ def test_smoke_reruns_exactly_what_a_change_affects(smoke):
     assert "Nothing to be done" in out.text, out.text[-3000:]
     (smoke / "threshold.yaml").write_text("extends: config/smoke.yaml\nconvergence: {threshold: 2.0}\n")
     assert planned(snakemake("-n", "--configfile", "threshold.yaml", cwd=smoke).text) == {
-        "table": 1, "report": 1, "report_html": 1, "all": 1}  # the convergence count's
+        "table": 1,
+        "report": 1,
+        "report_html": 1,
+        "all": 1,
+    }  # the convergence count's
     (smoke / "revsigma.yaml").write_text("extends: config/smoke.yaml\nablations: {reversed_delta_sigma: -0.1}\n")
     jobs = planned(snakemake("-n", "--configfile", "revsigma.yaml", cwd=smoke).text)
     assert (jobs["train"], jobs["evaluate"], jobs["aggregate"]) == (1, 1, 1)
@@ -447,6 +535,7 @@ def test_smoke_html_report_shows_the_report_tables_and_figures(smoke):
 
     def page(name: str) -> str:
         return base64.b64decode(shown[name]["data_uri"].split("base64,", 1)[1]).decode()
+
     report = page("report.html")
     assert "<h1>" in report and "<table>" in report
     for n in (3, 4):
@@ -466,15 +555,32 @@ def test_gpu_kit_brings_back_what_finished_and_the_next_call_goes_on(tmp_path):
         shutil.copytree(ROOT / name, there / name)
     (there / "one.yaml").write_text(
         "extends: config/smoke.yaml\nmethods: [vanilla, noise]\nseeds: [0]\nbeta: {ovf: default, irs: default}\n"
-        "ablations: {enabled: false}\nconvergence: {enabled: false}\n")
+        "ablations: {enabled: false}\nconvergence: {enabled: false}\n"
+    )
     (there / "long.yaml").write_text("extends: one.yaml\nname: long\ntrain: {epochs: 1000}\n")  # never done in time
     env = dict(os.environ, PYTHON=sys.executable)
 
     def call(config, minutes):
         out_dir = Path(tempfile.mkdtemp(dir=tmp_path))
-        run = subprocess.run(["bash", "tools/gpu/run.sh", "--commit", "0123abcd", "--configfile", config,
-                              "--cores", "2", "--minutes", minutes], cwd=there, env=dict(env, OUT=str(out_dir)),
-                             capture_output=True, text=True, timeout=600)
+        run = subprocess.run(
+            [
+                "bash",
+                "tools/gpu/run.sh",
+                "--commit",
+                "0123abcd",
+                "--configfile",
+                config,
+                "--cores",
+                "2",
+                "--minutes",
+                minutes,
+            ],
+            cwd=there,
+            env=dict(env, OUT=str(out_dir)),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
         return out_dir, (out_dir / "run.log").read_text()
 
@@ -490,8 +596,9 @@ def test_gpu_kit_brings_back_what_finished_and_the_next_call_goes_on(tmp_path):
     shutil.copytree(ROOT / "tools", here / "tools")
     shutil.copy2(there / "one.yaml", here / "one.yaml")
     subprocess.run(["git", "init", "-q"], cwd=here, check=True)
-    unpacked = subprocess.run(["bash", "tools/gpu/unpack.sh", str(out_dir / "results.tar.gz")], cwd=here,
-                              capture_output=True, text=True)
+    unpacked = subprocess.run(
+        ["bash", "tools/gpu/unpack.sh", str(out_dir / "results.tar.gz")], cwd=here, capture_output=True, text=True
+    )
     assert unpacked.returncode == 0 and "unpacked 2 MC results" in unpacked.stdout, unpacked.stdout + unpacked.stderr
     assert "Nothing to be done" in snakemake("-n", "--configfile", "one.yaml", cwd=here).text
     # a clone writes files in path order (each newer than those before it): the analysis is redone, not

@@ -6,6 +6,7 @@ git commit, the report's Compute section).
 
 BEFORE and AFTER are working directories the workflow ran in (each holding results/<name>/ and
 figures/<name>/). Prints one line per kind of file and exits 1 if any file differs or is missing."""
+
 import argparse
 import json
 import re
@@ -62,11 +63,17 @@ def same(kind: str, a: Path, b: Path) -> bool:
 def kinds(name: str) -> dict[str, tuple[str, str]]:
     """What is compared: label -> (glob under the working directory, how)."""
     r = f"results/{name}"
-    return {"MC results (JSON)": (f"{r}/mc/**/*.json", "json"), "MC results (CSV)": (f"{r}/mc/**/*.csv", "bytes"),
-            "train.json": (f"{r}/runs/**/train.json", "json"), "beta search": (f"{r}/beta/**/*", "bytes"),
-            "runs.csv, summary.csv": (f"{r}/aggregate/*.csv", "runs"), "tables": (f"{r}/tables/*", "bytes"),
-            "figures": (f"figures/{name}/*", "bytes"), "report.md": (f"{r}/report.md", "report"),
-            "report.html": (f"{r}/report.html", "report-html")}
+    return {
+        "MC results (JSON)": (f"{r}/mc/**/*.json", "json"),
+        "MC results (CSV)": (f"{r}/mc/**/*.csv", "bytes"),
+        "train.json": (f"{r}/runs/**/train.json", "json"),
+        "beta search": (f"{r}/beta/**/*", "bytes"),
+        "runs.csv, summary.csv": (f"{r}/aggregate/*.csv", "runs"),
+        "tables": (f"{r}/tables/*", "bytes"),
+        "figures": (f"figures/{name}/*", "bytes"),
+        "report.md": (f"{r}/report.md", "report"),
+        "report.html": (f"{r}/report.html", "report-html"),
+    }
 
 
 def compare(before: Path, after: Path, name: str) -> bool:
@@ -75,8 +82,11 @@ def compare(before: Path, after: Path, name: str) -> bool:
         files = sorted({p.relative_to(root) for root in (before, after) for p in root.glob(pattern) if p.is_file()})
         missing = [f for f in files if not ((before / f).is_file() and (after / f).is_file())]
         differ = [f for f in files if f not in missing and not same(kind, before / f, after / f)]
-        print(f"{label}: {len(files)} files, {len(differ)} differ, {len(missing)} in one only"
-              + "".join(f"\n  differs: {f}" for f in differ) + "".join(f"\n  in one only: {f}" for f in missing))
+        print(
+            f"{label}: {len(files)} files, {len(differ)} differ, {len(missing)} in one only"
+            + "".join(f"\n  differs: {f}" for f in differ)
+            + "".join(f"\n  in one only: {f}" for f in missing)
+        )
         ok &= bool(files) and not differ and not missing
     return ok
 

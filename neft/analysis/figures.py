@@ -8,14 +8,15 @@ seed the Monte-Carlo CI95 over that seed's R runs. Each panel states n (seeds), 
 OVF and IRS is in the legend. The methods are offset a little along x (dodge) so that points at one
 sigma_d do not hide each other; the ticks stay at the true sigma_d.
 """
+
 import math
 from pathlib import Path
 from typing import NamedTuple
 
 import pandas as pd
 
-from .aggregate import DIGITS, t_ci95
 from ..errors import NeftError
+from .aggregate import DIGITS, t_ci95
 from .names import METHOD_NAMES, dataset_name, model_name
 from .tables import counted, span
 
@@ -29,23 +30,37 @@ STYLES = {  # Okabe-Ito colours (told apart under the common colour-vision defic
 
 
 class Figure(NamedTuple):
-    label: str                          # its name in the Snakemake report
-    y: str                              # the column of runs.csv it plots
-    mc_ci: str                          # the Monte-Carlo CI95 of y (runs.csv)
+    label: str  # its name in the Snakemake report
+    y: str  # the column of runs.csv it plots
+    mc_ci: str  # the Monte-Carlo CI95 of y (runs.csv)
     ylabel: str
-    ylim: tuple[float, float | None]    # bars clipped
+    ylim: tuple[float, float | None]  # bars clipped
 
 
-FIGURES = {"figure3": Figure("Figure 3", "accuracy", "mc_ci95", "mean noisy Top-1 accuracy (%)", (0, 100)),
-           "figure4": Figure("Figure 4", "ekl", "mc_ekl_ci95", "mean EKL of correct predictions", (0, None))}
+FIGURES = {
+    "figure3": Figure("Figure 3", "accuracy", "mc_ci95", "mean noisy Top-1 accuracy (%)", (0, 100)),
+    "figure4": Figure("Figure 4", "ekl", "mc_ekl_ci95", "mean EKL of correct predictions", (0, None)),
+}
 DODGE = 0.1  # x offset between neighbouring methods, as a fraction of the smallest sigma_d step
 DPI = 300
-RC = {"pdf.fonttype": 42, "ps.fonttype": 42,  # TrueType fonts in PDFs (Type 3 is refused by journals)
-      "font.size": 8, "axes.titlesize": 8.5, "legend.fontsize": 7, "axes.grid": True, "grid.color": "#e5e5e5",
-      "axes.spines.top": False, "axes.spines.right": False, "lines.linewidth": 1.4, "lines.markersize": 4.5}
-FOOTNOTE = ("W/O Noise (dashed, open circles): one model trained at $\\sigma_d$ = 0, evaluated at each $\\sigma$; "
-            "the other methods are trained and evaluated at $\\sigma_d$. n: seeds averaged; R: Monte-Carlo runs "
-            "per point. Methods are offset along x so that they do not hide each other.")
+RC = {
+    "pdf.fonttype": 42,
+    "ps.fonttype": 42,  # TrueType fonts in PDFs (Type 3 is refused by journals)
+    "font.size": 8,
+    "axes.titlesize": 8.5,
+    "legend.fontsize": 7,
+    "axes.grid": True,
+    "grid.color": "#e5e5e5",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "lines.linewidth": 1.4,
+    "lines.markersize": 4.5,
+}
+FOOTNOTE = (
+    "W/O Noise (dashed, open circles): one model trained at $\\sigma_d$ = 0, evaluated at each $\\sigma$; "
+    "the other methods are trained and evaluated at $\\sigma_d$. n: seeds averaged; R: Monte-Carlo runs "
+    "per point. Methods are offset along x so that they do not hide each other."
+)
 
 
 def points(runs: pd.DataFrame, sigma_d: list[float], seeds: list[int]) -> pd.DataFrame:
@@ -64,10 +79,23 @@ def means(points: pd.DataFrame, y: str, mc_ci: str) -> pd.DataFrame:
     for (model, dataset, method, x), g in points.dropna(subset=[y]).groupby(["model", "dataset", "method", "x"]):
         n = len(g)
         ci = t_ci95(g[y]) if n >= 2 else g[mc_ci].iloc[0] if mc_ci in g else math.nan
-        rows.append(dict(model=model, dataset=dataset, method=method, x=x, mean=g[y].mean(), ci95=ci, n=n,
-                         epochs=g.epochs.iloc[0], runs=g.runs.max(), beta=g.beta.iloc[0]))
-    return pd.DataFrame(rows, columns=["model", "dataset", "method", "x", "mean", "ci95", "n", "epochs", "runs",
-                                       "beta"])
+        rows.append(
+            dict(
+                model=model,
+                dataset=dataset,
+                method=method,
+                x=x,
+                mean=g[y].mean(),
+                ci95=ci,
+                n=n,
+                epochs=g.epochs.iloc[0],
+                runs=g.runs.max(),
+                beta=g.beta.iloc[0],
+            )
+        )
+    return pd.DataFrame(
+        rows, columns=["model", "dataset", "method", "x", "mean", "ci95", "n", "epochs", "runs", "beta"]
+    )
 
 
 def subtitle(panel: pd.DataFrame) -> str:
@@ -76,8 +104,10 @@ def subtitle(panel: pd.DataFrame) -> str:
     bars = ["CI95 over seeds"] if over_seeds.any() else []
     bars += ["Monte-Carlo CI95" + (" where n = 1" if bars else "")] if mc.any() else []
     bars += ["none where no CI is known"] if panel.ci95.isna().any() else []
-    return (f"n = {counted(panel.n, 'seed')} · {counted(panel.epochs, 'epoch')} · R = {span(panel.runs)} · "
-            f"bars: {', '.join(bars)}")
+    return (
+        f"n = {counted(panel.n, 'seed')} · {counted(panel.epochs, 'epoch')} · R = {span(panel.runs)} · "
+        f"bars: {', '.join(bars)}"
+    )
 
 
 def label(method: str, betas: pd.Series) -> str:
@@ -110,15 +140,22 @@ def draw(name: str, runs: pd.DataFrame, sigma_d: list[float], seeds: list[int], 
                 if line.empty:
                     continue
                 offset = (i - (len(METHOD_NAMES) - 1) / 2) * step
-                bars = ax.errorbar(line.x + offset, line["mean"], yerr=line.ci95, label=label(method, line.beta),
-                                   capsize=2.5, elinewidth=0.9, **STYLES[method])
+                bars = ax.errorbar(
+                    line.x + offset,
+                    line["mean"],
+                    yerr=line.ci95,
+                    label=label(method, line.beta),
+                    capsize=2.5,
+                    elinewidth=0.9,
+                    **STYLES[method],
+                )
                 bars.lines[0].set_gid(method)
             ax.set_title(f"{model_name(model)}, {dataset_name(dataset, stand_ins)}\n{subtitle(panel)}")
             ax.set(xlabel="device variation $\\sigma_d$", ylabel=shown.ylabel)
             ax.set_xticks(xs, [f"{x:g}" for x in xs])
             ax.set_ylim(*shown.ylim)
             ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, frameon=False)  # below: hides no point
-        for ax in axes[len(panels):] if panels else []:
+        for ax in axes[len(panels) :] if panels else []:
             ax.axis("off")
         if not panels:
             axes[0].text(0.5, 0.5, "no completed runs", ha="center", va="center")
@@ -131,6 +168,7 @@ def save(fig, outs: list[Path]) -> None:
     import logging
 
     import matplotlib
+
     logging.getLogger("fontTools").setLevel(logging.WARNING)  # its font subsetting logs every glyph at INFO
     with matplotlib.rc_context(RC):
         for out in map(Path, outs):
@@ -138,8 +176,14 @@ def save(fig, outs: list[Path]) -> None:
             fig.savefig(out, dpi=DPI, metadata={"CreationDate": None} if out.suffix == ".pdf" else {"Software": None})
 
 
-def figure(name: str, runs: pd.DataFrame, sigma_d: list[float], seeds: list[int], outs: list[Path],
-           stand_ins: dict | None = None) -> None:
+def figure(
+    name: str,
+    runs: pd.DataFrame,
+    sigma_d: list[float],
+    seeds: list[int],
+    outs: list[Path],
+    stand_ins: dict | None = None,
+) -> None:
     for out in map(Path, outs):  # before drawing anything
         if out.suffix not in (".png", ".pdf"):
             raise NeftError(f"{out}: unknown figure format {out.suffix!r}; use .png or .pdf")

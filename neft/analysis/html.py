@@ -1,5 +1,6 @@
 """Markdown (report.md, the tables) -> one self-contained HTML page. The Snakemake report shows each
 result in a frame of its own, from which no relative link resolves: the images are embedded."""
+
 import base64
 import html
 import re
@@ -25,11 +26,14 @@ MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg"
 def page(text: str, title: str, base: Path | None = None) -> str:
     """An HTML page of Markdown `text`; images at paths relative to `base` are embedded as data URIs."""
     import markdown
+
     body = markdown.markdown(LIST_BELOW_TEXT.sub(r"\1\n\n", text), extensions=["tables"])
     if base is not None:
         body = IMAGE.sub(lambda m: embedded(m, Path(base)), body)
-    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{html.escape(title)}</title>\n'
-            f"<style>\n{STYLE}\n</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{html.escape(title)}</title>\n'
+        f"<style>\n{STYLE}\n</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+    )
 
 
 def embedded(match: re.Match, base: Path) -> str:

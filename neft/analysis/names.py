@@ -2,8 +2,14 @@
 
 METHOD_NAMES = {"vanilla": "W/O Noise", "noise": "W/ Noise", "ovf": "OVF", "irs": "IRS"}
 MODEL_NAMES = {"vgg8": "VGG-8", "resnet18": "ResNet-18"}
-DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100",
-                 "tinyimagenet": "Tiny ImageNet", "synthetic": "synthetic"}
+DATASET_NAMES = {
+    "mnist": "MNIST",
+    "fashion_mnist": "Fashion-MNIST",
+    "cifar10": "CIFAR-10",
+    "cifar100": "CIFAR-100",
+    "tinyimagenet": "Tiny ImageNet",
+    "synthetic": "synthetic",
+}
 
 
 def method_name(method: str) -> str:

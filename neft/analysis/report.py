@@ -1,6 +1,7 @@
 """The replication report (Markdown): the setting run beside the paper's, every regenerated number beside
 the paper's (claims.yaml), and a verdict per claim by the rules of verdicts.py. Differences are the
 method minus what it is compared with, everywhere."""
+
 import math
 import os
 from dataclasses import dataclass, field
@@ -16,32 +17,46 @@ from .aggregate import DIGITS, t_ci95
 from .compute import own_clocks, per_rule
 from .names import MODEL_NAMES, dataset_name, model_name
 from .tables import NAMES, Setting, ablations, as_markdown, convergence, init_sensitivity, table1, table2, title
-from .verdicts import (BETTER, MIN_SEEDS, NOT_RUN, VERDICTS, WORSE, Paired, judge, outcome_word, outcomes, paired,
-                       verdict)
+from .verdicts import (
+    BETTER,
+    MIN_SEEDS,
+    NOT_RUN,
+    VERDICTS,
+    WORSE,
+    Paired,
+    judge,
+    outcome_word,
+    outcomes,
+    paired,
+    verdict,
+)
 
 RULES = {
     "Figure 3": "the method minus W/ Noise at eval σ = σ_d, paired by seed, one paired t-test per "
-                "σ_d, Holm-corrected over the grid: the claim holds if the method is better at a majority "
-                "of σ_d and significantly worse at none.",
+    "σ_d, Holm-corrected over the grid: the claim holds if the method is better at a majority "
+    "of σ_d and significantly worse at none.",
     "Figure 4": "the same on the EKL of the correct predictions, lower being better.",
     "Convergence": "holds if the method has fewer non-converged runs than W/ Noise (diverged, or more than the "
-                   "threshold below the mean of the runs that finished; each run counted once). Fisher's exact "
-                   "test is shown beside it.",
+    "threshold below the mean of the runs that finished; each run counted once). Fisher's exact "
+    "test is shown beside it.",
     "Table 1": "holds if the method with the paper's N is significantly better than with N = 1 (paired t-test).",
     "Ablations": "holds if the NFT run is significantly better than its ablated version (paired t-test).",
     "Table 2": "holds if training from scratch is significantly better than the pretrained model + k epochs for "
-               "every k run (paired t-tests, Holm-corrected over k).",
+    "every k run (paired t-tests, Holm-corrected over k).",
 }
-EVIDENCE = (f"A verdict is **reproduced** or **not reproduced** only with the paper's evidence: at least {MIN_SEEDS} "
-            "seeds, the paper's dataset, epochs and full-size model (and for the convergence count, at least as "
-            "many runs). Otherwise the same rule gives **indicative (in favour)** or **indicative (against)**, and "
-            "the shortfall is named. With one seed there is no test: the sign of each difference stands in for "
-            "it. **not run**: a run the comparison needs is missing.")
+EVIDENCE = (
+    f"A verdict is **reproduced** or **not reproduced** only with the paper's evidence: at least {MIN_SEEDS} "
+    "seeds, the paper's dataset, epochs and full-size model (and for the convergence count, at least as "
+    "many runs). Otherwise the same rule gives **indicative (in favour)** or **indicative (against)**, and "
+    "the shortfall is named. With one seed there is no test: the sign of each difference stands in for "
+    "it. **not run**: a run the comparison needs is missing."
+)
 
 
 @dataclass
 class Grid:
     """What the config asked for: the report's frame (from the pipeline's flags)."""
+
     name: str
     sigma_d: list[float]
     seeds: list[int]
@@ -49,15 +64,15 @@ class Grid:
     convergence: Setting | None = None
     convergence_methods: list[str] = field(default_factory=lambda: ["noise", "ovf", "irs"])
     threshold: float = 5.0
-    stand_ins: dict[str, str] = field(default_factory=dict)   # paper dataset -> dataset run instead
-    beta: dict[str, str] = field(default_factory=dict)        # NFT method -> how its beta was set
+    stand_ins: dict[str, str] = field(default_factory=dict)  # paper dataset -> dataset run instead
+    beta: dict[str, str] = field(default_factory=dict)  # NFT method -> how its beta was set
 
 
 @dataclass(frozen=True)
 class Panel:
     model: str
-    paper_dataset: str   # '' when the paper has no such panel
-    dataset: str         # the dataset run
+    paper_dataset: str  # '' when the paper has no such panel
+    dataset: str  # the dataset run
 
     @property
     def title(self) -> str:
@@ -72,15 +87,35 @@ class Section:
     rows: list[dict] = field(default_factory=list)
     extra: str = ""
 
-    def add(self, claim: str, paper: str, ours: str, found: str, word: str | None, shortfall: str = "",
-            note: str = "") -> None:
-        self.rows.append({"claim": claim, "paper": paper, "ours": ours, "k of n": found, "verdict": word or "–",
-                          "evidence short of the paper's": shortfall or "–", "note": note or "–"})
+    def add(
+        self, claim: str, paper: str, ours: str, found: str, word: str | None, shortfall: str = "", note: str = ""
+    ) -> None:
+        self.rows.append(
+            {
+                "claim": claim,
+                "paper": paper,
+                "ours": ours,
+                "k of n": found,
+                "verdict": word or "–",
+                "evidence short of the paper's": shortfall or "–",
+                "note": note or "–",
+            }
+        )
 
     def markdown(self) -> str:
         rule = RULES.get(self.title)
-        return "\n\n".join(filter(None, [f"## {self.title}", self.setting, f"Rule: {rule}" if rule else "",
-                                         md_table(self.rows, "not run"), self.extra]))
+        return "\n\n".join(
+            filter(
+                None,
+                [
+                    f"## {self.title}",
+                    self.setting,
+                    f"Rule: {rule}" if rule else "",
+                    md_table(self.rows, "not run"),
+                    self.extra,
+                ],
+            )
+        )
 
 
 def load_claims() -> dict:
@@ -104,12 +139,25 @@ def seeds_text(seeds) -> str:
     return f"seed{'s' if len(seeds) != 1 else ''} {fmt_list(seeds)} (n = {len(seeds)})" if seeds else "no seeds"
 
 
-def by_seed(runs: pd.DataFrame, model: str, dataset: str, variant: str, sigma_d: float, eval_sigma: float,
-            seeds, column: str = "accuracy") -> pd.Series:
+def by_seed(
+    runs: pd.DataFrame,
+    model: str,
+    dataset: str,
+    variant: str,
+    sigma_d: float,
+    eval_sigma: float,
+    seeds,
+    column: str = "accuracy",
+) -> pd.Series:
     """One value per seed of a run (model/dataset/variant trained at σ_d) evaluated at eval_sigma."""
-    rows = runs[(runs.model == model) & (runs.dataset == dataset) & (runs.variant == variant)
-                & (runs.sigma_d == round(sigma_d, DIGITS)) & (runs.eval_sigma == round(eval_sigma, DIGITS))
-                & runs.seed.isin(list(seeds))]
+    rows = runs[
+        (runs.model == model)
+        & (runs.dataset == dataset)
+        & (runs.variant == variant)
+        & (runs.sigma_d == round(sigma_d, DIGITS))
+        & (runs.eval_sigma == round(eval_sigma, DIGITS))
+        & runs.seed.isin(list(seeds))
+    ]
     return rows.set_index("seed")[column].dropna().sort_index()
 
 
@@ -157,8 +205,10 @@ def panel_shortfalls(runs, claims, panel: Panel) -> list[str]:
 
 
 def comparisons(runs, panel: Panel, method: str, grid: Grid, column: str) -> dict[float, Paired]:
-    return {s: paired(point(runs, panel, method, s, grid.seeds, column), point(runs, panel, "noise", s, grid.seeds,
-                                                                               column)) for s in grid.sigma_d}
+    return {
+        s: paired(point(runs, panel, method, s, grid.seeds, column), point(runs, panel, "noise", s, grid.seeds, column))
+        for s in grid.sigma_d
+    }
 
 
 # --- Figure 3 and Figure 4 ----------------------------------------------------------------------------
@@ -166,9 +216,10 @@ def figure_section(runs, claims, grid: Grid, irs_notes: dict, figure: str) -> Se
     ekl = figure == "Figure 4"
     column = "ekl" if ekl else "accuracy"
     paper = claims["figure3_max_improvement_over_noise_injection"]
-    what = ("EKL of the correct predictions (lower = more confident)" if ekl else "Top-1 accuracy (%)")
-    section = Section(figure, f"{what}, the method minus W/ Noise at eval σ = σ_d {fmt_list(grid.sigma_d)}; "
-                              f"{seeds_text(grid.seeds)}.")
+    what = "EKL of the correct predictions (lower = more confident)" if ekl else "Top-1 accuracy (%)"
+    section = Section(
+        figure, f"{what}, the method minus W/ Noise at eval σ = σ_d {fmt_list(grid.sigma_d)}; {seeds_text(grid.seeds)}."
+    )
     for panel in panels(runs, claims, grid.stand_ins):
         short = panel_shortfalls(runs, claims, panel)
         for method in ("ovf", "irs"):
@@ -181,11 +232,20 @@ def figure_section(runs, claims, grid: Grid, irs_notes: dict, figure: str) -> Se
                 claim, paper_text = f"{NAMES[method]} EKL below W/ Noise, {panel.title}", "lower"
             else:
                 claim = f"{NAMES[method]} beats W/ Noise, {panel.title}"
-                paper_text = f"+{paper[f'{panel.model}/{panel.paper_dataset}'][method]:.2f}" if panel.paper_dataset else "–"
+                paper_text = (
+                    f"+{paper[f'{panel.model}/{panel.paper_dataset}'][method]:.2f}" if panel.paper_dataset else "–"
+                )
             unit = "σ_d (lower EKL)" if ekl else "σ_d"
             note = irs_notes.get(panel, "") if method == "irs" else ""
-            section.add(claim, paper_text if panel.paper_dataset else "–", ours, v.count(unit),
-                        v.word if panel.paper_dataset else None, v.shortfall if v.tested else "", note)
+            section.add(
+                claim,
+                paper_text if panel.paper_dataset else "–",
+                ours,
+                v.count(unit),
+                v.word if panel.paper_dataset else None,
+                v.shortfall if v.tested else "",
+                note,
+            )
     return section
 
 
@@ -199,21 +259,37 @@ def per_sigma(runs, claims, grid: Grid, column: str) -> tuple[str, list[str]]:
         if panel_rows(runs, panel).empty:
             continue
         found = {m: comparisons(runs, panel, m, grid, column) for m in ("ovf", "irs")}
-        judged = {m: dict(zip(found[m], outcomes(list(found[m].values()), ekl) if any(c.n for c in found[m].values())
-                                             else [None] * len(found[m]))) for m in found}
+        judged = {
+            m: dict(
+                zip(
+                    found[m],
+                    outcomes(list(found[m].values()), ekl)
+                    if any(c.n for c in found[m].values())
+                    else [None] * len(found[m]),
+                )
+            )
+            for m in found
+        }
         rows = []
         for s in grid.sigma_d:
             values = {m: point(runs, panel, m, s, grid.seeds, column) for m in NAMES}
             digits = 4 if ekl else 2
-            rows.append({"σ_d": f"{s:g}", **{NAMES[m]: cell_n(v, digits) for m, v in values.items()},
-                         **{f"{NAMES[m]} − W/ Noise": diff_cell(found[m][s], judged[m][s], digits) for m in found}})
+            rows.append(
+                {
+                    "σ_d": f"{s:g}",
+                    **{NAMES[m]: cell_n(v, digits) for m, v in values.items()},
+                    **{f"{NAMES[m]} − W/ Noise": diff_cell(found[m][s], judged[m][s], digits) for m in found},
+                }
+            )
         parts.append(f"**{panel.title}**\n\n" + md_table(rows, "no runs"))
         if not ekl:
             words += [w for m in found if (w := sentence(panel, m, found[m], judged[m]))]
     what = "EKL of the correct predictions" if ekl else "Accuracy (%)"
-    intro = (f"{what} at eval σ = σ_d, mean ± CI95 over {seeds_text(grid.seeds)}; W/O Noise is the model "
-             f"trained at σ_d = 0. Last columns: the paired difference from W/ Noise ± CI95 (n seeds) and its "
-             f"outcome (paired t-tests, Holm-corrected over σ_d; one seed: the sign only).")
+    intro = (
+        f"{what} at eval σ = σ_d, mean ± CI95 over {seeds_text(grid.seeds)}; W/O Noise is the model "
+        f"trained at σ_d = 0. Last columns: the paired difference from W/ Noise ± CI95 (n seeds) and its "
+        f"outcome (paired t-tests, Holm-corrected over σ_d; one seed: the sign only)."
+    )
     title = "## Figure 4 per σ_d" if ekl else "## Figure 3 per σ_d"
     return ("\n\n".join([title, intro, *parts]) if parts else ""), words
 
@@ -240,12 +316,17 @@ def sentence(panel: Panel, method: str, found: dict[float, Paired], judged: dict
         return ""
     n = min(found[s].n for s in tested)
     if n == 1:
-        groups = {"ahead": [s for s in tested if judged[s] == BETTER],
-                  "behind": [s for s in tested if judged[s] != BETTER]}
+        groups = {
+            "ahead": [s for s in tested if judged[s] == BETTER],
+            "behind": [s for s in tested if judged[s] != BETTER],
+        }
         how = "one seed: signs only, no test"
     else:
-        groups = {"better": [s for s in tested if judged[s] == BETTER], "worse": [s for s in tested if judged[s] == WORSE],
-                  "no significant difference": [s for s in tested if judged[s] not in (BETTER, WORSE)]}
+        groups = {
+            "better": [s for s in tested if judged[s] == BETTER],
+            "worse": [s for s in tested if judged[s] == WORSE],
+            "no significant difference": [s for s in tested if judged[s] not in (BETTER, WORSE)],
+        }
         how = f"paired t-tests over n = {n} seeds, Holm-corrected"
     said = "; ".join(f"{word} at σ_d {fmt_list(where)}" for word, where in groups.items() if where)
     return f"{panel.title}, {NAMES[method]} − W/ Noise: {said} ({how})."
@@ -268,9 +349,15 @@ def clean_accuracy(runs, claims, grid: Grid) -> str:
         parts.append(f"**{panel.title}**\n\n" + md_table(rows, "no runs"))
     if not parts:
         return ""
-    return "\n\n".join(["## Clean accuracy (σ = 0)", f"Accuracy (%) of each trained model without device "
-                        f"variation, mean ± CI95 over {seeds_text(grid.seeds)}; – where the model was not evaluated "
-                        f"at σ = 0.", *parts])
+    return "\n\n".join(
+        [
+            "## Clean accuracy (σ = 0)",
+            f"Accuracy (%) of each trained model without device "
+            f"variation, mean ± CI95 over {seeds_text(grid.seeds)}; – where the model was not evaluated "
+            f"at σ = 0.",
+            *parts,
+        ]
+    )
 
 
 # --- IRS --------------------------------------------------------------------------------------------
@@ -283,8 +370,11 @@ def irs_diagnostics(runs, claims, grid: Grid) -> tuple[str, dict, str]:
     rows, notes, failed, total = [], {}, [], 0
     for panel in panels(runs, claims, grid.stand_ins):
         here = per_run[(per_run.model == panel.model) & (per_run.dataset == panel.dataset)]
-        irs = here[(here.variant == "irs") & here.sigma_d.isin([round(s, DIGITS) for s in grid.sigma_d])
-                   & here.seed.isin(grid.seeds)]
+        irs = here[
+            (here.variant == "irs")
+            & here.sigma_d.isin([round(s, DIGITS) for s in grid.sigma_d])
+            & here.seed.isin(grid.seeds)
+        ]
         noise = here[here.variant == "noise"].set_index(["sigma_d", "seed"]).val_accuracy
         panel_failed = 0
         for r in irs.itertuples():
@@ -295,36 +385,51 @@ def irs_diagnostics(runs, claims, grid: Grid) -> tuple[str, dict, str]:
             panel_failed += bool(bad)
             if bad:
                 failed.append(f"{panel.title} σ_d {r.sigma_d:g} seed {r.seed}")
-            rows.append({"panel": panel.title, "σ_d": f"{r.sigma_d:g}", "seed": str(r.seed),
-                         "heads anti-aligned": f"{r.heads_anti_aligned:g}" + ("" if math.isnan(r.n_feedback)
-                                                                             else f" of {r.n_feedback:g}"),
-                         "IRS backbone (noisy val %)": f"{r.val_accuracy:.2f}",
-                         "W/ Noise (noisy val %)": "–" if math.isnan(ref) else f"{ref:.2f}",
-                         "IRS − W/ Noise": "–" if math.isnan(gap) else f"{gap:+.2f}",
-                         "backbone": "no W/ Noise run" if math.isnan(gap) else "failed" if bad else "did not fail"})
+            rows.append(
+                {
+                    "panel": panel.title,
+                    "σ_d": f"{r.sigma_d:g}",
+                    "seed": str(r.seed),
+                    "heads anti-aligned": f"{r.heads_anti_aligned:g}"
+                    + ("" if math.isnan(r.n_feedback) else f" of {r.n_feedback:g}"),
+                    "IRS backbone (noisy val %)": f"{r.val_accuracy:.2f}",
+                    "W/ Noise (noisy val %)": "–" if math.isnan(ref) else f"{ref:.2f}",
+                    "IRS − W/ Noise": "–" if math.isnan(gap) else f"{gap:+.2f}",
+                    "backbone": "no W/ Noise run" if math.isnan(gap) else "failed" if bad else "did not fail",
+                }
+            )
         if len(irs):
             notes[panel] = f"backbone failed in {panel_failed} of {len(irs)} IRS runs"
     if not rows:
         return "", notes, ""
     anti = int((per_run[per_run.variant == "irs"].heads_anti_aligned > 0).sum())
-    said = (f"IRS: heads anti-aligned (expected, see below) in {anti} of {total} runs; backbone failed (noisy "
-            f"validation accuracy more than {grid.threshold:g} points below W/ Noise of the same seed and σ_d) in "
-            f"{len(failed)} of {total}" + (f": {'; '.join(failed)}." if failed else "."))
-    text = "\n\n".join([
-        "## IRS diagnostics",
-        "The objective subtracts beta·head from the backbone's logits, so it rewards heads whose logits point away "
-        "from the label: heads scoring near 0 % (below half of chance, 'anti-aligned') are what it asks for, not a "
-        "failure. What would be a failure is a backbone that learns less than plain noise injection: its noisy "
-        "validation accuracy (the selected epoch, validation split of the training set) more than "
-        f"{grid.threshold:g} points below the W/ Noise run of the same seed and σ_d.",
-        md_table(rows, "no IRS runs")])
+    said = (
+        f"IRS: heads anti-aligned (expected, see below) in {anti} of {total} runs; backbone failed (noisy "
+        f"validation accuracy more than {grid.threshold:g} points below W/ Noise of the same seed and σ_d) in "
+        f"{len(failed)} of {total}" + (f": {'; '.join(failed)}." if failed else ".")
+    )
+    text = "\n\n".join(
+        [
+            "## IRS diagnostics",
+            "The objective subtracts beta·head from the backbone's logits, so it rewards heads whose logits point away "
+            "from the label: heads scoring near 0 % (below half of chance, 'anti-aligned') are what it asks for, not a "
+            "failure. What would be a failure is a backbone that learns less than plain noise injection: its noisy "
+            "validation accuracy (the selected epoch, validation split of the training set) more than "
+            f"{grid.threshold:g} points below the W/ Noise run of the same seed and σ_d.",
+            md_table(rows, "no IRS runs"),
+        ]
+    )
     return text, notes, said
 
 
 # --- convergence, Table 1, ablations, Table 2, initialisation -------------------------------------------
 def setting_shortfalls(runs, claims, setting: Setting, paper_model: str, paper_dataset: str) -> list[str]:
-    rows = runs[(runs.model == setting.model) & (runs.dataset == setting.dataset)
-                & (runs.sigma_d == round(setting.sigma_d, DIGITS)) & runs.seed.isin(setting.seeds)]
+    rows = runs[
+        (runs.model == setting.model)
+        & (runs.dataset == setting.dataset)
+        & (runs.sigma_d == round(setting.sigma_d, DIGITS))
+        & runs.seed.isin(setting.seeds)
+    ]
     paper = f"{model_name(paper_model)} / {dataset_name(paper_dataset)}"
     used = f"{model_name(setting.model)} / {dataset_name(setting.dataset)}"
     return shortfalls(rows, claims, paper, used)
@@ -332,9 +437,12 @@ def setting_shortfalls(runs, claims, setting: Setting, paper_model: str, paper_d
 
 def convergence_section(runs, claims, grid: Grid) -> Section:
     paper, setting = claims["convergence"], grid.convergence
-    section = Section("Convergence", f"Paper: VGG-8 / MNIST, σ_d = {paper['sigma_d']}, {paper['runs']} runs. "
-                                     f"Ours: {setting.describe(runs, grid.stand_ins) if setting else 'not run'}; threshold "
-                                     f"{grid.threshold:g} points.")
+    section = Section(
+        "Convergence",
+        f"Paper: VGG-8 / MNIST, σ_d = {paper['sigma_d']}, {paper['runs']} runs. "
+        f"Ours: {setting.describe(runs, grid.stand_ins) if setting else 'not run'}; threshold "
+        f"{grid.threshold:g} points.",
+    )
     if setting is None:
         return section
     long = convergence(runs, setting, grid.convergence_methods, grid.threshold)
@@ -355,21 +463,31 @@ def convergence_section(runs, claims, grid: Grid) -> Section:
             short_here = short + ([f"{n} of {paper['runs']} runs"] if n < paper["runs"] else [])
             word = judge(fewer, short_here)
             note = f"Fisher's exact test, one-sided: p = {fisher(counts, method):.3f}"
-        section.add(f"{NAMES[method]} has fewer non-converged runs than W/ Noise", f"{papers[method]} of {paper['runs']}",
-                    ours, "–", word, "; ".join(short_here), note)
+        section.add(
+            f"{NAMES[method]} has fewer non-converged runs than W/ Noise",
+            f"{papers[method]} of {paper['runs']}",
+            ours,
+            "–",
+            word,
+            "; ".join(short_here),
+            note,
+        )
     return section
 
 
 def fisher(counts: pd.DataFrame, method: str) -> float:
     from scipy import stats
+
     table = [[counts.non_converged[m], counts.runs[m] - counts.non_converged[m]] for m in (method, "noise")]
     return float(stats.fisher_exact(table, alternative="less")[1])
 
 
 def ablation_setting_text(runs, claims, grid: Grid) -> str:
     paper, setting = claims["ablations"], grid.ablation
-    return (f"Paper: ResNet-18 / CIFAR-10, σ_d = {paper['sigma_d']}. "
-            f"Ours: {setting.describe(runs, grid.stand_ins) if setting else 'not run'}.")
+    return (
+        f"Paper: ResNet-18 / CIFAR-10, σ_d = {paper['sigma_d']}. "
+        f"Ours: {setting.describe(runs, grid.stand_ins) if setting else 'not run'}."
+    )
 
 
 def table_markdown(name: str, long: pd.DataFrame, runs, grid: Grid, setting: Setting | None) -> str:
@@ -395,9 +513,14 @@ def table1_section(runs, claims, grid: Grid) -> Section:
         c = paired(acc.get(n_main[method], empty), acc.get(1, empty))
         v = verdict([c], short)
         paper = claims["ablations"][of_table("table1")[0].claim][method]
-        section.add(f"{NAMES[method]}: N = {n_main[method]} beats N = 1",
-                    ", ".join(f"N={i + 1}: {x:.2f}" for i, x in enumerate(paper) if x is not None),
-                    f"N = {n_main[method]} − N = 1: {c.text()}", v.count("comparison"), v.word, v.shortfall)
+        section.add(
+            f"{NAMES[method]}: N = {n_main[method]} beats N = 1",
+            ", ".join(f"N={i + 1}: {x:.2f}" for i, x in enumerate(paper) if x is not None),
+            f"N = {n_main[method]} − N = 1: {c.text()}",
+            v.count("comparison"),
+            v.word,
+            v.shortfall,
+        )
     section.extra = table_markdown("table1", long, runs, grid, setting)
     return section
 
@@ -416,9 +539,14 @@ def ablations_section(runs, claims, grid: Grid) -> Section:
         c = paired(setting.accuracy(runs, r.method), setting.accuracy(runs, r.variant))
         v = verdict([c], short)
         claim = VARIANTS[parse_variant(r.variant)[1]].claim
-        section.add(f"{NAMES[r.method]} beats its {r.ablation} version",
-                    paper_ablation(paper[claim], r.method, nft[r.method]) if claim else "–",
-                    f"NFT − ablated: {c.text()}", v.count("comparison"), v.word, v.shortfall)
+        section.add(
+            f"{NAMES[r.method]} beats its {r.ablation} version",
+            paper_ablation(paper[claim], r.method, nft[r.method]) if claim else "–",
+            f"NFT − ablated: {c.text()}",
+            v.count("comparison"),
+            v.word,
+            v.shortfall,
+        )
     section.extra = table_markdown("ablations", long, runs, grid, setting)
     return section
 
@@ -442,14 +570,24 @@ def table2_section(runs, claims, grid: Grid) -> Section:
     for method in ("ovf", "irs"):
         mine = long[long.method == method]
         scratch = setting.accuracy(runs, method)
-        found = [paired(scratch, setting.accuracy(runs, r.variant)) for r in mine.itertuples()
-                 if r.epochs and r.variant != method]
+        found = [
+            paired(scratch, setting.accuracy(runs, r.variant))
+            for r in mine.itertuples()
+            if r.epochs and r.variant != method
+        ]
         v = verdict(found, short, need="all")
-        section.add(f"{NAMES[method]} from scratch beats pretrained + k epochs",
-                    ", ".join(f"{c}: {x:.2f}" for c, x in zip(paper["columns"], paper[method])),
-                    "; ".join(f"scratch − {r.column}: {c.text()}" for r, c in
-                              zip([r for r in mine.itertuples() if r.epochs and r.variant != method], found)) or "–",
-                    v.count("k"), v.word, v.shortfall)
+        section.add(
+            f"{NAMES[method]} from scratch beats pretrained + k epochs",
+            ", ".join(f"{c}: {x:.2f}" for c, x in zip(paper["columns"], paper[method])),
+            "; ".join(
+                f"scratch − {r.column}: {c.text()}"
+                for r, c in zip([r for r in mine.itertuples() if r.epochs and r.variant != method], found)
+            )
+            or "–",
+            v.count("k"),
+            v.word,
+            v.shortfall,
+        )
     section.extra = table_markdown("table2", long, runs, grid, setting)
     return section
 
@@ -463,21 +601,30 @@ def init_section(runs, grid: Grid) -> tuple[str, str]:
         return "", ""
     where = setting.describe(runs, grid.stand_ins)
     long = init_sensitivity(runs, setting)
-    text = "\n\n".join([
-        "## Initialisation sensitivity (beyond the paper)",
-        f"{where}. The public code initialises every conv and linear weight kaiming-normal (fan_out); "
-        "PyTorch's default is kaiming-uniform. Eq. 5 scales the noise by each layer's max|W|, so the "
-        "initialisation changes how much noise the same σ_d is. Neither the paper nor the public code reports "
-        "this. Each difference is paired by seed (± CI95); its outcome is a paired t-test (one seed: the sign only).",
-        table_markdown("init", long, runs, grid, setting)])
+    text = "\n\n".join(
+        [
+            "## Initialisation sensitivity (beyond the paper)",
+            f"{where}. The public code initialises every conv and linear weight kaiming-normal (fan_out); "
+            "PyTorch's default is kaiming-uniform. Eq. 5 scales the noise by each layer's max|W|, so the "
+            "initialisation changes how much noise the same σ_d is. Neither the paper nor the public code reports "
+            "this. Each difference is paired by seed (± CI95); its outcome is a paired t-test "
+            "(one seed: the sign only).",
+            table_markdown("init", long, runs, grid, setting),
+        ]
+    )
     ref = long[long.init == "reference"].set_index("method")
     pt = long[long.init == "pytorch"].set_index("method")
     changes = ", ".join(f"{NAMES[m]} {pt.change[m]:+.2f}" for m in NAMES if not math.isnan(pt.change[m]))
-    beats = "; ".join(f"{NAMES[m]} − W/ Noise: {ref.minus_noise[m]:+.2f} ({ref.minus_noise_outcome[m]}) with the "
-                      f"reference init, {pt.minus_noise[m]:+.2f} ({pt.minus_noise_outcome[m]}) with PyTorch's"
-                      for m in ("ovf", "irs") if not (pd.isna(ref.minus_noise[m]) or pd.isna(pt.minus_noise[m])))
-    said = (f"Initialisation (beyond the paper; {where}): PyTorch's default init instead of the public "
-            f"code's changes accuracy by {changes or '–'} points; {beats or 'no OVF/IRS comparison ran'}.")
+    beats = "; ".join(
+        f"{NAMES[m]} − W/ Noise: {ref.minus_noise[m]:+.2f} ({ref.minus_noise_outcome[m]}) with the "
+        f"reference init, {pt.minus_noise[m]:+.2f} ({pt.minus_noise_outcome[m]}) with PyTorch's"
+        for m in ("ovf", "irs")
+        if not (pd.isna(ref.minus_noise[m]) or pd.isna(pt.minus_noise[m]))
+    )
+    said = (
+        f"Initialisation (beyond the paper; {where}): PyTorch's default init instead of the public "
+        f"code's changes accuracy by {changes or '–'} points; {beats or 'no OVF/IRS comparison ran'}."
+    )
     return text, said
 
 
@@ -493,25 +640,49 @@ def setting_table(runs: pd.DataFrame, claims: dict, grid: Grid) -> str:
         values = main[main.method == method].groupby("model").beta.first()
         if len(values):
             source = {"default": "the public code's value", "search": "searched on the validation split"}.get(
-                str(grid.beta.get(method, "default")), "set in the config")
-            betas.append(f"{NAMES[method]}: {source} ({', '.join(f'{model_name(m)} {b:g}' for m, b in values.items())})")
+                str(grid.beta.get(method, "default")), "set in the config"
+            )
+            betas.append(
+                f"{NAMES[method]}: {source} ({', '.join(f'{model_name(m)} {b:g}' for m, b in values.items())})"
+            )
     dates = sorted(d for d in per_run.date.dropna().unique() if d)
     rows = [
         ("data", ", ".join(sorted({dataset_name(d) for _, d in paper_panels})), data or "–"),
-        ("models", "VGG-8, ResNet-18", ", ".join(model_name(m) for m in
-                                                 sorted(set(main.model), key=paper_order)) or "–"),
+        (
+            "models",
+            "VGG-8, ResNet-18",
+            ", ".join(model_name(m) for m in sorted(set(main.model), key=paper_order)) or "–",
+        ),
         ("epochs", str(setup["epochs"]), fmt_list(sorted(main.epochs.unique())) or "–"),
         ("independent runs (seeds)", f"≥ {setup['independent_runs']}", seeds_text(sorted(main.seed.unique()))),
         ("σ_d", f"0 to {setup['sigma_d_max']:g}", fmt_list(grid.sigma_d)),
-        ("MC runs R per point", str(setup["mc_runs"]), fmt_list(sorted(runs.runs.dropna().unique().astype(int))) or "–"),
+        (
+            "MC runs R per point",
+            str(setup["mc_runs"]),
+            fmt_list(sorted(runs.runs.dropna().unique().astype(int))) or "–",
+        ),
         ("test images", "the full test set", fmt_list(sorted(per_run.n_test.dropna().unique().astype(int))) or "–"),
         ("width", "1", fmt_list(sorted(per_run.width.unique()))),
-        ("training subset", "all", ", ".join(sorted({"all" if pd.isna(v) else f"{v:g}" for v in per_run.train_subset}))),
+        (
+            "training subset",
+            "all",
+            ", ".join(sorted({"all" if pd.isna(v) else f"{v:g}" for v in per_run.train_subset})),
+        ),
         ("beta", setup["beta_source"], "; ".join(betas) or "–"),
         ("initialisation", setup["init"], ", ".join(sorted(main.init.dropna().unique())) or "–"),
-        ("model selection", setup["selection"],
-         ", ".join(sorted({"noisy validation accuracy" if s == "val" else "last epoch" if s == "last" else str(s)
-                           for s in main.selection.dropna()})) or "–"),
+        (
+            "model selection",
+            setup["selection"],
+            ", ".join(
+                sorted(
+                    {
+                        "noisy validation accuracy" if s == "val" else "last epoch" if s == "last" else str(s)
+                        for s in main.selection.dropna()
+                    }
+                )
+            )
+            or "–",
+        ),
         ("device", setup["device"], ", ".join(sorted(per_run.device.dropna().unique())) or "–"),
         ("git commit", "–", ", ".join(sorted(per_run.git_commit.dropna().unique())) or "–"),
         ("date", "2023 (arXiv 2305.14561)", " to ".join(dict.fromkeys([dates[0], dates[-1]])) if dates else "–"),
@@ -523,10 +694,12 @@ def runs_health(runs: pd.DataFrame) -> tuple[str, str]:
     per_run = runs.drop_duplicates("file")
     diverged = per_run[per_run.status == "diverged"]
     late = diverged[diverged.accuracy.notna()] if "accuracy" in diverged else diverged.iloc[:0]
-    lines = [f"- {len(per_run)} trained models evaluated; {len(diverged)} diverged "
-             f"({len(late)} after a kept epoch: that epoch was evaluated and enters the means, as the public code "
-             f"would keep its best checkpoint; {len(diverged) - len(late)} before any: no weights, absent from the "
-             f"means). Every diverged run counts once as non-converged."]
+    lines = [
+        f"- {len(per_run)} trained models evaluated; {len(diverged)} diverged "
+        f"({len(late)} after a kept epoch: that epoch was evaluated and enters the means, as the public code "
+        f"would keep its best checkpoint; {len(diverged) - len(late)} before any: no weights, absent from the "
+        f"means). Every diverged run counts once as non-converged."
+    ]
     lines += [f"  - {r.file} (epoch {r.diverged_epoch:g})" for r in diverged.itertuples()]
     said = f"Diverged trainings: {len(diverged)} of {len(per_run)} ({len(late)} after a kept epoch)."
     return "\n".join(lines), said
@@ -541,29 +714,41 @@ def relative(path: Path, start: Path) -> str:
     return Path(os.path.relpath(path, start)).as_posix()
 
 
-def report(runs: pd.DataFrame, out: Path, grid: Grid, figures: list[Path] = (), tables: list[Path] = (),
-           benchmarks: list[Path] = ()) -> list[Section]:
+def report(
+    runs: pd.DataFrame,
+    out: Path,
+    grid: Grid,
+    figures: list[Path] = (),
+    tables: list[Path] = (),
+    benchmarks: list[Path] = (),
+) -> list[Section]:
     claims = load_claims()
     irs_text, irs_notes, irs_said = irs_diagnostics(runs, claims, grid)
     figure3_numbers, figure3_words = per_sigma(runs, claims, grid, "accuracy")
     figure4_numbers, _ = per_sigma(runs, claims, grid, "ekl")
     init_text, init_said = init_section(runs, grid)
     health_text, health_said = runs_health(runs)
-    sections = [figure_section(runs, claims, grid, irs_notes, "Figure 3"),
-                figure_section(runs, claims, grid, irs_notes, "Figure 4"),
-                convergence_section(runs, claims, grid),
-                table1_section(runs, claims, grid), ablations_section(runs, claims, grid),
-                table2_section(runs, claims, grid)]
+    sections = [
+        figure_section(runs, claims, grid, irs_notes, "Figure 3"),
+        figure_section(runs, claims, grid, irs_notes, "Figure 4"),
+        convergence_section(runs, claims, grid),
+        table1_section(runs, claims, grid),
+        ablations_section(runs, claims, grid),
+        table2_section(runs, claims, grid),
+    ]
     verdicts = [r["verdict"] for s in sections for r in s.rows if r["verdict"] != "–"]
     counts = "; ".join(f"{verdicts.count(v)} {v}" for v in VERDICTS if verdicts.count(v))
-    short = sorted({item for s in sections for r in s.rows for item in r["evidence short of the paper's"].split("; ")}
-                   - {"–", ""})
+    short = sorted(
+        {item for s in sections for r in s.rows for item in r["evidence short of the paper's"].split("; ")} - {"–", ""}
+    )
     here = Path(out).parent
     words = [f"Verdicts over {len(verdicts)} claims: {counts or 'none'}."]
     if short:
-        words.append(f"Evidence short of the paper's, in one claim or more: {'; '.join(short)}. Where it falls short a "
-                     f"verdict is 'indicative': it says which way this grid points, not that the paper's number is "
-                     f"reproduced.")
+        words.append(
+            f"Evidence short of the paper's, in one claim or more: {'; '.join(short)}. Where it falls short a "
+            f"verdict is 'indicative': it says which way this grid points, not that the paper's number is "
+            f"reproduced."
+        )
     words += [*figure3_words, irs_said, init_said, health_said]
     parts = [
         f"# NeFT replication report: {grid.name}",
@@ -573,9 +758,14 @@ def report(runs: pd.DataFrame, out: Path, grid: Grid, figures: list[Path] = (), 
         "## Setting: the paper's and this grid's\n\n" + setting_table(runs, claims, grid),
         "## In plain words\n\n" + "\n".join(f"- {w}" for w in words if w),
         "\n\n".join(f"![{Path(f).stem}]({relative(f, here)})" for f in figures if Path(f).suffix == ".png"),
-        sections[0].markdown(), figure3_numbers, clean_accuracy(runs, claims, grid), irs_text,
-        sections[1].markdown(), figure4_numbers,
-        *(s.markdown() for s in sections[2:]), init_text,
+        sections[0].markdown(),
+        figure3_numbers,
+        clean_accuracy(runs, claims, grid),
+        irs_text,
+        sections[1].markdown(),
+        figure4_numbers,
+        *(s.markdown() for s in sections[2:]),
+        init_text,
         "## Runs\n\n" + health_text,
         "## Compute\n\n" + md_table(per_rule(list(benchmarks)), "no benchmark files") + "\n\n" + own_clocks(runs),
         "## Tables\n\n" + "\n".join(f"- [{Path(t).name}]({relative(t, here)})" for t in tables) if tables else "",

@@ -1,5 +1,6 @@
 """The Monte-Carlo result file (`neft evaluate`'s JSON): the checked reader that the analysis steps use
 without importing torch."""
+
 from pathlib import Path
 
 from ..formats import RESULT_FORMAT, read_json

@@ -9,6 +9,7 @@ and LaTeX: the setting in the title, one "mean ± CI95" cell per method and colu
 one seed, and a note saying so), numbers right-aligned. Differences are always NFT minus the other run
 (positive: NFT better).
 """
+
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from .names import dataset_name, method_name, model_name
 @dataclass(frozen=True)
 class Setting:
     """Where an ablation or the convergence count runs: one model/dataset/sigma_d, some seeds."""
+
     model: str
     dataset: str
     sigma_d: float
@@ -37,8 +39,13 @@ class Setting:
     def rows(self, runs: pd.DataFrame, variant: str, sigma_d: float | None = None) -> pd.DataFrame:
         """The per-seed rows of `variant` trained at sigma_d (default: the setting's), any eval sigma."""
         sd = self.sigma_d if sigma_d is None else sigma_d
-        return runs[(runs.model == self.model) & (runs.dataset == self.dataset) & (runs.variant == variant)
-                    & (runs.sigma_d == round(sd, DIGITS)) & runs.seed.isin(self.seeds)]
+        return runs[
+            (runs.model == self.model)
+            & (runs.dataset == self.dataset)
+            & (runs.variant == variant)
+            & (runs.sigma_d == round(sd, DIGITS))
+            & runs.seed.isin(self.seeds)
+        ]
 
     def accuracy(self, runs: pd.DataFrame, variant: str, sigma_d: float | None = None) -> pd.Series:
         """MC mean accuracy at the setting's sigma_d, by seed (a run that diverged before any kept epoch has
@@ -50,8 +57,10 @@ class Setting:
     def describe(self, runs: pd.DataFrame | None = None, stand_ins: dict | None = None) -> str:
         """'ResNet-18, Fashion-MNIST (for MNIST), σ_d = 0.3, seeds 0 1 (n = 2), 3 epochs, R = 200': epochs and
         R (MC runs) of the setting's main runs, where `runs` has them."""
-        text = (f"{model_name(self.model)}, {dataset_name(self.dataset, stand_ins)}, σ_d = {self.sigma_d:g}, "
-                f"seeds {' '.join(map(str, self.seeds))} (n = {len(self.seeds)})")
+        text = (
+            f"{model_name(self.model)}, {dataset_name(self.dataset, stand_ins)}, σ_d = {self.sigma_d:g}, "
+            f"seeds {' '.join(map(str, self.seeds))} (n = {len(self.seeds)})"
+        )
         main = pd.concat([self.rows(runs, m) for m in NAMES]) if runs is not None else pd.DataFrame()
         if len(main):
             text += f", {counted(main.epochs, 'epoch')}" if main.epochs.notna().any() else ""
@@ -71,8 +80,9 @@ def counted(values: pd.Series, unit: str) -> str:
 
 
 def stats(acc: pd.Series) -> dict:
-    return dict(n_seeds=len(acc), mean=acc.mean(), std=acc.std(), ci95=t_ci95(acc),
-                seeds=" ".join(str(s) for s in acc.index))
+    return dict(
+        n_seeds=len(acc), mean=acc.mean(), std=acc.std(), ci95=t_ci95(acc), seeds=" ".join(str(s) for s in acc.index)
+    )
 
 
 def cell(mean: float, ci95: float, sign: bool = False) -> str:
@@ -85,8 +95,11 @@ def cell(mean: float, ci95: float, sign: bool = False) -> str:
 
 def tagged(runs: pd.DataFrame, setting: Setting, method: str, tag: str) -> list[tuple[float, str]]:
     """(value, variant) of the `method-<tag><value>` runs present at the setting, by value."""
-    here = runs[(runs.model == setting.model) & (runs.dataset == setting.dataset)
-                & (runs.sigma_d == round(setting.sigma_d, DIGITS))]
+    here = runs[
+        (runs.model == setting.model)
+        & (runs.dataset == setting.dataset)
+        & (runs.sigma_d == round(setting.sigma_d, DIGITS))
+    ]
     found = {(parse_variant(v)[2], v) for v in here.variant.unique() if parse_variant(v)[:2] == (method, tag)}
     return sorted(found)
 
@@ -103,10 +116,19 @@ def table1(runs: pd.DataFrame, setting: Setting) -> pd.DataFrame:
         main = setting.rows(runs, method)
         candidates = [(main.n_feedback.dropna().iloc[0], method)] if main.n_feedback.notna().any() else []
         for n, variant in sorted(candidates + tagged(runs, setting, method, feedbacks.tag)):
-            rows.append(dict(method=method, n_feedback=int(n), column=feedback_label(int(n)), variant=variant,
-                             main=variant == method, **stats(setting.accuracy(runs, variant))))
-    return pd.DataFrame(rows, columns=["method", "n_feedback", "column", "variant", "main", "n_seeds", "mean",
-                                       "std", "ci95", "seeds"])
+            rows.append(
+                dict(
+                    method=method,
+                    n_feedback=int(n),
+                    column=feedback_label(int(n)),
+                    variant=variant,
+                    main=variant == method,
+                    **stats(setting.accuracy(runs, variant)),
+                )
+            )
+    return pd.DataFrame(
+        rows, columns=["method", "n_feedback", "column", "variant", "main", "n_seeds", "mean", "std", "ci95", "seeds"]
+    )
 
 
 def table2(runs: pd.DataFrame, setting: Setting) -> pd.DataFrame:
@@ -117,13 +139,29 @@ def table2(runs: pd.DataFrame, setting: Setting) -> pd.DataFrame:
     for method in pre.methods:
         rows.append(dict(method=method, column="pre+0", epochs=0, variant="vanilla", **pretrained))
         for k, variant in tagged(runs, setting, method, pre.tag):
-            rows.append(dict(method=method, column=f"pre+{k:g}", epochs=int(k), variant=variant,
-                             **stats(setting.accuracy(runs, variant))))
+            rows.append(
+                dict(
+                    method=method,
+                    column=f"pre+{k:g}",
+                    epochs=int(k),
+                    variant=variant,
+                    **stats(setting.accuracy(runs, variant)),
+                )
+            )
         scratch = setting.rows(runs, method)
         epochs = int(scratch.epochs.iloc[0]) if len(scratch) else None
-        rows.append(dict(method=method, column=f"scratch+{epochs}" if epochs else "scratch", epochs=epochs,
-                         variant=method, **stats(setting.accuracy(runs, method))))
-    return pd.DataFrame(rows, columns=["method", "column", "epochs", "variant", "n_seeds", "mean", "std", "ci95", "seeds"])
+        rows.append(
+            dict(
+                method=method,
+                column=f"scratch+{epochs}" if epochs else "scratch",
+                epochs=epochs,
+                variant=method,
+                **stats(setting.accuracy(runs, method)),
+            )
+        )
+    return pd.DataFrame(
+        rows, columns=["method", "column", "epochs", "variant", "n_seeds", "mean", "std", "ci95", "seeds"]
+    )
 
 
 def ablations(runs: pd.DataFrame, setting: Setting) -> pd.DataFrame:
@@ -135,12 +173,37 @@ def ablations(runs: pd.DataFrame, setting: Setting) -> pd.DataFrame:
         ablated, nft = setting.accuracy(runs, variant), setting.accuracy(runs, method)
         if len(ablated):
             diff = (nft - ablated).dropna()
-            rows.append(dict(method=method, ablation=ablation.label, variant=variant, **stats(ablated), nft_mean=nft.mean(),
-                             nft_ci95=t_ci95(nft), nft_minus_ablated=diff.mean(), nft_minus_ablated_ci95=t_ci95(diff),
-                             n_paired=len(diff)))
-    return pd.DataFrame(rows, columns=["method", "ablation", "variant", "n_seeds", "mean", "std", "ci95", "seeds",
-                                       "nft_mean", "nft_ci95", "nft_minus_ablated", "nft_minus_ablated_ci95",
-                                       "n_paired"])
+            rows.append(
+                dict(
+                    method=method,
+                    ablation=ablation.label,
+                    variant=variant,
+                    **stats(ablated),
+                    nft_mean=nft.mean(),
+                    nft_ci95=t_ci95(nft),
+                    nft_minus_ablated=diff.mean(),
+                    nft_minus_ablated_ci95=t_ci95(diff),
+                    n_paired=len(diff),
+                )
+            )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "method",
+            "ablation",
+            "variant",
+            "n_seeds",
+            "mean",
+            "std",
+            "ci95",
+            "seeds",
+            "nft_mean",
+            "nft_ci95",
+            "nft_minus_ablated",
+            "nft_minus_ablated_ci95",
+            "n_paired",
+        ],
+    )
 
 
 def convergence(runs: pd.DataFrame, setting: Setting, methods: list[str], threshold: float) -> pd.DataFrame:
@@ -154,11 +217,33 @@ def convergence(runs: pd.DataFrame, setting: Setting, methods: list[str], thresh
         finished = acc[status.reindex(acc.index) != "diverged"]
         diverged = int((status == "diverged").sum())
         low = int((finished < finished.mean() - threshold).sum())
-        rows.append(dict(method=method, runs=len(status), diverged=diverged, below_threshold=low,
-                         non_converged=diverged + low, threshold=threshold, mean=finished.mean(),
-                         ci95=t_ci95(finished), accuracies=" ".join(f"{a:.2f}" for a in finished)))
-    return pd.DataFrame(rows, columns=["method", "runs", "diverged", "below_threshold", "non_converged", "threshold",
-                                       "mean", "ci95", "accuracies"])
+        rows.append(
+            dict(
+                method=method,
+                runs=len(status),
+                diverged=diverged,
+                below_threshold=low,
+                non_converged=diverged + low,
+                threshold=threshold,
+                mean=finished.mean(),
+                ci95=t_ci95(finished),
+                accuracies=" ".join(f"{a:.2f}" for a in finished),
+            )
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "method",
+            "runs",
+            "diverged",
+            "below_threshold",
+            "non_converged",
+            "threshold",
+            "mean",
+            "ci95",
+            "accuracies",
+        ],
+    )
 
 
 def init_sensitivity(runs: pd.DataFrame, setting: Setting) -> pd.DataFrame:
@@ -166,22 +251,51 @@ def init_sensitivity(runs: pd.DataFrame, setting: Setting) -> pd.DataFrame:
     `-initpytorch` run) at the setting's sigma_d; the change (PyTorch - reference) and, for OVF and IRS,
     the difference from W/ Noise under the same initialisation, all paired by seed (verdicts.paired)."""
     from .verdicts import outcome_word, outcomes, paired
+
     [pytorch] = of_table("init")
     inits = {"reference": "", "pytorch": f"-{pytorch.tag}"}
-    acc = {(m, i): setting.accuracy(runs, m + suffix, sigma_d=0.0 if m == "vanilla" else None)
-           for m in pytorch.methods for i, suffix in inits.items()}
+    acc = {
+        (m, i): setting.accuracy(runs, m + suffix, sigma_d=0.0 if m == "vanilla" else None)
+        for m in pytorch.methods
+        for i, suffix in inits.items()
+    }
     rows = []
     for method in pytorch.methods:
         change = paired(acc[method, "pytorch"], acc[method, "reference"])
         for init in inits:
             vs = paired(acc[method, init], acc["noise", init]) if method in ("ovf", "irs") else None
             tested = vs is not None and vs.n > 0
-            rows.append(dict(method=method, init=init, variant=method + inits[init], **stats(acc[method, init]),
-                             change=change.diff, change_ci95=change.ci95,
-                             minus_noise=vs.diff if tested else None, minus_noise_ci95=vs.ci95 if tested else None,
-                             minus_noise_outcome=outcome_word(vs, outcomes([vs])[0]) if tested else None))
-    return pd.DataFrame(rows, columns=["method", "init", "variant", "n_seeds", "mean", "std", "ci95", "seeds", "change",
-                                       "change_ci95", "minus_noise", "minus_noise_ci95", "minus_noise_outcome"])
+            rows.append(
+                dict(
+                    method=method,
+                    init=init,
+                    variant=method + inits[init],
+                    **stats(acc[method, init]),
+                    change=change.diff,
+                    change_ci95=change.ci95,
+                    minus_noise=vs.diff if tested else None,
+                    minus_noise_ci95=vs.ci95 if tested else None,
+                    minus_noise_outcome=outcome_word(vs, outcomes([vs])[0]) if tested else None,
+                )
+            )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "method",
+            "init",
+            "variant",
+            "n_seeds",
+            "mean",
+            "std",
+            "ci95",
+            "seeds",
+            "change",
+            "change_ci95",
+            "minus_noise",
+            "minus_noise_ci95",
+            "minus_noise_outcome",
+        ],
+    )
 
 
 BETA_COLUMNS = ["model", "dataset", "method", "sigma_d", "beta", "n_seeds", "val_accuracy", "val_ci95", "chosen"]
@@ -189,8 +303,10 @@ BETA_COLUMNS = ["model", "dataset", "method", "sigma_d", "beta", "n_seeds", "val
 
 def beta_search(paths: list[Path]) -> pd.DataFrame:
     """The beta-search tables of every searched model/dataset/method, stacked."""
-    frames = [read_table(p, "beta search table", BETA_COLUMNS, {"model", "dataset", "method"}, "rerun its beta search")
-              for p in paths]
+    frames = [
+        read_table(p, "beta search table", BETA_COLUMNS, {"model", "dataset", "method"}, "rerun its beta search")
+        for p in paths
+    ]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=BETA_COLUMNS)
 
 
@@ -218,28 +334,48 @@ def by_column(t: pd.DataFrame) -> pd.DataFrame:
 
 
 def ablations_wide(t: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({
-        "method": t.method.map(method_name), "ablation": t.ablation,
-        "NFT": [cell(m, c) for m, c in zip(t.nft_mean, t.nft_ci95)],
-        "ablated": [cell(m, c) for m, c in zip(t["mean"], t.ci95)],
-        "NFT − ablated": [cell(m, c, sign=True) for m, c in zip(t.nft_minus_ablated, t.nft_minus_ablated_ci95)]})
+    return pd.DataFrame(
+        {
+            "method": t.method.map(method_name),
+            "ablation": t.ablation,
+            "NFT": [cell(m, c) for m, c in zip(t.nft_mean, t.nft_ci95)],
+            "ablated": [cell(m, c) for m, c in zip(t["mean"], t.ci95)],
+            "NFT − ablated": [cell(m, c, sign=True) for m, c in zip(t.nft_minus_ablated, t.nft_minus_ablated_ci95)],
+        }
+    )
 
 
 def convergence_wide(t: pd.DataFrame) -> pd.DataFrame:
     ran = t.runs > 0
-    counts = {c: t[c].where(ran).map(lambda v: "not run" if pd.isna(v) else f"{v:.0f}")
-              for c in ("runs", "diverged", "below_threshold", "non_converged")}
-    return pd.DataFrame({"method": t.method.map(method_name), "runs": counts["runs"], "diverged": counts["diverged"],
-                         "below threshold": counts["below_threshold"], "non-converged": counts["non_converged"],
-                         "mean accuracy": [cell(m, c) if r else "not run" for m, c, r in zip(t["mean"], t.ci95, ran)]})
+    counts = {
+        c: t[c].where(ran).map(lambda v: "not run" if pd.isna(v) else f"{v:.0f}")
+        for c in ("runs", "diverged", "below_threshold", "non_converged")
+    }
+    return pd.DataFrame(
+        {
+            "method": t.method.map(method_name),
+            "runs": counts["runs"],
+            "diverged": counts["diverged"],
+            "below threshold": counts["below_threshold"],
+            "non-converged": counts["non_converged"],
+            "mean accuracy": [cell(m, c) if r else "not run" for m, c, r in zip(t["mean"], t.ci95, ran)],
+        }
+    )
 
 
 def beta_wide(t: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({
-        "model": t.model.map(model_name), "dataset": t.dataset.map(dataset_name), "method": t.method.map(method_name),
-        "σ_d": t.sigma_d.map("{:g}".format), "β": t.beta.map("{:g}".format), "n (seeds)": t.n_seeds.map(str),
-        "validation accuracy": [cell(m, c) for m, c in zip(t.val_accuracy, t.val_ci95)],
-        "chosen": t.chosen.map({True: "yes", False: ""})})
+    return pd.DataFrame(
+        {
+            "model": t.model.map(model_name),
+            "dataset": t.dataset.map(dataset_name),
+            "method": t.method.map(method_name),
+            "σ_d": t.sigma_d.map("{:g}".format),
+            "β": t.beta.map("{:g}".format),
+            "n (seeds)": t.n_seeds.map(str),
+            "validation accuracy": [cell(m, c) for m, c in zip(t.val_accuracy, t.val_ci95)],
+            "chosen": t.chosen.map({True: "yes", False: ""}),
+        }
+    )
 
 
 def init_wide(long: pd.DataFrame) -> pd.DataFrame:
@@ -248,11 +384,18 @@ def init_wide(long: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for method in dict.fromkeys(long.method):
         ref, pt = by.loc[(method, "reference")], by.loc[(method, "pytorch")]
-        row = {"method": method_name(method), "reference init": cell(ref["mean"], ref.ci95),
-               "PyTorch init": cell(pt["mean"], pt.ci95), "PyTorch − reference": cell(pt.change, pt.change_ci95, sign=True)}
+        row = {
+            "method": method_name(method),
+            "reference init": cell(ref["mean"], ref.ci95),
+            "PyTorch init": cell(pt["mean"], pt.ci95),
+            "PyTorch − reference": cell(pt.change, pt.change_ci95, sign=True),
+        }
         for name, r in (("reference", ref), ("PyTorch", pt)):
-            row[f"− W/ Noise ({name})"] = ("–" if pd.isna(r.minus_noise) else
-                                          f"{cell(r.minus_noise, r.minus_noise_ci95, sign=True)} ({r.minus_noise_outcome})")
+            row[f"− W/ Noise ({name})"] = (
+                "–"
+                if pd.isna(r.minus_noise)
+                else f"{cell(r.minus_noise, r.minus_noise_ci95, sign=True)} ({r.minus_noise_outcome})"
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -272,23 +415,40 @@ def notes(name: str, long: pd.DataFrame, table: pd.DataFrame) -> list[str]:
 
 def alignment(table: pd.DataFrame) -> list[str]:
     """'right' for a column of numbers (placeholders aside), else 'left'."""
+
     def numeric(column) -> bool:
         values = [v for v in column if v not in ("–", "not run", "")]
         return bool(values) and all(NUMBER.match(v) for v in values)
+
     return ["right" if numeric(table[c]) else "left" for c in table.columns]
 
 
-LATEX = {"σ_d": r"$\sigma_d$", "β": r"$\beta$", "±": r"$\pm$", "−": "$-$", "–": "--", "—": "---", "<": "$<$",
-         ">": "$>$", "~": r"\textasciitilde{}", "\\": r"\textbackslash{}", "^": r"\^{}",
-         **{c: "\\" + c for c in "&%$#_{}"}}
-LATEX_TOKENS = re.compile(r"(\d+)~(\d+)|(?<!\w)-(?=\d)|" + "|".join(map(re.escape, sorted(LATEX, key=len, reverse=True))))
+LATEX = {
+    "σ_d": r"$\sigma_d$",
+    "β": r"$\beta$",
+    "±": r"$\pm$",
+    "−": "$-$",
+    "–": "--",
+    "—": "---",
+    "<": "$<$",
+    ">": "$>$",
+    "~": r"\textasciitilde{}",
+    "\\": r"\textbackslash{}",
+    "^": r"\^{}",
+    **{c: "\\" + c for c in "&%$#_{}"},
+}
+LATEX_TOKENS = re.compile(
+    r"(\d+)~(\d+)|(?<!\w)-(?=\d)|" + "|".join(map(re.escape, sorted(LATEX, key=len, reverse=True)))
+)
 
 
 def latex(text: str) -> str:
     """Plain text -> LaTeX text: specials escaped; σ_d, β, ± and a number's minus sign as math; '1~3' as
     $1{\\sim}3$."""
+
     def token(m: re.Match) -> str:
         return f"${m[1]}{{\\sim}}{m[2]}$" if m[1] else "$-$" if m[0] == "-" else LATEX[m[0]]
+
     return LATEX_TOKENS.sub(token, text)
 
 
@@ -296,25 +456,51 @@ def latex_table(name: str, table: pd.DataFrame, title: str, said: list[str]) -> 
     caption = latex(re.sub(r"^Table \d+\. ", "", title))  # LaTeX numbers its tables itself
     if len(table):
         spec = "".join("r" if a == "right" else "l" for a in alignment(table))
-        rows = [" & ".join(map(latex, table.columns)) + r" \\", r"\midrule",
-                *(" & ".join(map(latex, row)) + r" \\" for row in table.itertuples(index=False))]
-        body = [rf"\begin{{tabular}}{{{spec}}}", r"\toprule", *rows, r"\bottomrule", r"\end{tabular}",
-                *([rf"\par\smallskip{{\footnotesize {latex('; '.join(said))}.}}"] if said else [])]
+        rows = [
+            " & ".join(map(latex, table.columns)) + r" \\",
+            r"\midrule",
+            *(" & ".join(map(latex, row)) + r" \\" for row in table.itertuples(index=False)),
+        ]
+        body = [
+            rf"\begin{{tabular}}{{{spec}}}",
+            r"\toprule",
+            *rows,
+            r"\bottomrule",
+            r"\end{tabular}",
+            *([rf"\par\smallskip{{\footnotesize {latex('; '.join(said))}.}}"] if said else []),
+        ]
     else:
         body = ["Not run."]
-    return "\n".join([f"% {title}", r"% needs \usepackage{booktabs} in the preamble", r"\begin{table}[htbp]",
-                      r"\centering", rf"\caption{{{caption}}}", rf"\label{{tab:{name}}}", *body, r"\end{table}", ""])
+    return "\n".join(
+        [
+            f"% {title}",
+            r"% needs \usepackage{booktabs} in the preamble",
+            r"\begin{table}[htbp]",
+            r"\centering",
+            rf"\caption{{{caption}}}",
+            rf"\label{{tab:{name}}}",
+            *body,
+            r"\end{table}",
+            "",
+        ]
+    )
 
 
 def markdown(table: pd.DataFrame, title: str, said: list[str]) -> str:
-    grid = (tabulate(table, headers="keys", tablefmt="pipe", showindex=False, disable_numparse=True,
-                     colalign=alignment(table)) if len(table) else "not run")
+    grid = (
+        tabulate(
+            table, headers="keys", tablefmt="pipe", showindex=False, disable_numparse=True, colalign=alignment(table)
+        )
+        if len(table)
+        else "not run"
+    )
     return "\n\n".join([f"**{title}**", grid, *(n.replace("*", "\\*") for n in said)]) + "\n"
 
 
 @dataclass(frozen=True)
 class Inputs:
     """What a table's builder may read (the options of `neft tables`)."""
+
     runs: pd.DataFrame | None = None
     setting: Setting | None = None
     methods: tuple[str, ...] = ("noise", "ovf", "irs")
@@ -329,37 +515,66 @@ def no_notes(long: pd.DataFrame) -> list[str]:
 @dataclass(frozen=True)
 class Table:
     """A table: how it is computed (the tidy CSV), titled, laid out for a reader and annotated."""
+
     title: str
-    label: str                                          # its name in the Snakemake report
+    label: str  # its name in the Snakemake report
     build: Callable[[Inputs], pd.DataFrame]
-    layout: Callable[[pd.DataFrame], pd.DataFrame]      # for a reader: Markdown, HTML, LaTeX
+    layout: Callable[[pd.DataFrame], pd.DataFrame]  # for a reader: Markdown, HTML, LaTeX
     notes: Callable[[pd.DataFrame], list[str]] = no_notes  # what its cells need said, beyond the generic notes
     setting: str | None = "ablations"  # the config section its setting (and runs.csv) comes from; None: no runs
-    options: tuple[str, ...] = ()      # what else of that section it reads (`neft tables --<option>`)
+    options: tuple[str, ...] = ()  # what else of that section it reads (`neft tables --<option>`)
 
 
 TABLES = {
-    "table1": Table("Table 1. Mean noisy Top-1 accuracy (%) vs the number of negative feedbacks N", "Table 1",
-                    lambda i: table1(i.runs, i.setting), by_column,
-                    lambda t: ["* the main runs' number of feedbacks"]),
-    "table2": Table("Table 2. Mean noisy Top-1 accuracy (%) of NFT from the W/O Noise model (pretrained + k epochs) "
-                    "and from scratch", "Table 2", lambda i: table2(i.runs, i.setting), by_column),
-    "ablations": Table("Ablations. Mean noisy Top-1 accuracy (%) of NFT and its ablated versions", "Ablations",
-                       lambda i: ablations(i.runs, i.setting), ablations_wide,
-                       lambda t: ["NFT − ablated: paired by seed; above 0 the NFT run is better"]),
-    "init": Table("Initialisation sensitivity (beyond the paper). Mean noisy Top-1 accuracy (%) with the public "
-                  "code's initialisation and with PyTorch's default", "Initialisation",
-                  lambda i: init_sensitivity(i.runs, i.setting), init_wide,
-                  lambda t: ["PyTorch − reference and − W/ Noise: paired by seed, with the paired t-test's outcome"]),
-    "convergence": Table("Convergence. Non-converged runs of each method", "Convergence",
-                         lambda i: convergence(i.runs, i.setting, list(i.methods), i.threshold), convergence_wide,
-                         lambda t: [f"non-converged: diverged, or more than {t.threshold.iloc[0]:g} points below the "
-                                    f"mean accuracy of the runs that finished"],
-                         setting="convergence", options=("methods", "threshold")),
-    "beta": Table("β search. Mean noisy validation accuracy (%) of each candidate β", "β search",
-                  lambda i: beta_search(list(i.search)), beta_wide,
-                  lambda t: ["mean noisy validation accuracy (%) of each candidate's selected epoch; the highest is "
-                             "chosen"], setting=None),
+    "table1": Table(
+        "Table 1. Mean noisy Top-1 accuracy (%) vs the number of negative feedbacks N",
+        "Table 1",
+        lambda i: table1(i.runs, i.setting),
+        by_column,
+        lambda t: ["* the main runs' number of feedbacks"],
+    ),
+    "table2": Table(
+        "Table 2. Mean noisy Top-1 accuracy (%) of NFT from the W/O Noise model (pretrained + k epochs) "
+        "and from scratch",
+        "Table 2",
+        lambda i: table2(i.runs, i.setting),
+        by_column,
+    ),
+    "ablations": Table(
+        "Ablations. Mean noisy Top-1 accuracy (%) of NFT and its ablated versions",
+        "Ablations",
+        lambda i: ablations(i.runs, i.setting),
+        ablations_wide,
+        lambda t: ["NFT − ablated: paired by seed; above 0 the NFT run is better"],
+    ),
+    "init": Table(
+        "Initialisation sensitivity (beyond the paper). Mean noisy Top-1 accuracy (%) with the public "
+        "code's initialisation and with PyTorch's default",
+        "Initialisation",
+        lambda i: init_sensitivity(i.runs, i.setting),
+        init_wide,
+        lambda t: ["PyTorch − reference and − W/ Noise: paired by seed, with the paired t-test's outcome"],
+    ),
+    "convergence": Table(
+        "Convergence. Non-converged runs of each method",
+        "Convergence",
+        lambda i: convergence(i.runs, i.setting, list(i.methods), i.threshold),
+        convergence_wide,
+        lambda t: [
+            f"non-converged: diverged, or more than {t.threshold.iloc[0]:g} points below the "
+            f"mean accuracy of the runs that finished"
+        ],
+        setting="convergence",
+        options=("methods", "threshold"),
+    ),
+    "beta": Table(
+        "β search. Mean noisy validation accuracy (%) of each candidate β",
+        "β search",
+        lambda i: beta_search(list(i.search)),
+        beta_wide,
+        lambda t: ["mean noisy validation accuracy (%) of each candidate's selected epoch; the highest is chosen"],
+        setting=None,
+    ),
 }
 
 
@@ -377,13 +592,17 @@ def as_markdown(name: str, long: pd.DataFrame, title: str) -> str:
 def write(name: str, long: pd.DataFrame, outs: list[Path], title: str) -> None:
     """CSV (tidy), Markdown, HTML and LaTeX (for a reader), chosen by each output's suffix."""
     from .html import page
+
     for out in map(Path, outs):  # before writing anything
         if out.suffix not in (".csv", ".md", ".html", ".tex"):
             raise NeftError(f"{out}: unknown table format {out.suffix!r}; use .csv, .md, .html or .tex")
     table = TABLES[name].layout(long) if not long.empty else pd.DataFrame()
     said = notes(name, long, table) if len(table) else []
-    text = {".csv": lambda: long.to_csv(index=False), ".md": lambda: as_markdown(name, long, title),
-            ".html": lambda: page(as_markdown(name, long, title), title),
-            ".tex": lambda: latex_table(name, table, title, said)}
+    text = {
+        ".csv": lambda: long.to_csv(index=False),
+        ".md": lambda: as_markdown(name, long, title),
+        ".html": lambda: page(as_markdown(name, long, title), title),
+        ".tex": lambda: latex_table(name, table, title, said),
+    }
     for out in map(Path, outs):
         save_text(out, text[out.suffix]())

@@ -13,6 +13,7 @@ comparison (Table 2), and lose significantly nowhere. With less evidence the sam
 "indicative (in favour)" or "indicative (against)", with the shortfall named. With one seed there is no
 test: the sign of each difference stands in for it, and nothing can lose significantly.
 """
+
 import math
 from dataclasses import dataclass
 
@@ -31,6 +32,7 @@ BETTER, WORSE, UNCLEAR = "better", "worse", "no significant difference"
 @dataclass(frozen=True)
 class Paired:
     """a - b over the seeds both have: mean, Student-t CI95 half-width, n, two-sided paired t-test p."""
+
     diff: float
     ci95: float
     n: int
@@ -59,6 +61,7 @@ def t_test_p(mean: float, std: float, n: int) -> float:
     if std == 0:
         return 1.0 if mean == 0 else 0.0
     from scipy import stats
+
     return float(2 * stats.t.sf(abs(mean) / (std / math.sqrt(n)), n - 1))
 
 
@@ -98,10 +101,10 @@ def outcome_word(c: Paired, outcome: str | None) -> str:
 @dataclass(frozen=True)
 class Verdict:
     word: str
-    wins: int        # comparisons the method wins
-    losses: int      # comparisons it loses significantly
-    tested: int      # comparisons with at least one seed on both sides
-    shortfall: str   # why the evidence is below the paper's ("" if it is not)
+    wins: int  # comparisons the method wins
+    losses: int  # comparisons it loses significantly
+    tested: int  # comparisons with at least one seed on both sides
+    shortfall: str  # why the evidence is below the paper's ("" if it is not)
 
     def count(self, unit: str = "σ_d") -> str:
         """'k of n σ_d', with the losses when there are any."""
@@ -111,8 +114,9 @@ class Verdict:
         return f"better at {self.wins} of {self.tested} {unit}{lost}"
 
 
-def verdict(comparisons: list[Paired], shortfalls: list[str], need: str = "majority",
-            lower_is_better: bool = False) -> Verdict:
+def verdict(
+    comparisons: list[Paired], shortfalls: list[str], need: str = "majority", lower_is_better: bool = False
+) -> Verdict:
     """The claim "the method beats the comparison" over `comparisons` (one per sigma_d or per k).
     need: 'majority' of the comparisons won, or 'all' of them; none may be lost significantly."""
     tested = [c for c in comparisons if c.n]

@@ -5,6 +5,7 @@ Raw splits yield (PIL image or uint8 tensor, label). The reference transforms: M
 resized to 32 and normalised with (0.5, 0.5); CIFAR and Tiny ImageNet get RandomCrop(pad 4) and a
 horizontal flip for training, and per-channel normalisation.
 """
+
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,21 +22,24 @@ class DatasetSpec:
     name: str
     in_channels: int
     num_classes: int
-    image_size: int                 # what the model sees (MNIST is resized 28 -> 32)
+    image_size: int  # what the model sees (MNIST is resized 28 -> 32)
     mean: tuple[float, ...]
     std: tuple[float, ...]
-    augment: bool                   # RandomCrop(size, padding=4) + RandomHorizontalFlip on training images
-    resize: bool                    # resize the raw images to image_size
+    augment: bool  # RandomCrop(size, padding=4) + RandomHorizontalFlip on training images
+    resize: bool  # resize the raw images to image_size
     load: Callable[[Path, bool, bool], Dataset]  # (data_dir, download, train) -> raw split
 
     def transform(self, train: bool):
         """The reference transforms of one image (torchvision v2, imported here: an evaluation that reads
         the cached test split never imports torchvision)."""
         from torchvision.transforms import v2
+
         steps = [v2.Resize(self.image_size)] if self.resize else []
         if train and self.augment:
             steps += [v2.RandomCrop(self.image_size, padding=4), v2.RandomHorizontalFlip()]
-        return v2.Compose(steps + [v2.ToImage(), v2.ToDtype(torch.float32, scale=True), v2.Normalize(self.mean, self.std)])
+        return v2.Compose(
+            steps + [v2.ToImage(), v2.ToDtype(torch.float32, scale=True), v2.Normalize(self.mean, self.std)]
+        )
 
 
 DATASETS: Registry[DatasetSpec] = Registry("dataset")
@@ -49,7 +53,9 @@ def load_split(spec: DatasetSpec, data_dir: str | Path, download: bool, train: b
     return spec.load(Path(data_dir), download, train)
 
 
-def read_or_explain(name: str, folder: Path, expected: list[str], download: bool, read: Callable[[], Dataset]) -> Dataset:
+def read_or_explain(
+    name: str, folder: Path, expected: list[str], download: bool, read: Callable[[], Dataset]
+) -> Dataset:
     """Run `read`; on failure raise one DataError naming the folder, the files expected and why."""
     try:
         return read()
@@ -57,11 +63,13 @@ def read_or_explain(name: str, folder: Path, expected: list[str], download: bool
         missing = [f for f in expected if not (folder / f).exists()]
         reason = " ".join(str(e).split())[:240] or type(e).__name__
         if missing:
-            how = (f"download failed ({reason})" if download else "downloads are off (download: false)")
-            raise DataError(f"{name}: missing {', '.join(missing)} in {folder}; {how}. "
-                            f"Put the files there or allow the download") from None
-        raise DataError(f"{name}: files in {folder} are corrupt or truncated ({reason}); delete them and "
-                        f"download again") from None
+            how = f"download failed ({reason})" if download else "downloads are off (download: false)"
+            raise DataError(
+                f"{name}: missing {', '.join(missing)} in {folder}; {how}. Put the files there or allow the download"
+            ) from None
+        raise DataError(
+            f"{name}: files in {folder} are corrupt or truncated ({reason}); delete them and download again"
+        ) from None
 
 
 from . import cifar, mnist, synthetic, tinyimagenet  # noqa: E402,F401  (they register themselves)

@@ -2,6 +2,7 @@
 
 Fashion-MNIST is also found in Debian's dataset-fashion-mnist package (/usr/share/datasets/
 fashion-mnist, gzipped idx files): they are unpacked into data_dir the first time."""
+
 import gzip
 import os
 import shutil
@@ -31,15 +32,29 @@ def unpack_debian(raw: Path) -> None:
 def idx_loader(class_name: str, name: str):
     def load(data_dir: Path, download: bool, train: bool):
         from torchvision import datasets
+
         cls = getattr(datasets, class_name)
         raw = data_dir / class_name / "raw"
         if cls is datasets.FashionMNIST:
             unpack_debian(raw)
-        return read_or_explain(name, raw, IDX_FILES, download,
-                               lambda: cls(root=str(data_dir), train=train, download=download))
+        return read_or_explain(
+            name, raw, IDX_FILES, download, lambda: cls(root=str(data_dir), train=train, download=download)
+        )
+
     return load
 
 
 for _name, _cls in (("mnist", "MNIST"), ("fashion_mnist", "FashionMNIST")):
-    register(DatasetSpec(_name, in_channels=1, num_classes=10, image_size=32, mean=(0.5,), std=(0.5,),
-                         augment=False, resize=True, load=idx_loader(_cls, _name)))
+    register(
+        DatasetSpec(
+            _name,
+            in_channels=1,
+            num_classes=10,
+            image_size=32,
+            mean=(0.5,),
+            std=(0.5,),
+            augment=False,
+            resize=True,
+            load=idx_loader(_cls, _name),
+        )
+    )

@@ -1,6 +1,7 @@
 """A small, seeded synthetic image set for tests: 10 classes of 3x32x32 images, each class a fixed
 smooth random template (so random crops keep it recognisable) plus per-image noise. Learnable in a
 few steps, so a short training beats chance."""
+
 import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
@@ -29,5 +30,16 @@ class Synthetic(Dataset):
         return self.data[i], int(self.targets[i])
 
 
-register(DatasetSpec("synthetic", in_channels=3, num_classes=10, image_size=32, mean=(0.5,) * 3, std=(0.25,) * 3,
-                     augment=True, resize=False, load=lambda data_dir, download, train: Synthetic(train)))
+register(
+    DatasetSpec(
+        "synthetic",
+        in_channels=3,
+        num_classes=10,
+        image_size=32,
+        mean=(0.5,) * 3,
+        std=(0.25,) * 3,
+        augment=True,
+        resize=False,
+        load=lambda data_dir, download, train: Synthetic(train),
+    )
+)

@@ -1,6 +1,7 @@
 """Tiny ImageNet (200 classes, 64x64): train/<wnid>/images/*.JPEG through torchvision's ImageFolder;
 the labelled val/ split serves as the test set, its images sorted into classes by val_annotations.txt
 (read in place: the folder is not rearranged). ImageNet mean/std."""
+
 from pathlib import Path
 
 from torch.utils.data import Dataset
@@ -15,6 +16,7 @@ FOLDER = "tiny-imagenet-200"
 def read_image(path: str):
     """The RGB image at `path`; images are decoded only when used, so a bad one is reported then."""
     from torchvision.datasets.folder import default_loader
+
     try:
         return default_loader(path)
     except OSError as e:  # PIL's truncated or unidentified image
@@ -46,14 +48,27 @@ def load(data_dir: Path, download: bool, train: bool):
     def read():
         from torchvision import datasets
         from torchvision.datasets.utils import download_and_extract_archive
+
         if download and not (root / "train").is_dir():
             download_and_extract_archive(URL, str(data_dir))
         train_set = datasets.ImageFolder(str(root / "train"), loader=read_image)
         return train_set if train else AnnotatedVal(root, train_set.class_to_idx)
 
-    return read_or_explain("tinyimagenet", root, ["wnids.txt", "train", "val/val_annotations.txt", "val/images"],
-                           download, read)
+    return read_or_explain(
+        "tinyimagenet", root, ["wnids.txt", "train", "val/val_annotations.txt", "val/images"], download, read
+    )
 
 
-register(DatasetSpec("tinyimagenet", in_channels=3, num_classes=200, image_size=64,
-                     mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225), augment=True, resize=False, load=load))
+register(
+    DatasetSpec(
+        "tinyimagenet",
+        in_channels=3,
+        num_classes=200,
+        image_size=64,
+        mean=(0.485, 0.456, 0.406),
+        std=(0.229, 0.224, 0.225),
+        augment=True,
+        resize=False,
+        load=load,
+    )
+)

@@ -1,18 +1,19 @@
 """Training methods registered by name. A method is a small strategy the trainer calls once per batch:
 `loss(model, x, y, generator) -> (loss, extras)`. Trainable parts of its own (IRS heads) are its
 submodules: trained and checkpointed with it, never part of the saved inference model."""
+
 from torch import Tensor, nn
 
 from ..layers import noisy_layers, perturbed
 from ..noise import NoiseLaw
 from ..registry import Registry
 
-
 BETA_FALLBACK = {"fashion_mnist": "mnist", "synthetic": "mnist"}
 
 
 class Method(nn.Module):
     """Base: holds sigma_d and the noise law, and draws noisy forward passes of the backbone."""
+
     default_beta: dict[str, dict[str, float]] = {}  # model -> dataset -> beta, for NFT methods
 
     def __init__(self, cfg, model: nn.Module, law: NoiseLaw):

@@ -1,4 +1,5 @@
 """The NFT objective (paper Eq. 1-3), shared by OVF and IRS."""
+
 import torch.nn.functional as F
 from torch import Tensor
 

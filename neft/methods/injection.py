@@ -1,4 +1,5 @@
 """W/ Noise: Gaussian noise-injection training, a fresh weight-noise sample at sigma_d every step."""
+
 import torch.nn.functional as F
 
 from . import METHODS, Method, perturbed

@@ -7,6 +7,7 @@ gamma_n = 10^(1-n). The heads are initialised like the backbone (`init`), carry 
 own sigma (`head_sigma`, default sigma_d; 0 gives the no-head-noise ablation) and train with the
 backbone; they are dropped after training.
 """
+
 import torch
 from torch import nn
 
@@ -20,14 +21,20 @@ from .feedback import nft_loss
 
 def snapshot_head(in_channels: int, pool: int | None, num_classes: int, hidden: int) -> nn.Sequential:
     pooled = [nn.AdaptiveAvgPool2d(pool), nn.Flatten()] if pool else []
-    return nn.Sequential(*pooled, NoisyLinear(in_channels * (pool or 1) ** 2, hidden), nn.ReLU(inplace=True),
-                         NoisyLinear(hidden, num_classes))
+    return nn.Sequential(
+        *pooled,
+        NoisyLinear(in_channels * (pool or 1) ** 2, hidden),
+        nn.ReLU(inplace=True),
+        NoisyLinear(hidden, num_classes),
+    )
 
 
 @METHODS.register("irs")
 class IRS(Method):
-    default_beta = {"vgg8": {"mnist": 1e-2, "cifar10": 1e-1},
-                    "resnet18": {"mnist": 1e-1, "cifar10": 1e-3, "cifar100": 1e-3, "tinyimagenet": 1e-2}}
+    default_beta = {
+        "vgg8": {"mnist": 1e-2, "cifar10": 1e-1},
+        "resnet18": {"mnist": 1e-1, "cifar10": 1e-3, "cifar100": 1e-3, "tinyimagenet": 1e-2},
+    }
 
     def __init__(self, cfg, model, law):
         super().__init__(cfg, model, law)
@@ -35,19 +42,24 @@ class IRS(Method):
         if n > len(model.irs_taps):
             raise ConfigError(f"n_feedback {n} > the {len(model.irs_taps)} IRS snapshot places of {cfg.model}")
         num_classes, width = model.args["num_classes"], model.args["width"]
-        self.heads = initialise(nn.ModuleList(snapshot_head(c, pool, num_classes, channels(512, width))
-                                              for c, pool in model.irs_taps[:n]), cfg.init)
+        self.heads = initialise(
+            nn.ModuleList(snapshot_head(c, pool, num_classes, channels(512, width)) for c, pool in model.irs_taps[:n]),
+            cfg.init,
+        )
         self.head_layers = noisy_layers(self.heads)
         self.head_sigma = cfg.sigma_d if cfg.head_sigma is None else cfg.head_sigma
         self.beta = self.resolve_beta(cfg)
         self.gammas = [10.0 ** (k - n) if cfg.reverse_decay else 10.0 ** (1 - k) for k in range(1, n + 1)]
-        self.hparams = dict(beta=self.beta, n_feedback=n, head_sigma=self.head_sigma, gammas=self.gammas,
-                            taps=model.irs_taps[:n])
+        self.hparams = dict(
+            beta=self.beta, n_feedback=n, head_sigma=self.head_sigma, gammas=self.gammas, taps=model.irs_taps[:n]
+        )
 
     def loss(self, model, x, y, generator):
         layers, head_layers = self.layers, self.head_layers
-        with perturbed(layers, self.noise(layers, self.sigma_d, generator)), \
-                perturbed(head_layers, self.noise(head_layers, self.head_sigma, generator)):
+        with (
+            perturbed(layers, self.noise(layers, self.sigma_d, generator)),
+            perturbed(head_layers, self.noise(head_layers, self.head_sigma, generator)),
+        ):
             out, features = model(x, taps=True)
             head_outs = [head(f) for head, f in zip(self.heads, features)]
         head_correct = (torch.stack(head_outs).argmax(2) == y).sum(1)  # per head, without a host sync

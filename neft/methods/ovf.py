@@ -10,14 +10,17 @@ text instead ("the same Gaussian noise pattern"): one standard-normal draw, resc
 oriented-sigma ablation (sigma clamped at 0). All forwards run in training mode, so BatchNorm's
 running statistics also see the noisier forwards, as in the public code.
 """
+
 from . import METHODS, Method, perturbed
 from .feedback import nft_loss
 
 
 @METHODS.register("ovf")
 class OVF(Method):
-    default_beta = {"vgg8": {"mnist": 1e-3, "cifar10": 1e-3},
-                    "resnet18": {"mnist": 1e-4, "cifar10": 1e-1, "cifar100": 1e-1, "tinyimagenet": 1e-2}}
+    default_beta = {
+        "vgg8": {"mnist": 1e-3, "cifar10": 1e-3},
+        "resnet18": {"mnist": 1e-4, "cifar10": 1e-1, "cifar100": 1e-1, "tinyimagenet": 1e-2},
+    }
 
     def __init__(self, cfg, model, law):
         super().__init__(cfg, model, law)
@@ -26,8 +29,14 @@ class OVF(Method):
         self.sigmas = [max(0.0, cfg.sigma_d + k * cfg.delta_sigma) for k in range(1, n + 1)]
         self.gammas = [10.0 ** (1 - k) if cfg.reverse_decay else 10.0 ** (k - n) for k in range(1, n + 1)]
         self.same_pattern = cfg.same_pattern
-        self.hparams = dict(beta=self.beta, n_feedback=n, delta_sigma=cfg.delta_sigma, feedback_sigmas=self.sigmas,
-                            gammas=self.gammas, same_pattern=cfg.same_pattern)
+        self.hparams = dict(
+            beta=self.beta,
+            n_feedback=n,
+            delta_sigma=cfg.delta_sigma,
+            feedback_sigmas=self.sigmas,
+            gammas=self.gammas,
+            same_pattern=cfg.same_pattern,
+        )
 
     def loss(self, model, x, y, generator):
         layers = self.layers

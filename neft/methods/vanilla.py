@@ -1,4 +1,5 @@
 """W/O Noise: plain training, no weight noise (the paper trains it once at sigma_d = 0)."""
+
 import torch.nn.functional as F
 
 from . import METHODS, Method

@@ -1,6 +1,7 @@
 """ResNet-18, CIFAR style (reference layout): 3x3 stem with 64 channels, stride 1, no max-pool;
 BasicBlocks [2, 2, 2, 2] with widths 64/128/256/512 and strides 1/2/2/2; 1x1 conv+BN shortcut where
 the shape changes; global average pool; FC 512 -> classes."""
+
 from torch import Tensor, nn
 
 from ..layers import NoisyConv2d, NoisyLinear
@@ -16,8 +17,7 @@ class BasicBlock(nn.Module):
         self.bn2 = nn.BatchNorm2d(c_out)
         self.shortcut = nn.Sequential()
         if stride != 1 or c_in != c_out:
-            self.shortcut = nn.Sequential(NoisyConv2d(c_in, c_out, 1, stride=stride, bias=False),
-                                          nn.BatchNorm2d(c_out))
+            self.shortcut = nn.Sequential(NoisyConv2d(c_in, c_out, 1, stride=stride, bias=False), nn.BatchNorm2d(c_out))
 
     def forward(self, x: Tensor) -> Tensor:
         out = self.bn1(self.conv1(x)).relu()
@@ -30,8 +30,11 @@ class ResNet18(nn.Module):
     def __init__(self, in_channels: int = 3, num_classes: int = 10, image_size: int = 32, width: float = 1.0):
         super().__init__()
         widths = [channels(n, width) for n in (64, 128, 256, 512)]
-        self.stem = nn.Sequential(NoisyConv2d(in_channels, widths[0], 3, padding=1, bias=False),
-                                  nn.BatchNorm2d(widths[0]), nn.ReLU(inplace=True))
+        self.stem = nn.Sequential(
+            NoisyConv2d(in_channels, widths[0], 3, padding=1, bias=False),
+            nn.BatchNorm2d(widths[0]),
+            nn.ReLU(inplace=True),
+        )
         stages, c_in = [], widths[0]
         for c_out, stride in zip(widths, (1, 2, 2, 2)):
             stages.append(nn.Sequential(BasicBlock(c_in, c_out, stride), BasicBlock(c_out, c_out, 1)))

@@ -1,5 +1,6 @@
 """VGG-8 (reference layout): six 3x3 conv+BN+ReLU layers (64, 128, pool, 256, 256, pool, 512, 512,
 pool), then FC (512 * (size/8)^2 -> 1024), ReLU, FC (1024 -> classes)."""
+
 from torch import Tensor, nn
 
 from ..layers import NoisyConv2d, NoisyLinear
@@ -17,12 +18,14 @@ class VGG8(nn.Module):
         c64, c128, c256, c512, c1024 = (channels(n, width) for n in (64, 128, 256, 512, 1024))
         pool = nn.MaxPool2d(2)
         # stages end where IRS snapshots are taken (after conv1, conv2+pool, conv4+pool, conv6+pool)
-        self.stages = nn.ModuleList([
-            nn.Sequential(*conv_bn_relu(in_channels, c64)),
-            nn.Sequential(*conv_bn_relu(c64, c128), pool),
-            nn.Sequential(*conv_bn_relu(c128, c256), *conv_bn_relu(c256, c256), pool),
-            nn.Sequential(*conv_bn_relu(c256, c512), *conv_bn_relu(c512, c512), pool),
-        ])
+        self.stages = nn.ModuleList(
+            [
+                nn.Sequential(*conv_bn_relu(in_channels, c64)),
+                nn.Sequential(*conv_bn_relu(c64, c128), pool),
+                nn.Sequential(*conv_bn_relu(c128, c256), *conv_bn_relu(c256, c256), pool),
+                nn.Sequential(*conv_bn_relu(c256, c512), *conv_bn_relu(c512, c512), pool),
+            ]
+        )
         self.fc1 = NoisyLinear(c512 * (image_size // 8) ** 2, c1024)
         self.fc2 = NoisyLinear(c1024, num_classes)
         # (channels, pool size); the last tap is the 1024-d FC feature, read without pooling

@@ -7,12 +7,12 @@ rule aggregate:
     output:
         runs=f"{RESULTS}/aggregate/runs.csv",
         summary=report(f"{RESULTS}/aggregate/summary.csv", category="Aggregates"),
-    params:
-        root=lambda w: f"{RESULTS}/mc",  # where the run layout starts
     log:
         f"{RESULTS}/logs/aggregate.log",
     conda:
         "../envs/neft.yaml"
+    params:
+        root=lambda w: f"{RESULTS}/mc",  # where the run layout starts
     shell:
         "python -m neft aggregate --root {params.root} --runs {output.runs} --summary {output.summary} {input}"
         " > {log} 2>&1"

@@ -37,7 +37,9 @@ def resolve_extends(values, chain):
     if not isinstance(path, str):
         raise WorkflowError(f"config key extends: a config file path, got {path!r}")
     if Path(path).resolve() in [Path(p).resolve() for p in chain]:
-        raise WorkflowError(f"config file {chain[-1]}: extends {path}, which closes a cycle ({' -> '.join([*chain, path])})")
+        raise WorkflowError(
+            f"config file {chain[-1]}: extends {path}, which closes a cycle ({' -> '.join([*chain, path])})"
+        )
     try:
         base = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except (OSError, ValueError, yaml.YAMLError) as e:  # ValueError: not UTF-8
@@ -79,7 +81,8 @@ config.update(_config)
 NAME = config["name"]
 ABLATIONS, CONVERGENCE, EVAL = config["ablations"], config["convergence"], config["eval"]
 
+
 # every run's files sit at its place in the run layout (neft/layout.py) under these folders
 wildcard_constraints:
-    method=METHOD,
     **WILDCARDS,
+    method=METHOD,

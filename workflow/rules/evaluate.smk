@@ -9,22 +9,22 @@ rule evaluate:
     output:
         result=f"{RESULTS}/mc/{RUN}.json",
         rows=f"{RESULTS}/mc/{RUN}.csv",
-    params:
-        options=eval_flags,
-        # not used here: a change of the run's training options must rerun this evaluation too (and so
-        # its training), also when its model.pt is a temp file Snakemake has already deleted
-        training=train_flags,
     log:
         f"{RESULTS}/logs/evaluate/{RUN}.log",
     benchmark:
         f"{RESULTS}/benchmarks/evaluate/{RUN}.tsv"
+    conda:
+        "../envs/neft.yaml"
     threads: config["resources"]["evaluate"]["threads"]
     resources:
         gpu=config["resources"]["gpu"],
         mem_mb=config["resources"]["evaluate"]["mem_mb"],
         runtime=config["resources"]["evaluate"]["runtime"],
-    conda:
-        "../envs/neft.yaml"
+    params:
+        options=eval_flags,
+        # not used here: a change of the run's training options must rerun this evaluation too (and so
+        # its training), also when its model.pt is a temp file Snakemake has already deleted
+        training=train_flags,
     shell:
         "python -m neft evaluate --model {input.model} --out {output.result} --csv {output.rows} {params.options}"
         " > {log} 2>&1"

@@ -7,15 +7,15 @@ rule figure:
         runs=rules.aggregate.output.runs,
     output:
         **figure_outputs("{figure}", lambda w: FIGURES[w.figure].label),
+    log:
+        f"{RESULTS}/logs/{{figure}}.log",
     wildcard_constraints:
         figure="|".join(FIGURES),
+    conda:
+        "../envs/neft.yaml"
     params:
         grid=GRID_FLAGS,
         stand_ins=STAND_IN_FLAGS,
-    log:
-        f"{RESULTS}/logs/{{figure}}.log",
-    conda:
-        "../envs/neft.yaml"
     shell:
         "python -m neft figures {wildcards.figure} --runs {input.runs} --out {output.png} {output.pdf} {params.grid}"
         " {params.stand_ins} > {log} 2>&1"

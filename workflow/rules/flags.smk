@@ -59,8 +59,15 @@ def train_inputs(w):
 def train_flags(w):
     """Every option of the run, so that changing any of them reruns exactly the runs it changes."""
     method, tag, value = variant_of(w)
-    options = dict(config["train"], model=w.model, dataset=w.dataset, method=method, sigma_d=float(w.sigma_d),
-                   seed=int(w.seed), **execution("device", "data_dir", "download", "num_workers", "checkpoint_every_s"))
+    options = dict(
+        config["train"],
+        model=w.model,
+        dataset=w.dataset,
+        method=method,
+        sigma_d=float(w.sigma_d),
+        seed=int(w.seed),
+        **execution("device", "data_dir", "download", "num_workers", "checkpoint_every_s"),
+    )
     beta = config["beta"].get(method)
     if not isinstance(beta, str) and beta is not None:
         options["beta"] = beta
@@ -111,8 +118,10 @@ def table_flags(name):
     reads, e.g. the convergence count's --methods and --threshold."""
     table = TABLES[name]
     block = config[table.setting]
-    options = [f"--{key} {' '.join(map(str, block[key])) if isinstance(block[key], list) else block[key]}"
-               for key in table.options]
+    options = [
+        f"--{key} {' '.join(map(str, block[key])) if isinstance(block[key], list) else block[key]}"
+        for key in table.options
+    ]
     return " ".join([setting_flags(block), *options])
 
 

@@ -55,5 +55,8 @@ SEARCHES = sorted({searched(r) for r in EVALUATED} - {None})
 
 def beta_candidates(model, dataset, method):
     s = config["beta_search"]
-    return [Run(model, dataset, CANDIDATE.name(method, num(b)), s["sigma_d"], seed) for b in s["grid"]
-            for seed in s["seeds"]]
+    return [
+        Run(model, dataset, CANDIDATE.name(method, num(b)), s["sigma_d"], seed)
+        for b in s["grid"]
+        for seed in s["seeds"]
+    ]

@@ -21,9 +21,15 @@ TABLE_FORMATS = {"html": "HTML", "csv": "CSV", "tex": "LaTeX"}  # .md is for rep
 
 def figure_outputs(name, label):
     """A figure rule's outputs, shown in the Snakemake report. `label`: a function of the wildcards."""
-    return {ext: report(f"{FIGURES_DIR}/{name}.{ext}", caption="../report/figure.rst", category="Figures",
-                        labels=lambda w, fmt=fmt: {"figure": label(w), "format": fmt})
-            for ext, fmt in FIGURE_FORMATS.items()}
+    return {
+        ext: report(
+            f"{FIGURES_DIR}/{name}.{ext}",
+            caption="../report/figure.rst",
+            category="Figures",
+            labels=lambda w, fmt=fmt: {"figure": label(w), "format": fmt},
+        )
+        for ext, fmt in FIGURE_FORMATS.items()
+    }
 
 
 def table_outputs(name, label):
@@ -33,6 +39,8 @@ def table_outputs(name, label):
     def labels(fmt):
         return (lambda w: {"table": label(w), "format": fmt}) if callable(label) else {"table": label, "format": fmt}
 
-    shown = {ext: report(f"{RESULTS}/tables/{name}.{ext}", category="Tables", labels=labels(fmt))
-             for ext, fmt in TABLE_FORMATS.items()}
+    shown = {
+        ext: report(f"{RESULTS}/tables/{name}.{ext}", category="Tables", labels=labels(fmt))
+        for ext, fmt in TABLE_FORMATS.items()
+    }
     return dict(md=f"{RESULTS}/tables/{name}.md", **shown)

@@ -13,12 +13,12 @@ rule report:
         + at(rules.evaluate.benchmark, EVALUATED),
     output:
         f"{RESULTS}/report.md",
-    params:
-        flags=report_flags(),
     log:
         f"{RESULTS}/logs/report.log",
     conda:
         "../envs/neft.yaml"
+    params:
+        flags=report_flags(),
     shell:
         "python -m neft report --runs {input.runs} --out {output} --figures {input.figures} --tables {input.tables}"
         " --benchmarks {input.benchmarks} {params.flags} > {log} 2>&1"
@@ -29,8 +29,12 @@ rule report_html:
         md=rules.report.output[0],
         figures=FIGURE_PNGS,  # embedded in the page
     output:
-        report(f"{RESULTS}/report.html", caption="../report/report.rst", category="Report",
-               labels={"file": "replication report"}),
+        report(
+            f"{RESULTS}/report.html",
+            caption="../report/report.rst",
+            category="Report",
+            labels={"file": "replication report"},
+        ),
     log:
         f"{RESULTS}/logs/report_html.log",
     conda:

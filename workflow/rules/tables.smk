@@ -9,15 +9,15 @@ rule table:
         runs=rules.aggregate.output.runs,
     output:
         **table_outputs("{table}", lambda w: TABLES[w.table].label),
+    log:
+        f"{RESULTS}/logs/{{table}}.log",
     wildcard_constraints:
         table="|".join(RUNS_TABLES),
+    conda:
+        "../envs/neft.yaml"
     params:
         options=lambda w: table_flags(w.table),
         stand_ins=STAND_IN_FLAGS,
-    log:
-        f"{RESULTS}/logs/{{table}}.log",
-    conda:
-        "../envs/neft.yaml"
     shell:
         "python -m neft tables {wildcards.table} --runs {input.runs} --out {output} {params.options}"
         " {params.stand_ins} > {log} 2>&1"

@@ -5,12 +5,12 @@
 rule fetch:
     output:
         f"{RESULTS}/datasets/{{dataset}}.json",
-    params:
-        source=lambda w: flags(execution("data_dir", "download")),
     log:
         f"{RESULTS}/logs/fetch/{{dataset}}.log",
     conda:
         "../envs/neft.yaml"
+    params:
+        source=lambda w: flags(execution("data_dir", "download")),
     shell:
         "python -m neft fetch {wildcards.dataset} --out {output} {params.source} > {log} 2>&1"
 
@@ -21,21 +21,21 @@ rule train:
     output:
         model=model_file(f"{RESULTS}/runs/{RUN}/model.pt"),
         summary=f"{RESULTS}/runs/{RUN}/train.json",
-    params:
-        # the run folder also holds checkpoint.pt while training: a rerun resumes it (--resume)
-        run_dir=lambda w, output: str(Path(output.summary).parent),
-        options=train_flags,
     log:
         f"{RESULTS}/logs/train/{RUN}.log",
     benchmark:
         f"{RESULTS}/benchmarks/train/{RUN}.tsv"
+    conda:
+        "../envs/neft.yaml"
     threads: config["resources"]["train"]["threads"]
     resources:
         gpu=config["resources"]["gpu"],
         mem_mb=config["resources"]["train"]["mem_mb"],
         runtime=config["resources"]["train"]["runtime"],
-    conda:
-        "../envs/neft.yaml"
+    params:
+        # the run folder also holds checkpoint.pt while training: a rerun resumes it (--resume)
+        run_dir=lambda w, output: str(Path(output.summary).parent),
+        options=train_flags,
     shell:
         "python -m neft train --out {params.run_dir} --resume {params.options} > {log} 2>&1"
 
