@@ -2,7 +2,7 @@
 computed, leaving out what is measured or recorded about the run itself (seconds, provenance, dates,
 git commit, the report's Compute section).
 
-    python tools/compare_grids.py BEFORE AFTER [--name smoke]
+    python tools/compare_grids.py BEFORE AFTER [--name smoke] [--ignore KEY ...]
 
 BEFORE and AFTER are working directories the workflow ran in (each holding results/<name>/ and
 figures/<name>/). Prints one line per kind of file and exits 1 if any file differs or is missing."""
@@ -20,12 +20,12 @@ RUN_COLUMNS = ["train_seconds", "eval_seconds", "device", "git_commit", "date"] 
 REPORT_LINES = re.compile(r"^\| (git commit|date) ")  # the report's setting rows that record the run
 
 
-def without_timing(value):
-    """A JSON value without the keys in TIMING, at any depth."""
+def without_timing(value, ignored=frozenset()):
+    """A JSON value without the keys in TIMING or `ignored`, at any depth."""
     if isinstance(value, dict):
-        return {k: without_timing(v) for k, v in value.items() if k not in TIMING}
+        return {k: without_timing(v, ignored) for k, v in value.items() if k not in TIMING | ignored}
     if isinstance(value, list):
-        return [without_timing(v) for v in value]
+        return [without_timing(v, ignored) for v in value]
     return value
 
 
@@ -47,9 +47,9 @@ def html_report_text(path: Path) -> list[str]:
     return text.splitlines()
 
 
-def same(kind: str, a: Path, b: Path) -> bool:
+def same(kind: str, a: Path, b: Path, ignored: frozenset) -> bool:
     if kind == "json":
-        return without_timing(json.loads(a.read_text())) == without_timing(json.loads(b.read_text()))
+        return without_timing(json.loads(a.read_text()), ignored) == without_timing(json.loads(b.read_text()), ignored)
     if kind == "runs":
         frames = [pd.read_csv(p).drop(columns=RUN_COLUMNS, errors="ignore") for p in (a, b)]
         return frames[0].equals(frames[1])
@@ -68,6 +68,7 @@ def kinds(name: str) -> dict[str, tuple[str, str]]:
         "MC results (CSV)": (f"{r}/mc/**/*.csv", "bytes"),
         "train.json": (f"{r}/runs/**/train.json", "json"),
         "beta search": (f"{r}/beta/**/*", "bytes"),
+        "fetched datasets": (f"{r}/datasets/*.json", "json"),
         "runs.csv, summary.csv": (f"{r}/aggregate/*.csv", "runs"),
         "tables": (f"{r}/tables/*", "bytes"),
         "figures": (f"figures/{name}/*", "bytes"),
@@ -76,12 +77,12 @@ def kinds(name: str) -> dict[str, tuple[str, str]]:
     }
 
 
-def compare(before: Path, after: Path, name: str) -> bool:
+def compare(before: Path, after: Path, name: str, ignored: frozenset = frozenset()) -> bool:
     ok = True
     for label, (pattern, kind) in kinds(name).items():
         files = sorted({p.relative_to(root) for root in (before, after) for p in root.glob(pattern) if p.is_file()})
         missing = [f for f in files if not ((before / f).is_file() and (after / f).is_file())]
-        differ = [f for f in files if f not in missing and not same(kind, before / f, after / f)]
+        differ = [f for f in files if f not in missing and not same(kind, before / f, after / f, ignored)]
         print(
             f"{label}: {len(files)} files, {len(differ)} differ, {len(missing)} in one only"
             + "".join(f"\n  differs: {f}" for f in differ)
@@ -96,8 +97,15 @@ def main() -> int:
     parser.add_argument("before", type=Path)
     parser.add_argument("after", type=Path)
     parser.add_argument("--name", default="smoke", help="the grid's name (results/<name>/)")
+    parser.add_argument(
+        "--ignore",
+        nargs="+",
+        default=[],
+        metavar="KEY",
+        help="JSON keys left out too: an option the change adds, recorded with its default",
+    )
     args = parser.parse_args()
-    ok = compare(args.before, args.after, args.name)
+    ok = compare(args.before, args.after, args.name, frozenset(args.ignore))
     print("identical" if ok else "DIFFERENT")
     return 0 if ok else 1
 
