@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 import torch
 from helpers import tiny
 
@@ -15,27 +16,35 @@ from neft.evaluate import Session, evaluate
 from neft.fetch import fetch
 from neft.trainer import train
 
+RUNS = {"noise": dict(method="noise"), "irs": dict(method="irs", sigma_d=0.2), "wide": dict(width=0.25)}
 
-def test_several_models_in_one_session_get_what_each_gets_alone(tmp_path):
-    runs = {"noise": tiny(method="noise"), "irs": tiny(method="irs", sigma_d=0.2), "wide": tiny(width=0.25)}
-    for name, cfg in runs.items():
-        train(cfg, tmp_path / name)
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """Three trained runs (two widths; one with IRS heads), on a part of the training set: evaluation needs
+    models, not good ones."""
+    root = tmp_path_factory.mktemp("trained")
+    for name, options in RUNS.items():
+        train(tiny(train_subset=512, **options), root / name)
+    return root
+
+
+def test_several_models_in_one_session_get_what_each_gets_alone(trained, tmp_path):
     cfg = EvalConfig(sigmas=[0, 0.2], runs=3, device="cpu", data_dir=str(tmp_path), test_subset=200)
     session = Session(cfg)
-    together = [evaluate(tmp_path / n / "model.pt", cfg, tmp_path / f"{n}-1.json", None, session) for n in runs]
-    alone = [evaluate(tmp_path / n / "model.pt", cfg, tmp_path / f"{n}-2.json") for n in runs]
+    together = [evaluate(trained / n / "model.pt", cfg, tmp_path / f"{n}-1.json", None, session) for n in RUNS]
+    alone = [evaluate(trained / n / "model.pt", cfg, tmp_path / f"{n}-2.json") for n in RUNS]
     assert len(session.models) == 2 and len(session.test_sets) == 1  # two widths, one data set
     for a, b in zip(together, alone):
         assert a["results"] == b["results"] and a["n_test"] == b["n_test"] == 200
 
 
-def test_cached_test_split_is_the_transformed_one_and_needs_no_torchvision(tmp_path):
+def test_cached_test_split_is_the_transformed_one_and_needs_no_torchvision(trained, tmp_path):
     fetched = fetch("synthetic", tmp_path, False, tmp_path / "fetch.json")
     assert fetched["test_cache"] == str(cache_file(DATASETS.get("synthetic"), tmp_path))
     cached = evaluation_data("synthetic", str(tmp_path), False, subset=100, num_workers=0)
     plain = evaluation_data("synthetic", str(tmp_path / "empty"), False, subset=100, num_workers=0)
     assert torch.equal(cached[0], plain[0]) and torch.equal(cached[1], plain[1]) and len(cached[1]) == 100
-    train(tiny(), tmp_path / "run")
     script = (
         "import sys, neft.cli; neft.cli.main(sys.argv[1:]); "
         "print('torchvision' in sys.modules, 'pandas' in sys.modules)"
@@ -47,7 +56,7 @@ def test_cached_test_split_is_the_transformed_one_and_needs_no_torchvision(tmp_p
             script,
             "evaluate",
             "--model",
-            str(tmp_path / "run" / "model.pt"),
+            str(trained / "noise" / "model.pt"),
             "--out",
             str(tmp_path / "r.json"),
             "--runs",
