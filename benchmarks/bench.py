@@ -3,6 +3,8 @@ inference, a clean epoch, and what a grid would take. Not a test: it prints rati
 
     python benchmarks/bench.py --json bench.json          # measure on whatever device it finds
     python benchmarks/bench.py --width 0.25               # narrower models, a quick look on a CPU
+    python benchmarks/bench.py --models vgg8 --steps eager compile --no-reference --no-estimate
+                                                          # VGG-8's compiled step against eager alone
     python benchmarks/bench.py --estimate bench.json --configfile config/quick.yaml --jobs 4 \
         [--step graph] [--sharing sharing.json] [--speedup 1]
                                                           # device-hours and wall time of a grid from
@@ -37,7 +39,7 @@ import torch
 from neft.cli import make_parser
 from neft.config import EvalConfig, TrainConfig
 from neft.data import ResidentBatches
-from neft.datasets import DatasetSpec
+from neft.datasets import DatasetSpec, synthetic
 from neft.layers import NoisyWeight
 from neft.mc import mc_evaluate
 from neft.methods import METHODS, Method
@@ -60,6 +62,7 @@ SPLITS = {
     "cifar10": (50000, 10000),
     "cifar100": (50000, 10000),
     "tinyimagenet": (100000, 10000),
+    "synthetic": (synthetic.SIZES[True], synthetic.SIZES[False]),
 }  # (train, test) images
 
 
@@ -265,7 +268,7 @@ def bench_tiny_imagenet_memory(device, width: float, precision: str) -> dict:
     return out
 
 
-def measure(args) -> dict:
+def measure(args, save) -> dict:
     device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device)
     gpu = device.type == "cuda"
     precision = args.precision or ("bf16" if gpu else "fp32")
@@ -289,7 +292,7 @@ def measure(args) -> dict:
         "rows": [],
     }
     rows = record["rows"]
-    for name in ("vgg8", "resnet18"):
+    for name in args.models:
         t = bench_steps(
             name,
             device,
@@ -367,6 +370,7 @@ def measure(args) -> dict:
                 )
         if mc["peak_gib"] is not None:
             rows.append((f"{name}: MC peak memory, GiB", "", f"{mc['peak_gib']:.2f}", None))
+        save(record)  # what is measured so far survives a time limit that cuts the rest
     for kind in kinds:
         epoch_s, steps = bench_epoch(device, args.width, precision, None if gpu else 5, kind)
         record[f"vgg8_clean_epoch_s{'' if kind == 'eager' else f'_{kind}'}"] = epoch_s
@@ -388,6 +392,7 @@ def measure(args) -> dict:
                     v <= MEMORY_TARGET_GIB,
                 )
             )
+    save(record)
     print_rows(rows)
     return record
 
@@ -483,7 +488,8 @@ def estimate(
         f"{f'; neft divided by an assumed speed-up of {speedup:g}' if speedup != 1 else ''}"
     )
     out = {}
-    for label, reference in (("neft", False), ("reference-style", True)):
+    timed_reference = any("reference_s" in v for k, v in measured.items() if k.endswith("_mc"))
+    for label, reference in (("neft", False), ("reference-style", True))[: 1 + timed_reference]:
         scale = 1.0 if reference else 1 / speedup
         jobs_s = [(c[0], s * scale, step) for c in commands for s, step in [job_seconds(c, measured, reference)]]
         hours = {kind: sum(s for k, s, _ in jobs_s if k == kind) / 3600 for kind in ("train", "evaluate")}
@@ -514,11 +520,17 @@ def main():
     parser.add_argument(
         "--mc-images", type=int, default=None, help="default 10000 on CUDA, 1000 on CPU (scaled to 10k)"
     )
-    parser.add_argument("--json", type=Path, help="write the measurements here")
+    parser.add_argument(
+        "--models", nargs="+", choices=["vgg8", "resnet18"], default=["vgg8", "resnet18"], help="models to time"
+    )
+    parser.add_argument("--json", type=Path, help="write the measurements here (again after each model)")
     parser.add_argument(
         "--estimate", type=Path, metavar="JSON", help="only estimate, from measurements saved by --json"
     )
     parser.add_argument("--configfile", default="config/paper.yaml", help="the grid to estimate")
+    parser.add_argument(
+        "--no-estimate", dest="estimate_after", action="store_false", help="measure only (no dry run of a grid)"
+    )
     parser.add_argument(
         "--steps",
         nargs="+",
@@ -560,9 +572,9 @@ def main():
             json.loads(args.estimate.read_text()), args.configfile, args.jobs, sharing, args.speedup, args.startup_s
         )
         return
-    measured = measure(args)
-    if args.json:
-        args.json.write_text(json.dumps(measured, indent=1))
+    measured = measure(args, lambda record: args.json and args.json.write_text(json.dumps(record, indent=1)))
+    if not args.estimate_after:
+        return
     if importlib.util.find_spec("snakemake"):
         estimate(measured, args.configfile)
     else:  # e.g. the GPU machine: estimate later, where snakemake is installed

@@ -120,7 +120,12 @@ def main():
                 f"{r['epoch_s']:.2f} s, throughput {r['speedup']:.2f}x one training's, start-up {r['startup_s']:.1f} s",
                 flush=True,
             )
-    record = {
+            if args.json:  # after each K: a time limit that cuts the larger ones keeps the smaller
+                args.json.write_text(json.dumps(record(args, results), indent=1))
+
+
+def record(args, results: list[dict]) -> dict:
+    return {
         **{key: results[0][key] for key in ("device", "torch", "git_commit")},
         "date": time.strftime("%Y-%m-%d"),
         "model": args.model,
@@ -134,8 +139,6 @@ def main():
         "startup_s": results[0]["startup_s"],
         "results": results,
     }
-    if args.json:
-        args.json.write_text(json.dumps(record, indent=1))
 
 
 if __name__ == "__main__":

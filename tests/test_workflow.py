@@ -140,7 +140,7 @@ def load_config(name: str) -> dict:
 def test_quick_first_is_a_part_of_quick(work):
     """Its runs are quick's, with the very same commands, so quick goes on from them."""
     first, quick = (expected_runs(load_config(name))[1] for name in ("quick-first", "quick"))
-    assert first < quick and len(first) == 2 * (1 + 3 * 4)
+    assert first < quick and len(first) == 2 * (1 + 3 * len(load_config("quick")["sigma_d"]))
     commands = [
         set(
             re.findall(
@@ -545,44 +545,63 @@ def test_smoke_html_report_shows_the_report_tables_and_figures(smoke):
     assert "NeFT replication, grid" in landing and "seeds 0, 1" in landing
 
 
-@pytest.mark.slow
-def test_gpu_kit_brings_back_what_finished_and_the_next_call_goes_on(tmp_path):
-    """tools/gpu/run.sh (here on the CPU, no wheels to install): a call cut at its deadline still packs
-    results.tar.gz; a call that finishes packs the MC results and no model; unpack.sh puts them into
-    another checkout, where nothing is left to train."""
+def gpu_kit(tmp_path: Path) -> Path:
+    """A checkout as tools/gpu/run.sh finds it there: the workflow, its profiles, the kit and the benchmarks, and a
+    grid of the smoke config's 2 trainings (one.yaml)."""
     there = copy_workflow(tmp_path / "there")
-    for name in ("profiles", "tools"):
+    for name in ("profiles", "tools", "benchmarks"):
         shutil.copytree(ROOT / name, there / name)
     (there / "one.yaml").write_text(
         "extends: config/smoke.yaml\nmethods: [vanilla, noise]\nseeds: [0]\nbeta: {ovf: default, irs: default}\n"
         "ablations: {enabled: false}\nconvergence: {enabled: false}\n"
     )
+    return there
+
+
+def run_kit(there: Path, tmp_path: Path, *args: str) -> tuple[Path, str]:
+    """One call of tools/gpu/run.sh (on the CPU, no wheels to install): its $OUT folder and run.log."""
+    out_dir = Path(tempfile.mkdtemp(dir=tmp_path))
+    run = subprocess.run(
+        ["bash", "tools/gpu/run.sh", "--commit", "0123abcd", "--cores", "2", *args],
+        cwd=there,
+        env=dict(os.environ, PYTHON=sys.executable, OUT=str(out_dir)),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return out_dir, (out_dir / "run.log").read_text()
+
+
+@pytest.mark.slow
+def test_gpu_kit_measures_each_benchmark_into_its_json(tmp_path):
+    """tools/gpu/run.sh --measure --no-grid (on the CPU at --smoke sizes): bench.py, sharing.py, precision.py and
+    bench.py's compile comparison each run in their time budget and write their JSON to $OUT; no grid runs."""
+    there = gpu_kit(tmp_path)
+    out_dir, log = run_kit(there, tmp_path, "--measure", "--smoke", "--no-grid", "--configfile", "one.yaml")
+    for part in ("bench", "sharing", "precision", "bench-compile"):
+        assert f"{part}: exit 0" in log, log[-3000:]
+    bench = json.loads((out_dir / "bench.json").read_text())
+    assert set(bench["vgg8_step_s"]) == {"vanilla", "noise", "ovf", "irs"} and bench["vgg8_mc"]["fast_s"] > 0
+    assert "# one.yaml: 2 trainings, 2 evaluations planned" in log and "reference-style:" not in log
+    sharing = json.loads((out_dir / "sharing.json").read_text())
+    assert [r["jobs"] for r in sharing["results"]] == [1, 2] and {"device", "torch", "git_commit"} <= set(sharing)
+    precision = json.loads((out_dir / "precision.json").read_text())
+    assert set(precision["accuracy"]) == {"tf32", "bf16"} and len(precision["accuracy"]["bf16"]) == 1
+    assert "vgg8_step_s" in json.loads((out_dir / "bench-compile.json").read_text())
+    assert "no grid in this call" in log and not (out_dir / "results.tar.gz").exists()
+
+
+@pytest.mark.slow
+def test_gpu_kit_brings_back_what_finished_and_the_next_call_goes_on(tmp_path):
+    """tools/gpu/run.sh (here on the CPU, no wheels to install): a call cut at its deadline still packs
+    results.tar.gz; a call that finishes packs the MC results and no model; unpack.sh puts them into
+    another checkout, where nothing is left to train."""
+    there = gpu_kit(tmp_path)
     (there / "long.yaml").write_text("extends: one.yaml\nname: long\ntrain: {epochs: 1000}\n")  # never done in time
-    env = dict(os.environ, PYTHON=sys.executable)
 
     def call(config, minutes):
-        out_dir = Path(tempfile.mkdtemp(dir=tmp_path))
-        run = subprocess.run(
-            [
-                "bash",
-                "tools/gpu/run.sh",
-                "--commit",
-                "0123abcd",
-                "--configfile",
-                config,
-                "--cores",
-                "2",
-                "--minutes",
-                minutes,
-            ],
-            cwd=there,
-            env=dict(env, OUT=str(out_dir)),
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-        return out_dir, (out_dir / "run.log").read_text()
+        return run_kit(there, tmp_path, "--configfile", config, "--minutes", minutes)
 
     _, log = call("long.yaml", "1.6")  # 96 s, less 75 s to stop and pack: the grid runs for about 20 s
     assert "(deadline)" in log, log[-3000:]

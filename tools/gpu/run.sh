@@ -1,24 +1,34 @@
 #!/usr/bin/env bash
 # Run there, in the checkout's root, on a GPU machine with PyTorch but no network, inside a time limit
 # per command (this workplace's device machines: 10 minutes). Prepared here by tools/gpu/prepare.sh.
-#   tools/gpu/run.sh --commit SHA [--bench] [--minutes 9] [--configfile config/quick.yaml] [--cores N]
+#   tools/gpu/run.sh --commit SHA [--measure [--no-grid] [--smoke]] [--no-check] [--minutes 9.5]
+#                    [--configfile config/quick.yaml] [--cores N]
 # SHA: `git rev-parse HEAD` of the checkout sent (commit first): the copy there has no .git, and every
 # result file records it as its git_commit.
-# It installs the carried wheels, unpacks the carried Fashion-MNIST, optionally runs
-# benchmarks/bench.py, then runs the grid with Snakemake until it is done or until 75 s before
-# --minutes (counted from its start, the whole script) have passed: then Snakemake is interrupted,
-# finished runs stay, the runs in flight are lost. Everything the DAG
-# finished comes back as $OUT/results.tar.gz (results/<name>, figures/<name>, no models or
-# checkpoints); unpack it here with tools/gpu/unpack.sh, commit, and the next call goes on from there.
-# Also in $OUT: run.log (all output), logs.tar.gz (the jobs' logs), bench.json with --bench. On a GPU,
-# benchmarks/device_check.py runs first: if a fast path fails its check, the grid is not run.
+# It installs the carried wheels, unpacks the carried Fashion-MNIST and, on a GPU, runs
+# benchmarks/device_check.py (--no-check skips it: only after a call at the same commit passed it); if a
+# check fails, the grid is not run. --measure then runs the benchmarks, each cut at its own time budget
+# (BUDGETS below, and never past --minutes), each writing its JSON to $OUT as soon as it has numbers:
+#   bench.json          bench.py: eager and graph steps (CPU: eager), MC runs eager and compiled, epoch, memory
+#   bench-compile.json  bench.py: VGG-8's torch.compile step against eager (last: compiling is the slowest)
+#   sharing.json        sharing.py: K = 1, 2, 4, 8 concurrent VGG-8 W/ Noise trainings
+#   precision.json      precision.py: bf16 against TF32, 3 seeds
+# (--smoke: tiny sizes, for a rehearsal on the CPU.) Then, unless --no-grid, the grid runs with Snakemake
+# until it is done or until 75 s before --minutes (counted from the script's start) have passed: then
+# Snakemake is interrupted, finished runs stay, the runs in flight are lost. Everything the DAG finished
+# comes back as $OUT/results.tar.gz (results/<name>, figures/<name>, no models or checkpoints); unpack it here
+# with tools/gpu/unpack.sh, commit, and the next call goes on from there. Also in $OUT: run.log (all
+# output) and logs.tar.gz (the jobs' logs).
 set -uo pipefail
 OUT=${OUT:?set OUT to the folder that comes back}
 PYTHON=${PYTHON:-python3}
-BENCH=0 MINUTES=9 CONFIGFILE=config/quick.yaml CORES=$(nproc)
+MEASURE=0 GRID=1 SMOKE=0 CHECK=1 MINUTES=9.5 CONFIGFILE=config/quick.yaml CORES=$(nproc)
 while [ $# -gt 0 ]; do
   case $1 in
-    --bench) BENCH=1 ;;
+    --measure) MEASURE=1 ;;
+    --no-grid) GRID=0 ;;
+    --smoke) SMOKE=1 ;;
+    --no-check) CHECK=0 ;;
     --minutes) MINUTES=$2; shift ;;
     --configfile) CONFIGFILE=$2; shift ;;
     --cores) CORES=$2; shift ;;
@@ -32,7 +42,26 @@ if [ -z "${NEFT_GIT_COMMIT:-}" ] && ! git rev-parse HEAD > /dev/null 2>&1; then
 fi
 exec > >(tee -a "$OUT/run.log") 2>&1
 started=$(date +%s)
+deadline=$(( started + $(awk -v m="$MINUTES" 'BEGIN { print int(m * 60) }') ))
 say() { echo "[run.sh +$(( $(date +%s) - started ))s] $*"; }
+
+# Seconds each part may take at most (guesses from the H100 call of 2026-11-25: 37 s for the 6 checks then,
+# 113 s for bench.py with eager steps only; the graph and compile checks and steps are new).
+declare -A BUDGETS=([device_check]=120 [bench]=140 [sharing]=90 [precision]=110 [bench-compile]=90)
+# bounded NAME CMD...: CMD cut at its budget or 20 s before the deadline, whichever comes first
+bounded() {
+  local name=$1 limit=$(( deadline - $(date +%s) - 20 ))
+  shift
+  [ "${BUDGETS[$name]}" -lt "$limit" ] && limit=${BUDGETS[$name]}
+  if [ "$limit" -lt 10 ]; then
+    say "$name: not run, ${limit}s left before the deadline"; return 124
+  fi
+  say "$name (at most ${limit}s)"
+  timeout -k 10 "$limit" "$@"
+  local rc=$?
+  say "$name: exit $rc$([ $rc = 124 ] && echo " (cut at ${limit}s)")"
+  return $rc
+}
 
 if [ -d .whl ]; then
   "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl ||
@@ -53,14 +82,30 @@ say "$(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,nohe
 python -c "import torch, snakemake; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), 'snakemake', snakemake.__version__)" ||
   { say "torch or snakemake missing"; exit 1; }
 
-if python -c "import torch, sys; sys.exit(not torch.cuda.is_available())"; then
-  say "device check"
-  python benchmarks/device_check.py || { say "a device check failed: the grid is not run"; exit 1; }
+if [ "$CHECK" = 1 ] && python -c "import torch, sys; sys.exit(not torch.cuda.is_available())"; then
+  bounded device_check python benchmarks/device_check.py || { say "a device check failed: the grid is not run"; GRID=0; }
 fi
-if [ "$BENCH" = 1 ]; then
-  say "benchmark"
-  timeout 300 python benchmarks/bench.py --json "$OUT/bench.json" || say "benchmark failed or ran out of time (rc $?)"
+if [ "$MEASURE" = 1 ]; then
+  if [ "$SMOKE" = 1 ]; then  # the same calls at tiny sizes, on the CPU (tests/test_workflow.py)
+    tiny=(--width 0.0625 --device cpu)
+    bench=(--models vgg8 --steps eager --rounds 1 --mc-images 64 --no-reference --no-mc-compile "${tiny[@]}")
+    compiled=(--steps eager --rounds 1 --mc-images 64 --no-reference "${tiny[@]}")
+    sharing=(--jobs 1 2 --dataset synthetic --train-subset 64 --val-size 32 --epochs 2 "${tiny[@]}")
+    precision=(--seeds 0 --dataset synthetic --train-subset 64 --val-size 32 --epochs 1 --runs 2 "${tiny[@]}")
+  else
+    bench=(--steps eager graph --mc-compile)
+    compiled=(--steps eager compile --no-reference --no-mc-compile)
+    sharing=(--jobs 1 2 4 8)
+    # 5 epochs of the whole training split: 6 trainings at once, then one evaluation of the 6 models
+    precision=(--seeds 0 1 2 --epochs 5)
+  fi
+  bounded bench python benchmarks/bench.py "${bench[@]}" --configfile "$CONFIGFILE" --json "$OUT/bench.json"
+  bounded sharing python benchmarks/sharing.py "${sharing[@]}" --json "$OUT/sharing.json"
+  bounded precision python benchmarks/precision.py "${precision[@]}" --json "$OUT/precision.json"
+  bounded bench-compile python benchmarks/bench.py --models vgg8 "${compiled[@]}" --no-estimate \
+    --json "$OUT/bench-compile.json"
 fi
+[ "$GRID" = 1 ] || { say "no grid in this call"; exit 0; }
 
 name=$(python - "$CONFIGFILE" <<'PY'
 import sys, yaml
@@ -70,8 +115,8 @@ while "name" not in config:  # a config that `extends` another takes its name fr
 print(config["name"])
 PY
 ) || { say "cannot read the grid's name from $CONFIGFILE"; exit 2; }
-# the grid gets what is left of --minutes, less 75 s to stop it, list what is left and pack
-left=$(( $(awk -v m="$MINUTES" 'BEGIN { print int(m * 60) }') - ($(date +%s) - started) - 75 ))
+# the grid gets what is left before the deadline, less 75 s to stop it, list what is left and pack
+left=$(( deadline - $(date +%s) - 75 ))
 if [ "$left" -lt 10 ]; then
   say "only ${left}s left of --minutes $MINUTES: the grid is not run"
 else
