@@ -70,9 +70,11 @@ def cancel_a_running_training(dag, work) -> str | None:
         for job, comment in squeue("-t", "RUNNING", "-o", "%i %k"):
             if not comment.startswith("rule_train_wildcards_"):
                 continue
-            name, model, dataset, variant, sigma_d, seed = comment.removeprefix("rule_train_wildcards_").split("_")
-            log = work / f"results/{name}/logs/train/{model}/{dataset}/{variant}/sd{sigma_d}/seed{seed}.log"
-            if log.exists() and subprocess.run(["scancel", job], capture_output=True).returncode == 0:
+            # the train rule's wildcards (neft/layout.py: RUN) joined by "_"; a dataset name may hold one too
+            model, rest = comment.removeprefix("rule_train_wildcards_").split("_", 1)
+            dataset, variant, sigma_d, seed = rest.rsplit("_", 3)
+            logs = work.glob(f"results/*/logs/train/{model}/{dataset}/{variant}/sd{sigma_d}/seed{seed}.log")
+            if any(logs) and subprocess.run(["scancel", job], capture_output=True).returncode == 0:
                 return job
         time.sleep(0.5)
     return None
