@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from neft.config import as_flags
+
 ROOT = Path(__file__).resolve().parent.parent
 PRECISIONS = ("tf32", "bf16")
 
@@ -56,7 +58,7 @@ def main():
     parser.add_argument("--device", default="auto")
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args()
-    common = ["--data-dir", args.data_dir, "--no-download", "--device", args.device]
+    common = dict(data_dir=args.data_dir, download=False, device=args.device)
     with tempfile.TemporaryDirectory() as tmp:
         runs = {(p, s): Path(tmp) / f"{p}-seed{s}" for p in PRECISIONS for s in args.seeds}
         started = time.monotonic()
@@ -64,34 +66,25 @@ def main():
             [
                 neft(
                     "train",
-                    "--out",
-                    str(out),
-                    "--model",
-                    args.model,
-                    "--dataset",
-                    args.dataset,
-                    "--method",
-                    args.method,
-                    "--sigma-d",
-                    str(args.sigma_d),
-                    "--seed",
-                    str(s),
-                    "--width",
-                    str(args.width),
-                    "--epochs",
-                    str(args.epochs),
-                    "--val-size",
-                    str(args.val_size),
-                    "--precision",
-                    p,
-                    "--step",
-                    args.step,
-                    "--num-workers",
-                    "0",
-                    "--checkpoint-every-s",
-                    "1e9",
-                    *(["--train-subset", str(args.train_subset)] if args.train_subset else []),
-                    *common,
+                    *as_flags(
+                        dict(
+                            common,
+                            out=str(out),
+                            model=args.model,
+                            dataset=args.dataset,
+                            method=args.method,
+                            sigma_d=args.sigma_d,
+                            seed=s,
+                            width=args.width,
+                            epochs=args.epochs,
+                            val_size=args.val_size,
+                            precision=p,
+                            step=args.step,
+                            num_workers=0,
+                            checkpoint_every_s=1e9,
+                            train_subset=args.train_subset,
+                        )
+                    ),
                 )
                 for (p, s), out in runs.items()
             ]
@@ -102,17 +95,16 @@ def main():
             [
                 neft(
                     "evaluate",
-                    "--model",
-                    *[str(out / "model.pt") for out in runs.values()],
-                    "--out",
-                    *[str(r) for r in results.values()],
-                    "--sigmas",
-                    str(args.sigma_d),
-                    "--runs",
-                    str(args.runs),
-                    "--precision",
-                    "fp32",
-                    *common,
+                    *as_flags(
+                        dict(
+                            common,
+                            model=[str(out / "model.pt") for out in runs.values()],
+                            out=[str(r) for r in results.values()],
+                            sigmas=[args.sigma_d],
+                            runs=args.runs,
+                            precision="fp32",
+                        )
+                    ),
                 )
             ]
         )

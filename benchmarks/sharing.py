@@ -21,48 +21,32 @@ import tempfile
 import time
 from pathlib import Path
 
+from neft.config import as_flags
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_k(k: int, args, folder: Path) -> dict:
     """Start k trainings at once; their wall times and train.json records."""
-    command = [
-        sys.executable,
-        "-m",
-        "neft",
-        "train",
-        "--model",
-        args.model,
-        "--dataset",
-        args.dataset,
-        "--method",
-        args.method,
-        "--sigma-d",
-        str(args.sigma_d),
-        "--width",
-        str(args.width),
-        "--epochs",
-        str(args.epochs),
-        "--train-subset",
-        str(args.train_subset),
-        "--val-size",
-        str(args.val_size),
-        "--val-mc-runs",
-        "2",
-        "--step",
-        args.step,
-        "--precision",
-        args.precision,
-        "--device",
-        args.device,
-        "--data-dir",
-        args.data_dir,
-        "--no-download",
-        "--num-workers",
-        "0",
-        "--checkpoint-every-s",
-        "1e9",
-    ]
+    options = dict(
+        model=args.model,
+        dataset=args.dataset,
+        method=args.method,
+        sigma_d=args.sigma_d,
+        width=args.width,
+        epochs=args.epochs,
+        train_subset=args.train_subset,
+        val_size=args.val_size,
+        val_mc_runs=2,
+        step=args.step,
+        precision=args.precision,
+        device=args.device,
+        data_dir=args.data_dir,
+        download=False,
+        num_workers=0,
+        checkpoint_every_s=1e9,
+    )
+    command = [sys.executable, "-m", "neft", "train", *as_flags(options)]
     started = time.monotonic()
     procs = [
         subprocess.Popen(

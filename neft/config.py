@@ -278,3 +278,20 @@ def from_dict(cls, values: dict, where: str = "config"):
     if unknown:
         raise ConfigError(f"{where}: unknown key {unknown[0]!r}; known keys: {', '.join(sorted(known))}")
     return cls(**values)
+
+
+def as_flags(options: dict) -> list[str]:
+    """Options as `python -m neft` arguments (the inverse of the CLI's parsing), in key order:
+    {'sigma_d': 0.3, 'download': False, 'lr': None} -> ['--no-download', '--lr', 'none', '--sigma-d', '0.3'].
+    A switch that may be None (evaluate's quantize: the model's own setting) has no spelling for None: leave it
+    out."""
+    out = []
+    for key, value in sorted(options.items()):
+        flag = "--" + key.replace("_", "-")
+        if isinstance(value, bool):
+            out.append(flag if value else f"--no-{flag[2:]}")
+        elif isinstance(value, list):
+            out += [flag, *map(str, value)]
+        else:
+            out += [flag, "none" if value is None else str(value)]
+    return out

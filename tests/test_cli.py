@@ -1,12 +1,14 @@
 """`python -m neft`: help, one-line errors with exit 2, and a train -> evaluate round trip."""
 
+import dataclasses
 import json
 import subprocess
 import sys
 
 import pytest
 
-from neft.cli import main, make_parser
+from neft.cli import build_config, main, make_parser
+from neft.config import EvalConfig, TrainConfig, as_flags
 
 TINY = [
     "--dataset",
@@ -121,3 +123,20 @@ def test_every_command_declares_what_it_reads_and_writes():
         known |= {f.name for f in dataclasses.fields(command.config)} if command.config else set()
         assert set(command.reads) | set(command.writes) <= known, name
         assert name == "list" or command.writes, name
+
+
+@pytest.mark.parametrize(
+    "command,cfg",
+    [
+        ("train", TrainConfig(method="irs", sigma_d=0.3, lr=None, beta=0.02, quantize=True, download=False)),
+        ("evaluate", EvalConfig(sigmas=[0.0, 0.15, 0.4], runs=7, test_subset=None, download=False, quantize=False)),
+    ],
+)
+def test_as_flags_is_what_the_cli_parses_back(tmp_path, command, cfg):
+    """What the workflow and the benchmarks pass to `python -m neft` (config.as_flags) gives the CLI the same
+    config: booleans both ways, None, lists, floats (an optional switch such as evaluate's quantize has no
+    spelling for None: it is left out, as the workflow does)."""
+    options = dataclasses.asdict(cfg)
+    paths = ["--out", str(tmp_path)] if command == "train" else ["--model", "m.pt", "--out", "r.json"]
+    args = make_parser(command).parse_args([command, *paths, *as_flags(options)])
+    assert build_config(type(cfg), args) == cfg

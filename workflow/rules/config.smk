@@ -14,6 +14,7 @@ from snakemake.exceptions import WorkflowError
 from neft import schema
 from neft.analysis.figures import FIGURES
 from neft.analysis.tables import TABLES
+from neft.config import as_flags
 from neft.errors import NeftError
 from neft.layout import RUN, WILDCARDS, Run, num
 from neft.variants import METHOD, VARIANTS, parse_variant

@@ -4,16 +4,7 @@
 
 def flags(options):
     """{'sigma_d': 0.3, 'reverse_decay': True, 'lr': None} -> '--lr none --reverse-decay --sigma-d 0.3'"""
-    out = []
-    for key, value in sorted(options.items()):
-        flag = f"--{key.replace('_', '-')}"
-        if isinstance(value, bool):
-            out.append(flag if value else f"--no-{flag[2:]}")
-        elif isinstance(value, list):
-            out.append(" ".join([flag, *map(str, value)]))
-        else:
-            out.append(f"{flag} {'none' if value is None else shlex.quote(str(value))}")
-    return " ".join(out)
+    return shlex.join(as_flags(options))
 
 
 def execution(*keys):
