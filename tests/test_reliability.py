@@ -22,7 +22,7 @@ from test_datasets import idx_set
 from neft.analysis.aggregate import COLUMNS, TEXT, aggregate
 from neft.analysis.results import read_result
 from neft.cli import main
-from neft.config import EvalConfig, TrainConfig
+from neft.config import EvalConfig, TrainConfig, as_flags
 from neft.errors import NeftError
 from neft.evaluate import evaluate
 from neft.methods.injection import NoiseInjection
@@ -40,15 +40,6 @@ TRAIN = dict(
     val_mc_runs=2,
 )
 MNIST = dict(TRAIN, dataset="mnist", data_dir="{made}/mnist", download=False, val_size=8)  # {made}: see CASES
-
-
-def flags(values: dict) -> list[str]:
-    """Config values -> command-line options."""
-    out = []
-    for key, value in values.items():
-        flag = "--" + key.replace("_", "-")
-        out += [flag if value else flag.replace("--", "--no-")] if isinstance(value, bool) else [flag, str(value)]
-    return out
 
 
 def neft(capsys, *args) -> tuple[int, str]:
@@ -149,7 +140,7 @@ def finished_run_without_config(tmp, made):
 
 
 def T(*more, out="run"):
-    return ["train", "--out", out, *flags(TRAIN), *more]
+    return ["train", "--out", out, *as_flags(TRAIN), *more]
 
 
 def E(*more, model="{made}/run/model.pt", out="r.json", csv="r.csv"):
@@ -409,7 +400,7 @@ CASES = [  # id, command line ({made}: the made files), a fragment of the line i
     ),
     (
         "init-other-dataset",
-        T(*flags(MNIST), "--init-from", "{made}/run/model.pt"),
+        T(*as_flags(MNIST), "--init-from", "{made}/run/model.pt"),
         "model does not match this run (in_channels 3 vs 1)",
         None,
     ),
