@@ -15,12 +15,11 @@ from pathlib import Path
 import pytest
 import torch
 from helpers import state_equal
-from test_reliability import flags
 
 import neft.io
 from neft.checkpoint import read_model_file
 from neft.cli import main
-from neft.config import TrainConfig
+from neft.config import TrainConfig, as_flags
 from neft.io import folder_lock, save_json
 from neft.methods.injection import NoiseInjection
 from neft.trainer import train
@@ -76,7 +75,7 @@ def wait_mid_epoch(proc: subprocess.Popen, checkpoint) -> None:
 def resume_and_compare(tmp_path, monkeypatch, uninterrupted) -> None:
     monkeypatch.chdir(tmp_path)
     assert not (tmp_path / "run" / "model.pt").exists() and (tmp_path / "run" / "checkpoint.pt").exists()
-    assert main(["train", "--out", "run", "--resume", *flags(RUN)]) == 0
+    assert main(["train", "--out", "run", "--resume", *as_flags(RUN)]) == 0
     assert state_equal(
         read_model_file(tmp_path / "run" / "model.pt")["state_dict"],
         read_model_file(uninterrupted / "model.pt")["state_dict"],
@@ -88,7 +87,7 @@ def resume_and_compare(tmp_path, monkeypatch, uninterrupted) -> None:
 
 
 def test_sigkill_mid_epoch_then_resume_reaches_the_same_weights(tmp_path, monkeypatch, uninterrupted):
-    proc = start(["train", "--out", "run", *flags(RUN), "--checkpoint-every-s", "0"], tmp_path)
+    proc = start(["train", "--out", "run", *as_flags(RUN), "--checkpoint-every-s", "0"], tmp_path)
     wait_mid_epoch(proc, tmp_path / "run" / "checkpoint.pt")
     proc.kill()
     proc.communicate()
@@ -99,7 +98,7 @@ def test_sigkill_mid_epoch_then_resume_reaches_the_same_weights(tmp_path, monkey
 def test_sigterm_to_the_process_group_checkpoints_and_exits_143(tmp_path, monkeypatch, uninterrupted):
     """A cluster preempting a job signals all its processes: DataLoader workers included."""
     proc = start(
-        ["train", "--out", "run", *flags(RUN), "--checkpoint-every-s", "0", "--num-workers", "2"],
+        ["train", "--out", "run", *as_flags(RUN), "--checkpoint-every-s", "0", "--num-workers", "2"],
         tmp_path,
         start_new_session=True,
     )
@@ -177,7 +176,7 @@ def test_a_full_disk_at_the_end_keeps_the_training_and_resume_writes_it(
     atomic = neft.io._atomic
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(neft.io, "_atomic", full_disk(name))
-    assert main(["train", "--out", "run", *flags(RUN)]) == 2
+    assert main(["train", "--out", "run", *as_flags(RUN)]) == 2
     assert capsys.readouterr().err == (
         f"neft: error: cannot write run/{name} (No space left on device); the finished "
         f"training is kept in run/checkpoint.pt: make room, then rerun with --resume "
@@ -204,10 +203,11 @@ def test_a_full_disk_after_a_run_diverged_keeps_its_record(tmp_path, monkeypatch
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(NoiseInjection, "loss", nan_from_step_5)
     monkeypatch.setattr(neft.io, "_atomic", full_disk("model.pt"))
-    assert main(["train", "--out", "run", *flags(RUN)]) == 2 and "cannot write run/model.pt" in capsys.readouterr().err
+    assert main(["train", "--out", "run", *as_flags(RUN)]) == 2
+    assert "cannot write run/model.pt" in capsys.readouterr().err
     monkeypatch.setattr(neft.io, "_atomic", atomic)
     steps.clear()
-    assert main(["train", "--out", "run", "--resume", *flags(RUN)]) == 0 and steps == []
+    assert main(["train", "--out", "run", "--resume", *as_flags(RUN)]) == 0 and steps == []
     trained = json.loads((tmp_path / "run" / "train.json").read_text())
     assert [trained[k] for k in ("status", "diverged_epoch", "epochs_run", "selected_epoch")] == ["diverged", 2, 1, 1]
 
@@ -215,14 +215,14 @@ def test_a_full_disk_after_a_run_diverged_keeps_its_record(tmp_path, monkeypatch
 def test_a_second_training_in_the_same_folder_refuses_and_a_killed_one_does_not_block(tmp_path):
     """A requeued job beside a zombie one: the second process stops with one line while the first runs;
     once the first is killed (-9), the kernel has dropped its lock and the folder is free again."""
-    first = start(["train", "--out", "run", *flags({**RUN, "epochs": 1000})], tmp_path)
+    first = start(["train", "--out", "run", *as_flags({**RUN, "epochs": 1000})], tmp_path)
     lock = tmp_path / "run" / ".lock"
     deadline = time.monotonic() + 120
     while not (lock.exists() and lock.read_text().strip()) and first.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     try:
         second = subprocess.run(
-            [sys.executable, "-m", "neft", "train", "--out", "run", *flags(RUN)],
+            [sys.executable, "-m", "neft", "train", "--out", "run", *as_flags(RUN)],
             cwd=tmp_path,
             capture_output=True,
             text=True,
