@@ -607,6 +607,19 @@ def test_figures_are_reproducible_png_300_dpi_and_pdf_with_truetype_fonts(tmp_pa
         figure("figure3", runs, [0.1, 0.3], [0], [tmp_path / "f.svg"])
 
 
+def test_a_figures_csv_is_the_data_it_draws(tmp_path):
+    from neft.analysis.figures import draw, figure
+
+    runs = figure_runs(tmp_path)
+    figure("figure3", runs, [0.1, 0.3], [0, 1, 2], [tmp_path / "f.csv"])
+    written = pd.read_csv(tmp_path / "f.csv")
+    lines = drawn(draw("figure3", runs, [0.1, 0.3], [0, 1, 2]))
+    for variant, points in written.groupby("variant"):
+        (_, ys, _, _) = lines["VGG-8, Fashion-MNIST", variant]
+        assert list(points.sort_values("x")["mean"]) == pytest.approx(ys)
+    assert set(written.columns) >= {"model", "dataset", "variant", "x", "mean", "ci95", "n", "epochs", "runs"}
+
+
 @pytest.mark.parametrize(
     "args,message",
     [

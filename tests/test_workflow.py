@@ -414,6 +414,7 @@ def mc_mean(work: Path, variant: str, seed: int, sigma_d: float = 0.3, at: float
 def test_smoke_makes_every_output(smoke):
     for path in [
         "figures/smoke/figure3.png",
+        "figures/smoke/figure3.csv",
         "figures/smoke/figure3.pdf",
         "figures/smoke/figure4.png",
         "figures/smoke/figure4.pdf",

@@ -152,16 +152,16 @@ def draw(name: str, runs: pd.DataFrame, sigma_d: list[float], seeds: list[int], 
     from matplotlib.figure import Figure
 
     shown = FIGURES[name]
-    data = means(points(runs, sigma_d, seeds), shown.y, shown.mc_ci)
+    drawn = data(name, runs, sigma_d, seeds)
     order = {key: i for i, key in enumerate(PANEL_ORDER)}
-    panels = sorted(set(zip(data.model, data.dataset)), key=lambda p: (order.get(p[0], 99), order.get(p[1], 99), p))
+    panels = sorted(set(zip(drawn.model, drawn.dataset)), key=lambda p: (order.get(p[0], 99), order.get(p[1], 99), p))
     cols = max(1, min(3, len(panels)))
     rows = max(1, math.ceil(len(panels) / cols))
     with matplotlib.rc_context(RC):
         fig = Figure(figsize=(4.4 * cols, 3.9 * rows + 0.4), layout="constrained")
         axes = list(fig.subplots(rows, cols, squeeze=False).flat)
         for ax, (model, dataset) in zip(axes, panels):
-            panel = data[(data.model == model) & (data.dataset == dataset)]
+            panel = drawn[(drawn.model == model) & (drawn.dataset == dataset)]
             xs = sorted(panel.x.unique())
             step = DODGE * (min(b - a for a, b in zip(xs, xs[1:])) if len(xs) > 1 else 0.1)
             shown_series = sorted(set(panel.variant), key=lambda v: list(STYLES).index(series(v)))
@@ -205,6 +205,12 @@ def save(fig, outs: list[Path]) -> None:
             fig.savefig(out, dpi=DPI, metadata={"CreationDate": None} if out.suffix == ".pdf" else {"Software": None})
 
 
+def data(name: str, runs: pd.DataFrame, sigma_d: list[float], seeds: list[int]) -> pd.DataFrame:
+    """What the figure draws: one row per panel, variant and x (mean, CI95 before clipping, n, epochs, R, beta)."""
+    shown = FIGURES[name]
+    return means(points(runs, sigma_d, seeds), shown.y, shown.mc_ci)
+
+
 def figure(
     name: str,
     runs: pd.DataFrame,
@@ -213,7 +219,15 @@ def figure(
     outs: list[Path],
     stand_ins: dict | None = None,
 ) -> None:
+    """The figure as PNG and/or PDF, and its data as CSV, by each output's suffix."""
+    from ..io import save_text
+
     for out in map(Path, outs):  # before drawing anything
-        if out.suffix not in (".png", ".pdf"):
-            raise NeftError(f"{out}: unknown figure format {out.suffix!r}; use .png or .pdf")
-    save(draw(name, runs, sigma_d, seeds, stand_ins), outs)
+        if out.suffix not in (".png", ".pdf", ".csv"):
+            raise NeftError(f"{out}: unknown figure format {out.suffix!r}; use .png, .pdf or .csv (its data)")
+    images = [out for out in map(Path, outs) if out.suffix != ".csv"]
+    if images:
+        save(draw(name, runs, sigma_d, seeds, stand_ins), images)
+    for out in map(Path, outs):
+        if out.suffix == ".csv":
+            save_text(out, data(name, runs, sigma_d, seeds).to_csv(index=False))
