@@ -102,10 +102,11 @@ class ReferenceStyle:
 
 
 def make_step(
-    name: str, method: str, device, width: float, x, classes: int, precision: str, kind="eager", reference=False
+    name: str, step: str, device, width: float, x, classes: int, precision: str, kind="eager", reference=False
 ):
-    """One training step of `method` (sigma_d 0.2) on the fixed batch x with random labels, run the `kind` way."""
+    """One training step of `step` (STEPS; sigma_d 0.2) on the fixed batch x with random labels, run the `kind` way."""
     y = torch.randint(classes, (len(x),), device=device, generator=torch.Generator(device=device).manual_seed(1))
+    method, options = STEPS[step]
     cfg = TrainConfig(
         model=name,
         dataset="cifar10",
@@ -113,6 +114,7 @@ def make_step(
         sigma_d=0.0 if method == "vanilla" else 0.2,
         width=width,
         device=str(device),
+        **options,
     )
     model = place(build_model(name, x.shape[1], classes, x.shape[-1], width), device)
     m = METHODS.get(method)(cfg, model, cfg.noise_law()).to(device)
@@ -130,7 +132,14 @@ def make_step(
     return reference_step if reference else step
 
 
-METHOD_NAMES = ("vanilla", "noise", "ovf", "irs")
+# the timed steps: method and options; "noise x4" is W/ Noise with OVF's N + 1 = 4 noise draws per step
+STEPS = {
+    "vanilla": ("vanilla", {}),
+    "noise": ("noise", {}),
+    "ovf": ("ovf", {}),
+    "irs": ("irs", {}),
+    "noise x4": ("noise", {"n_draws": 4}),
+}
 
 
 def step_key(kind: str, method: str) -> str:
@@ -152,15 +161,15 @@ def bench_steps(
     """Median seconds per training step (batch 128, 32x32) of each method and step kind, and reference-style."""
     x = torch.randn(128, channels, 32, 32, device=device)
     runners = {
-        step_key(kind, method): make_step(name, method, device, width, x, 10, precision, kind)
+        step_key(kind, step): make_step(name, step, device, width, x, 10, precision, kind)
         for kind in kinds
-        for method in METHOD_NAMES
+        for step in STEPS
     }
     if reference:
         runners.update(
             {
                 f"reference {method}": make_step(name, method, device, width, x, 10, precision, reference=True)
-                for method in METHOD_NAMES[1:]
+                for method in TARGETS
             }
         )
     times = {k: [] for k in runners}
@@ -343,6 +352,10 @@ def measure(args, save) -> dict:
                         ratio <= target,
                     )
                 )
+            ratio = t[step_key(kind, "noise x4")] / t[step_key(kind, "ovf")]
+            rows.append(
+                (f"{name}: {kind} noise x4 step / {kind} ovf step", "0.9-1.1", f"{ratio:.2f}", abs(ratio - 1) <= 0.1)
+            )
         if args.reference:
             for method in TARGETS:
                 rows.append(
@@ -455,6 +468,9 @@ def job_seconds(argv: list[str], m: dict, reference: bool) -> tuple[float, str]:
             step, clean = steps[step_key(kind, cfg.method)], steps[step_key(kind, "vanilla")]
         if cfg.method == "ovf":  # measured with N = 3; each oriented forward costs about the same
             step = clean + (step - clean) * (cfg.n_feedback or 3) / 3
+        if cfg.n_draws > 1:  # measured with 4 draws (reference-style, or files without it: 4 single-draw steps)
+            four = None if reference else steps.get(step_key(kind, "noise x4"))
+            step = clean + ((four or 4 * step) - clean) * cfg.n_draws / 4
         mc_run = m[f"{cfg.model}_mc"]["reference_s" if reference else "fast_s"] * 1e4 / m["mc_images"]
         validation = (1 + cfg.val_mc_runs) * cfg.val_size / 1e4 * mc_run
         return cfg.epochs * scale * (math.ceil(images / cfg.batch_size) * step + validation), kind
