@@ -510,7 +510,7 @@ NO_CI = re.compile(r"^[+−-]?\d+\.\d+( \(n = \d+\))?( \*)?$")  # a mean shown w
 
 
 def notes(name: str, long: pd.DataFrame, table: pd.DataFrame) -> list[str]:
-    cells = table.to_numpy().ravel().tolist()
+    cells = table.drop(columns=["σ_d", "seeds"], errors="ignore").to_numpy().ravel().tolist()  # the values
     said = ["mean ± CI95 over seeds (Student t)"] if any(" ± " in c for c in cells) else []
     said += TABLES[name].notes(long)
     said += ["n = 1: the mean alone, no CI95"] if any(NO_CI.match(c) for c in cells) else []
