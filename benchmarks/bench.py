@@ -15,6 +15,10 @@ style, clean, ...), so slow drift of the machine affects every method alike. "Re
 the authors' public code does: per step, noise drawn on the CPU at every layer call with max|W| read back
 to the host, then copied to the device; per MC run, the model rebuilt and its checkpoint reloaded.
 
+A training's step is timed as its method's at its step kind, except OVF with N feedbacks and W/ Noise with K
+noise draws (no step of its own measured: priced as OVF's with N + 1 = K forwards): both run noisy forwards of
+the batch beyond the first, each costing what one of OVF's does (measured with N = 3).
+
 The wall-time estimate: the grid's device work (planned jobs x measured step and MC times, divided by
 --speedup, an explicit assumption, 1 = as measured), shared by --jobs concurrent jobs at the throughput
 benchmarks/sharing.py measured for that many (without --sharing: none gained, the GPU does one job's work
@@ -421,8 +425,9 @@ def planned_commands(configfile: str) -> list[list[str]]:
 
 
 def job_seconds(argv: list[str], m: dict, reference: bool) -> tuple[float, str]:
-    """(estimated device seconds, step kind whose times were used) of one planned train or evaluate job, from
-    the measured per-step and per-run times (32x32; 64x64 inputs cost 4x). Start-up is not counted here."""
+    """(estimated device seconds, how its steps were timed: the step kind whose times were used) of one planned
+    train or evaluate job, from the measured per-step and per-run times (32x32; 64x64 inputs cost 4x). Start-up
+    is not counted here."""
     args = make_parser().parse_args(argv)
     if args.command == "train":
         cfg = TrainConfig(**{k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__})
@@ -431,13 +436,19 @@ def job_seconds(argv: list[str], m: dict, reference: bool) -> tuple[float, str]:
         scale = 4.0 if cfg.dataset == "tinyimagenet" else 1.0
         steps = m[f"{cfg.model}_step_s"]
         kind = cfg.step if step_key(cfg.step, "vanilla") in steps else "eager"
-        if reference:
-            step = steps["vanilla" if cfg.method == "vanilla" else f"reference {cfg.method}"]
-            clean = steps["vanilla"]
-        else:
-            step, clean = steps[step_key(kind, cfg.method)], steps[step_key(kind, "vanilla")]
-        if cfg.method == "ovf":  # measured with N = 3; each oriented forward costs about the same
-            step = clean + (step - clean) * (cfg.n_feedback or 3) / 3
+
+        def timed_step(method):
+            if reference:
+                return steps["vanilla" if method == "vanilla" else f"reference {method}"]
+            return steps[step_key(kind, method)]
+
+        # OVF's N feedbacks and W/ Noise's K - 1 extra draws are noisy forwards of the batch beyond the first,
+        # back-propagated in the same backward: each costs what one of OVF's does (measured with N = 3)
+        extra = {"ovf": cfg.n_feedback or 3, "noise": cfg.n_draws - 1}.get(cfg.method, 0)
+        clean = timed_step("vanilla")
+        step = clean + (timed_step("ovf") - clean) * extra / 3 if extra else timed_step(cfg.method)
+        if cfg.method == "noise" and extra:  # no step of its own is measured
+            kind += f", W/ Noise x{cfg.n_draws} as OVF's step with N + 1 = {cfg.n_draws} forwards"
         mc_run = m[f"{cfg.model}_mc"]["reference_s" if reference else "fast_s"] * 1e4 / m["mc_images"]
         validation = (1 + cfg.val_mc_runs) * cfg.val_size / 1e4 * mc_run
         return cfg.epochs * scale * (math.ceil(images / cfg.batch_size) * step + validation), kind
@@ -497,7 +508,7 @@ def estimate(
         print(
             f"{label:>16}: {hours['train'] + hours['evaluate']:9.1f} device-hours "
             f"(training {hours['train']:.1f}, Monte-Carlo {hours['evaluate']:.1f})"
-            f"{'' if reference else ', training steps timed as ' + ' '.join(kinds)}"
+            f"{'' if reference else ', training steps timed as ' + '; '.join(kinds)}"
         )
         out[label] = {"device_s": [s for _, s, _ in jobs_s], **hours}
     if startup_s is None:

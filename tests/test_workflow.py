@@ -555,6 +555,32 @@ def test_smoke_html_report_shows_the_report_tables_and_figures(smoke):
     assert "NeFT replication, grid" in landing and "seeds 0, 1" in landing
 
 
+def test_the_estimate_prices_w_noise_with_k_draws_as_ovf_with_k_forwards():
+    """benchmarks/bench.py --estimate: a training of W/ Noise with K noise draws per step (no step of its own
+    measured) costs what OVF's with N + 1 = K forwards does, and says so; one draw is W/ Noise's own step."""
+    import importlib.util
+
+    from neft.config import as_flags
+
+    spec = importlib.util.spec_from_file_location("bench", ROOT / "benchmarks" / "bench.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    measured = {"vgg8_step_s": {"vanilla": 1.0, "noise": 1.2, "ovf": 4.0, "irs": 2.0}, "vgg8_mc": {"fast_s": 0.5}}
+
+    def job(method, **options):
+        argv = [
+            "train",
+            "--out",
+            "run",
+            *as_flags(dict(model="vgg8", dataset="fashion_mnist", method=method, **options)),
+        ]
+        return bench.job_seconds([*argv, "--sigma-d", "0.3"], measured | {"mc_images": 10000}, reference=False)
+
+    assert job("noise", n_draws=4)[0] == job("ovf")[0] == job("ovf", n_feedback=3)[0]
+    assert job("noise")[0] < job("noise", n_draws=2)[0] == job("ovf", n_feedback=1)[0] < job("ovf")[0]
+    assert job("noise")[1] == "eager" and "W/ Noise x4 as OVF's step" in job("noise", n_draws=4)[1]
+
+
 def gpu_kit(tmp_path: Path) -> Path:
     """A checkout as tools/gpu/run.sh finds it there: the workflow, its profiles, the kit and the benchmarks (and the
     test helpers the device check uses), and a grid of the smoke config's 2 trainings (one.yaml)."""
