@@ -42,6 +42,7 @@ from neft.noise import NoiseLaw  # noqa: E402
 from neft.seeding import generator  # noqa: E402
 from neft.step import WARMUP, TrainStep, make_capturable  # noqa: E402
 from neft.trainer import train  # noqa: E402
+from neft.variants import VARIANTS, compute_matched, parse_variant  # noqa: E402
 
 RUNS = 10  # MC runs per comparison
 STEP_BATCHES = [32] * (WARMUP + 3) + [20, 32, 32]  # warm-up, capture, replays, a partial batch, replays
@@ -50,11 +51,14 @@ STEP_BATCHES = [32] * (WARMUP + 3) + [20, 32, 32]  # warm-up, capture, replays, 
 PLAIN = {"graph": {"train": {"step": "eager"}}, "bf16": {"eval": {"precision": "fp32"}}}
 
 
-def step_run(kind: str, method: str, device, precision: str, capturable: bool):
-    """Losses and final weights of one step per batch of STEP_BATCHES (narrow VGG-8, sigma_d 0.2), the learning
-    rate changed half way (a graph captures the step again), and the noise generator's final state."""
+def step_run(kind: str, variant: str, device, precision: str, capturable: bool):
+    """Losses and final weights of one step per batch of STEP_BATCHES (narrow VGG-8, sigma_d 0.2) of a run variant
+    (neft/variants.py), the learning rate changed half way (a graph captures the step again), and the noise
+    generator's final state."""
     set_precision(precision)
-    cfg = tiny(method=method, sigma_d=0.0 if method == "vanilla" else 0.2, device=str(device))
+    method, tag, value = parse_variant(variant)
+    options = VARIANTS[tag].options(value, {}) if tag else {}
+    cfg = tiny(method=method, sigma_d=0.0 if method == "vanilla" else 0.2, device=str(device), **options)
     torch.manual_seed(0)
     model = build_model("vgg8", 3, 10, 32, width=0.125).to(device)
     m = METHODS.get(method)(cfg, model, cfg.noise_law()).to(device)
@@ -77,21 +81,22 @@ def step_run(kind: str, method: str, device, precision: str, capturable: bool):
 
 
 def graph_step_is_eager(device, precision: str) -> tuple[str, bool]:
-    """The captured step computes what the same step does eagerly (Adam capturable in both), for every method:
-    losses and weights differ by at most 10x what two eager runs differ by (the GPU's own non-determinism, 0
-    where it has none; drawing other noise would differ by ~1e-2), and the noise generator ends in the same state."""
+    """The captured step computes what the same step does eagerly (Adam capturable in both), for every method and
+    W/ Noise x4 (the main grid's compute-matched baseline): losses and weights differ by at most 10x what two eager
+    runs differ by (the GPU's own non-determinism, 0 where it has none; drawing other noise would differ by ~1e-2),
+    and the noise generator ends in the same state."""
     set_precision(precision)
     gaps, ok = [], True
-    for method in METHODS.names():
-        ref_loss, ref_w, ref_rng = step_run("eager", method, device, precision, capturable=True)
+    for variant in [*METHODS.names(), compute_matched()]:
+        ref_loss, ref_w, ref_rng = step_run("eager", variant, device, precision, capturable=True)
         gap = {}
         for kind in ("graph", "eager"):
-            loss, w, rng = step_run(kind, method, device, precision, capturable=True)
+            loss, w, rng = step_run(kind, variant, device, precision, capturable=True)
             gap[kind] = max((loss - ref_loss).abs().max().item(), (w - ref_w).abs().max().item())
             ok &= torch.equal(rng, ref_rng)
         ok &= gap["graph"] <= 10 * gap["eager"]
-        gaps.append(f"{method} {gap['graph']:.2g} (eager {gap['eager']:.2g})")
-    return f"{precision}, max |graph - eager| per method: {', '.join(gaps)}", ok
+        gaps.append(f"{variant} {gap['graph']:.2g} (eager {gap['eager']:.2g})")
+    return f"{precision}, max |graph - eager| per variant: {', '.join(gaps)}", ok
 
 
 def compiled_step_agrees(device) -> tuple[str, bool]:
