@@ -590,8 +590,8 @@ def gpu_kit(tmp_path: Path) -> Path:
     (there / "tests").mkdir()
     shutil.copy2(ROOT / "tests" / "helpers.py", there / "tests")
     (there / "one.yaml").write_text(
-        "extends: config/smoke.yaml\nmethods: [vanilla, noise]\nseeds: [0]\nbeta: {ovf: default, irs: default}\n"
-        "ablations: {enabled: false}\nconvergence: {enabled: false}\n"
+        "extends: config/smoke.yaml\nmethods: [vanilla, noise]\ncompute_matched: false\nseeds: [0]\n"
+        "beta: {ovf: default, irs: default}\nablations: {enabled: false}\nconvergence: {enabled: false}\n"
     )
     return there
 
