@@ -15,9 +15,10 @@ style, clean, ...), so slow drift of the machine affects every method alike. "Re
 the authors' public code does: per step, noise drawn on the CPU at every layer call with max|W| read back
 to the host, then copied to the device; per MC run, the model rebuilt and its checkpoint reloaded.
 
-A training's step is timed as its method's at its step kind, except OVF with N feedbacks and W/ Noise with K
-noise draws (no step of its own measured: priced as OVF's with N + 1 = K forwards): both run noisy forwards of
-the batch beyond the first, each costing what one of OVF's does (measured with N = 3).
+A training's step is its method's, timed at its step kind. OVF with N feedbacks and W/ Noise with K noise draws
+run N + 1 or K noisy forwards of the batch and one backward through them: each forward beyond the first adds a
+third of what a step timed with 4 adds to a clean step: OVF's (N = 3) and W/ Noise x4's, or, in files without
+W/ Noise x4 (before it was timed), OVF's (the output says so).
 
 The wall-time estimate: the grid's device work (planned jobs x measured step and MC times, divided by
 --speedup, an explicit assumption, 1 = as measured), shared by --jobs concurrent jobs at the throughput
@@ -44,6 +45,7 @@ from neft.cli import make_parser
 from neft.config import EvalConfig, TrainConfig
 from neft.data import ResidentBatches
 from neft.datasets import DatasetSpec, synthetic
+from neft.device import place
 from neft.layers import NoisyWeight
 from neft.mc import mc_evaluate
 from neft.methods import METHODS, Method
@@ -105,10 +107,11 @@ class ReferenceStyle:
 
 
 def make_step(
-    name: str, method: str, device, width: float, x, classes: int, precision: str, kind="eager", reference=False
+    name: str, step: str, device, width: float, x, classes: int, precision: str, kind="eager", reference=False
 ):
-    """One training step of `method` (sigma_d 0.2) on the fixed batch x with random labels, run the `kind` way."""
+    """One training step of `step` (STEPS; sigma_d 0.2) on the fixed batch x with random labels, run the `kind` way."""
     y = torch.randint(classes, (len(x),), device=device, generator=torch.Generator(device=device).manual_seed(1))
+    method, options = STEPS[step]
     cfg = TrainConfig(
         model=name,
         dataset="cifar10",
@@ -116,10 +119,9 @@ def make_step(
         sigma_d=0.0 if method == "vanilla" else 0.2,
         width=width,
         device=str(device),
+        **options,
     )
-    model = build_model(name, x.shape[1], classes, x.shape[-1], width).to(device)
-    if device.type == "cuda":
-        model.to(memory_format=torch.channels_last)
+    model = place(build_model(name, x.shape[1], classes, x.shape[-1], width), device)
     m = METHODS.get(method)(cfg, model, cfg.noise_law()).to(device)
     opt = torch.optim.Adam([*model.parameters(), *m.parameters()], lr=1e-3)
     g = torch.Generator(device=device).manual_seed(0)
@@ -135,7 +137,14 @@ def make_step(
     return reference_step if reference else step
 
 
-METHOD_NAMES = ("vanilla", "noise", "ovf", "irs")
+# the timed steps: method and options; "noise x4" is W/ Noise with OVF's N + 1 = 4 noise draws per step
+STEPS = {
+    "vanilla": ("vanilla", {}),
+    "noise": ("noise", {}),
+    "ovf": ("ovf", {}),
+    "irs": ("irs", {}),
+    "noise x4": ("noise", {"n_draws": 4}),
+}
 
 
 def step_key(kind: str, method: str) -> str:
@@ -144,20 +153,28 @@ def step_key(kind: str, method: str) -> str:
 
 
 def bench_steps(
-    name: str, device, width: float, rounds: int, steps: int, precision: str, kinds: list[str], reference: bool
+    name: str,
+    device,
+    width: float,
+    channels: int,
+    rounds: int,
+    steps: int,
+    precision: str,
+    kinds: list[str],
+    reference: bool,
 ) -> dict:
     """Median seconds per training step (batch 128, 32x32) of each method and step kind, and reference-style."""
-    x = torch.randn(128, 3, 32, 32, device=device)
+    x = torch.randn(128, channels, 32, 32, device=device)
     runners = {
-        step_key(kind, method): make_step(name, method, device, width, x, 10, precision, kind)
+        step_key(kind, step): make_step(name, step, device, width, x, 10, precision, kind)
         for kind in kinds
-        for method in METHOD_NAMES
+        for step in STEPS
     }
     if reference:
         runners.update(
             {
                 f"reference {method}": make_step(name, method, device, width, x, 10, precision, reference=True)
-                for method in METHOD_NAMES[1:]
+                for method in TARGETS
             }
         )
     times = {k: [] for k in runners}
@@ -181,14 +198,21 @@ def peak_memory(device, fn) -> float | None:
 
 
 def bench_mc(
-    name: str, device, width: float, images: int, runs: int, precision: str, batch: int, reference: bool, compiled: bool
+    name: str,
+    device,
+    width: float,
+    channels: int,
+    images: int,
+    runs: int,
+    precision: str,
+    batch: int,
+    reference: bool,
+    compiled: bool,
 ) -> dict:
     """Seconds per MC run over `images` 32x32 images: the in-place loop (and compiled), and reference-style."""
     torch.manual_seed(0)
-    model = build_model(name, 3, 10, 32, width).to(device)
-    if device.type == "cuda":
-        model.to(memory_format=torch.channels_last)
-    x = torch.randn(images, 3, 32, 32, device=device)
+    model = place(build_model(name, channels, 10, 32, width), device)
+    x = torch.randn(images, channels, 32, 32, device=device)
     y = torch.randint(10, (images,), device=device)
     law = NoiseLaw()
     mc_evaluate(model, law, x, y, [0.1], 2, 0, batch, precision)  # warm-up
@@ -215,7 +239,7 @@ def bench_mc(
     torch.save(model.state_dict(), buffer)
 
     def reference_run():
-        fresh = build_model(name, 3, 10, 32, width)
+        fresh = build_model(name, channels, 10, 32, width)
         buffer.seek(0)
         fresh.load_state_dict(torch.load(buffer, weights_only=True))
         fresh.to(device).eval()
@@ -239,9 +263,7 @@ def bench_epoch(device, width: float, precision: str, steps: int | None, kind: s
         device=device,
     )
     cfg = TrainConfig(model="vgg8", dataset="mnist", method="vanilla", sigma_d=0.0, width=width)
-    model = build_model("vgg8", 1, 10, 32, width).to(device)
-    if device.type == "cuda":
-        model.to(memory_format=torch.channels_last)
+    model = place(build_model("vgg8", 1, 10, 32, width), device)
     method = METHODS.get("vanilla")(cfg, model, cfg.noise_law())
     train_step = TrainStep(kind, model, method, torch.optim.Adam(model.parameters(), lr=1e-3), device, precision)
     g = torch.Generator(device=device).manual_seed(0)
@@ -264,7 +286,7 @@ def bench_tiny_imagenet_memory(device, width: float, precision: str) -> dict:
     for method in ("ovf", "irs"):
         step = make_step("resnet18", method, device, width, x, 200, precision)
         out[f"{method} training step"] = peak_memory(device, step)
-    model = build_model("resnet18", 3, 200, 64, width).to(device).to(memory_format=torch.channels_last)
+    model = place(build_model("resnet18", 3, 200, 64, width), device)
     x, y = torch.randn(10000, 3, 64, 64, device=device), torch.randint(200, (10000,), device=device)
     out["MC, 10k images"] = peak_memory(
         device, lambda: mc_evaluate(model, NoiseLaw(), x, y, [0.1], 2, 0, 1000, precision)
@@ -280,19 +302,22 @@ def measure(args, save) -> dict:
     if gpu:
         torch.backends.cudnn.benchmark = True
     mc_images = args.mc_images or (10000 if gpu else 1000)
+    mc_batch = args.mc_batch or (2500 if gpu else 256)
     print(
         f"# neft benchmark: {device_name(device)}, torch {torch.__version__}, width {args.width}, {precision}, "
-        f"steps {' '.join(kinds)}, {time.strftime('%Y-%m-%d')}",
+        f"{args.channels}-channel input, steps {' '.join(kinds)}, MC batch {mc_batch}, {time.strftime('%Y-%m-%d')}",
         flush=True,
     )
     record = {
         "device": device_name(device),
         "torch": str(torch.__version__),
         "width": args.width,
+        "channels": args.channels,
         "precision": precision,
         "steps": kinds,
         "date": time.strftime("%Y-%m-%d"),
         "mc_images": mc_images,
+        "mc_batch": mc_batch,
         "rows": [],
     }
     rows = record["rows"]
@@ -301,6 +326,7 @@ def measure(args, save) -> dict:
             name,
             device,
             args.width,
+            args.channels,
             args.rounds or (7 if gpu else 3),
             10 if gpu else 2,
             precision,
@@ -331,6 +357,10 @@ def measure(args, save) -> dict:
                         ratio <= target,
                     )
                 )
+            ratio = t[step_key(kind, "noise x4")] / t[step_key(kind, "ovf")]
+            rows.append(
+                (f"{name}: {kind} noise x4 step / {kind} ovf step", "0.9-1.1", f"{ratio:.2f}", abs(ratio - 1) <= 0.1)
+            )
         if args.reference:
             for method in TARGETS:
                 rows.append(
@@ -345,10 +375,11 @@ def measure(args, save) -> dict:
             name,
             device,
             args.width,
+            args.channels,
             mc_images,
             20 if gpu else 3,
             precision,
-            2500 if gpu else 500,
+            mc_batch,
             args.reference,
             args.mc_compile,
         )
@@ -437,18 +468,19 @@ def job_seconds(argv: list[str], m: dict, reference: bool) -> tuple[float, str]:
         steps = m[f"{cfg.model}_step_s"]
         kind = cfg.step if step_key(cfg.step, "vanilla") in steps else "eager"
 
-        def timed_step(method):
-            if reference:
-                return steps["vanilla" if method == "vanilla" else f"reference {method}"]
-            return steps[step_key(kind, method)]
+        def timed_step(name):  # None where it was not timed
+            return steps.get(f"reference {name}" if reference and name != "vanilla" else step_key(kind, name))
 
-        # OVF's N feedbacks and W/ Noise's K - 1 extra draws are noisy forwards of the batch beyond the first,
-        # back-propagated in the same backward: each costs what one of OVF's does (measured with N = 3)
-        extra = {"ovf": cfg.n_feedback or 3, "noise": cfg.n_draws - 1}.get(cfg.method, 0)
+        # OVF (N + 1 forwards) and W/ Noise with K draws (K forwards) back-propagate their noisy forwards of the
+        # batch in one backward: each forward beyond the first adds a third of what a step timed with 4 adds to
+        # a clean step (OVF's with N = 3; W/ Noise x4's, or OVF's where that was not timed)
         clean = timed_step("vanilla")
-        step = clean + (timed_step("ovf") - clean) * extra / 3 if extra else timed_step(cfg.method)
-        if cfg.method == "noise" and extra:  # no step of its own is measured
+        forwards = {"ovf": (cfg.n_feedback or 3) + 1, "noise": cfg.n_draws}.get(cfg.method, 1)
+        four = timed_step("noise x4" if cfg.method == "noise" else "ovf")
+        if forwards > 1 and four is None:
+            four = timed_step("ovf")
             kind += f", W/ Noise x{cfg.n_draws} as OVF's step with N + 1 = {cfg.n_draws} forwards"
+        step = clean + (four - clean) * (forwards - 1) / 3 if forwards > 1 else timed_step(cfg.method)
         mc_run = m[f"{cfg.model}_mc"]["reference_s" if reference else "fast_s"] * 1e4 / m["mc_images"]
         validation = (1 + cfg.val_mc_runs) * cfg.val_size / 1e4 * mc_run
         return cfg.epochs * scale * (math.ceil(images / cfg.batch_size) * step + validation), kind
@@ -526,6 +558,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--width", type=float, default=1.0, help="channel multiplier (1.0 = the paper's models)")
+    parser.add_argument("--channels", type=int, default=3, help="input channels (1: MNIST-like, 3: CIFAR-like)")
+    parser.add_argument("--mc-batch", type=int, default=None, help="MC images per forward (2500 on CUDA, 256 on CPU)")
     parser.add_argument("--precision", default=None, help="default: bf16 on CUDA, fp32 on CPU")
     parser.add_argument("--rounds", type=int, default=None, help="interleaved timing rounds (7 on CUDA, 3 on CPU)")
     parser.add_argument(

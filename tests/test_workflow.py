@@ -426,6 +426,9 @@ def test_smoke_makes_every_output(smoke):
     # keep_models: false -> every model.pt was a temp file, gone once evaluated; train.json stays
     assert not list((smoke / "results/smoke/runs").rglob("model.pt"))
     assert len(list((smoke / "results/smoke/runs").rglob("train.json"))) == len(expected_runs(load_config("smoke"))[1])
+    # each job computes on the threads its rule is given (smoke: 1; Snakemake sets OMP_NUM_THREADS, torch follows)
+    results = [*(smoke / "results/smoke/runs").rglob("train.json"), *(smoke / "results/smoke/mc").rglob("*.json")]
+    assert all(json.loads(f.read_text())["provenance"]["device"].endswith(", 1 threads)") for f in results)
 
 
 @pytest.mark.slow
@@ -555,9 +558,10 @@ def test_smoke_html_report_shows_the_report_tables_and_figures(smoke):
     assert "NeFT replication, grid" in landing and "seeds 0, 1" in landing
 
 
-def test_the_estimate_prices_w_noise_with_k_draws_as_ovf_with_k_forwards():
-    """benchmarks/bench.py --estimate: a training of W/ Noise with K noise draws per step (no step of its own
-    measured) costs what OVF's with N + 1 = K forwards does, and says so; one draw is W/ Noise's own step."""
+def test_the_estimate_prices_w_noise_with_k_draws_from_its_timed_step_else_as_ovf_with_k_forwards():
+    """benchmarks/bench.py --estimate: a training of W/ Noise with K noise draws per step costs what the timed
+    W/ Noise x4 step says, scaled per forward; from a file without that step (2026-11-25's), what OVF's with
+    N + 1 = K forwards costs, and the output says so. One draw is W/ Noise's own step."""
     import importlib.util
 
     from neft.config import as_flags
@@ -565,20 +569,19 @@ def test_the_estimate_prices_w_noise_with_k_draws_as_ovf_with_k_forwards():
     spec = importlib.util.spec_from_file_location("bench", ROOT / "benchmarks" / "bench.py")
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
-    measured = {"vgg8_step_s": {"vanilla": 1.0, "noise": 1.2, "ovf": 4.0, "irs": 2.0}, "vgg8_mc": {"fast_s": 0.5}}
+    steps = {"vanilla": 1.0, "noise": 1.2, "ovf": 4.0, "irs": 2.0}
 
-    def job(method, **options):
-        argv = [
-            "train",
-            "--out",
-            "run",
-            *as_flags(dict(model="vgg8", dataset="fashion_mnist", method=method, **options)),
-        ]
-        return bench.job_seconds([*argv, "--sigma-d", "0.3"], measured | {"mc_images": 10000}, reference=False)
+    def job(method, timed=steps, **options):
+        argv = ["train", "--out", "run", "--sigma-d", "0.3", *as_flags(dict(model="vgg8", dataset="mnist", **options))]
+        measured = {"vgg8_step_s": timed, "vgg8_mc": {"fast_s": 0.5}, "mc_images": 10000}
+        return bench.job_seconds([*argv, "--method", method], measured, reference=False)
 
     assert job("noise", n_draws=4)[0] == job("ovf")[0] == job("ovf", n_feedback=3)[0]
     assert job("noise")[0] < job("noise", n_draws=2)[0] == job("ovf", n_feedback=1)[0] < job("ovf")[0]
     assert job("noise")[1] == "eager" and "W/ Noise x4 as OVF's step" in job("noise", n_draws=4)[1]
+    x4 = steps | {"noise x4": 5.5}  # its own step timed: used, no note
+    assert job("noise", x4, n_draws=4) == job("ovf", steps | {"ovf": 5.5}) and job("noise", x4, n_draws=4)[1] == "eager"
+    assert job("noise", x4, n_draws=2)[0] == job("ovf", steps | {"ovf": 5.5}, n_feedback=1)[0]
 
 
 def gpu_kit(tmp_path: Path) -> Path:
@@ -620,7 +623,9 @@ def test_gpu_kit_measures_each_benchmark_into_its_json(tmp_path):
     for part in ("bench", "sharing", "precision", "bench-compile"):
         assert f"{part}: exit 0" in log, log[-3000:]
     bench = json.loads((out_dir / "bench.json").read_text())
-    assert set(bench["vgg8_step_s"]) == {"vanilla", "noise", "ovf", "irs"} and bench["vgg8_mc"]["fast_s"] > 0
+    assert (
+        set(bench["vgg8_step_s"]) == {"vanilla", "noise", "ovf", "irs", "noise x4"} and bench["vgg8_mc"]["fast_s"] > 0
+    )
     assert "# one.yaml: 2 trainings, 2 evaluations planned" in log and "reference-style:" not in log
     sharing = json.loads((out_dir / "sharing.json").read_text())
     assert [r["jobs"] for r in sharing["results"]] == [1, 2] and {"device", "torch", "git_commit"} <= set(sharing)
@@ -670,7 +675,7 @@ def test_gpu_kit_first_call_checks_runs_the_grid_on_the_paths_that_passed_then_b
     evaluated = len(expected_runs(load_config("gpu-first") | {"seeds": [0]})[0])
     assert f"packed {evaluated} MC results" in log, log[-3000:]
     bench = json.loads((out_dir / "bench.json").read_text())
-    assert bench["steps"] == ["eager"] and set(bench["vgg8_step_s"]) == {"vanilla", "noise", "ovf", "irs"}
+    assert bench["steps"] == ["eager"] and set(bench["vgg8_step_s"]) == {"vanilla", "noise", "ovf", "irs", "noise x4"}
     here = unpack_kit(out_dir, tmp_path, "tiny.yaml", evaluated)
     train = json.loads(next((here / "results/gpu-first/runs").rglob("train.json")).read_text())
     assert train["config"]["step"] == "eager" and train["config"]["epochs"] == 1
