@@ -277,8 +277,10 @@ def main():
         config, out = args.grid
         passed = {path for path in PLAIN if (True, path) in checks and (False, path) not in checks}
         settings = {"extends": config}
-        for section, values in (item for path in PLAIN if path not in passed for item in PLAIN[path].items()):
-            settings.setdefault(section, {}).update(values)
+        for path, plain in PLAIN.items():
+            if path not in passed:
+                for section, values in plain.items():
+                    settings.setdefault(section, {}).update(values)
         Path(out).write_text(yaml.safe_dump(settings, sort_keys=False))
         print(f"{out}: {config} with " + ", ".join(f"{p} {'fast' if p in passed else 'plain'}" for p in PLAIN))
         checks = [c for c in checks if c[1] is None]  # a failed fast path has its plain one in the grid
