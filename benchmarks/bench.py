@@ -15,6 +15,11 @@ style, clean, ...), so slow drift of the machine affects every method alike. "Re
 the authors' public code does: per step, noise drawn on the CPU at every layer call with max|W| read back
 to the host, then copied to the device; per MC run, the model rebuilt and its checkpoint reloaded.
 
+A training's step is its method's, timed at its step kind. OVF with N feedbacks and W/ Noise with K noise draws
+run N + 1 or K noisy forwards of the batch and one backward through them: each forward beyond the first adds a
+third of what a step timed with 4 adds to a clean step: OVF's (N = 3) and W/ Noise x4's, or, in files without
+W/ Noise x4 (before it was timed), OVF's (the output says so).
+
 The wall-time estimate: the grid's device work (planned jobs x measured step and MC times, divided by
 --speedup, an explicit assumption, 1 = as measured), shared by --jobs concurrent jobs at the throughput
 benchmarks/sharing.py measured for that many (without --sharing: none gained, the GPU does one job's work
@@ -451,8 +456,9 @@ def planned_commands(configfile: str) -> list[list[str]]:
 
 
 def job_seconds(argv: list[str], m: dict, reference: bool) -> tuple[float, str]:
-    """(estimated device seconds, step kind whose times were used) of one planned train or evaluate job, from
-    the measured per-step and per-run times (32x32; 64x64 inputs cost 4x). Start-up is not counted here."""
+    """(estimated device seconds, how its steps were timed: the step kind whose times were used) of one planned
+    train or evaluate job, from the measured per-step and per-run times (32x32; 64x64 inputs cost 4x). Start-up
+    is not counted here."""
     args = make_parser().parse_args(argv)
     if args.command == "train":
         cfg = TrainConfig(**{k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__})
@@ -461,16 +467,20 @@ def job_seconds(argv: list[str], m: dict, reference: bool) -> tuple[float, str]:
         scale = 4.0 if cfg.dataset == "tinyimagenet" else 1.0
         steps = m[f"{cfg.model}_step_s"]
         kind = cfg.step if step_key(cfg.step, "vanilla") in steps else "eager"
-        if reference:
-            step = steps["vanilla" if cfg.method == "vanilla" else f"reference {cfg.method}"]
-            clean = steps["vanilla"]
-        else:
-            step, clean = steps[step_key(kind, cfg.method)], steps[step_key(kind, "vanilla")]
-        if cfg.method == "ovf":  # measured with N = 3; each oriented forward costs about the same
-            step = clean + (step - clean) * (cfg.n_feedback or 3) / 3
-        if cfg.n_draws > 1:  # measured with 4 draws (reference-style, or files without it: 4 single-draw steps)
-            four = None if reference else steps.get(step_key(kind, "noise x4"))
-            step = clean + ((four or 4 * step) - clean) * cfg.n_draws / 4
+
+        def timed_step(name):  # None where it was not timed
+            return steps.get(f"reference {name}" if reference and name != "vanilla" else step_key(kind, name))
+
+        # OVF (N + 1 forwards) and W/ Noise with K draws (K forwards) back-propagate their noisy forwards of the
+        # batch in one backward: each forward beyond the first adds a third of what a step timed with 4 adds to
+        # a clean step (OVF's with N = 3; W/ Noise x4's, or OVF's where that was not timed)
+        clean = timed_step("vanilla")
+        forwards = {"ovf": (cfg.n_feedback or 3) + 1, "noise": cfg.n_draws}.get(cfg.method, 1)
+        four = timed_step("noise x4" if cfg.method == "noise" else "ovf")
+        if forwards > 1 and four is None:
+            four = timed_step("ovf")
+            kind += f", W/ Noise x{cfg.n_draws} as OVF's step with N + 1 = {cfg.n_draws} forwards"
+        step = clean + (four - clean) * (forwards - 1) / 3 if forwards > 1 else timed_step(cfg.method)
         mc_run = m[f"{cfg.model}_mc"]["reference_s" if reference else "fast_s"] * 1e4 / m["mc_images"]
         validation = (1 + cfg.val_mc_runs) * cfg.val_size / 1e4 * mc_run
         return cfg.epochs * scale * (math.ceil(images / cfg.batch_size) * step + validation), kind
@@ -530,7 +540,7 @@ def estimate(
         print(
             f"{label:>16}: {hours['train'] + hours['evaluate']:9.1f} device-hours "
             f"(training {hours['train']:.1f}, Monte-Carlo {hours['evaluate']:.1f})"
-            f"{'' if reference else ', training steps timed as ' + ' '.join(kinds)}"
+            f"{'' if reference else ', training steps timed as ' + '; '.join(kinds)}"
         )
         out[label] = {"device_s": [s for _, s, _ in jobs_s], **hours}
     if startup_s is None:

@@ -6,7 +6,12 @@ Not a test, since CI has no GPU; tools/gpu/run.sh runs it before the grid and st
     python benchmarks/device_check.py                 # cuda if there is one
     python benchmarks/device_check.py --device cpu    # the same checks on the CPU (tests/ runs this)
 
-Prints one line per check (measured value, criterion, ok) and exits 1 if any check fails.
+    python benchmarks/device_check.py --no-compile --grid config/gpu-first.yaml first.yaml
+                                                      # tools/gpu/run.sh --first: the grid's paths only
+
+Prints one line per check (measured value, criterion, ok) and exits 1 if any check fails. With --grid, a
+failed fast path that has a plain one (PLAIN) does not fail the check: the grid written there runs the plain
+one instead; only another check's failure exits 1.
 """
 
 import argparse
@@ -18,6 +23,7 @@ import time
 from pathlib import Path
 
 import torch
+import yaml
 from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
@@ -36,16 +42,23 @@ from neft.noise import NoiseLaw  # noqa: E402
 from neft.seeding import generator  # noqa: E402
 from neft.step import WARMUP, TrainStep, make_capturable  # noqa: E402
 from neft.trainer import train  # noqa: E402
+from neft.variants import VARIANTS, compute_matched, parse_variant  # noqa: E402
 
 RUNS = 10  # MC runs per comparison
 STEP_BATCHES = [32] * (WARMUP + 3) + [20, 32, 32]  # warm-up, capture, replays, a partial batch, replays
+# a fast path's checks are tagged with its name; where they fail or cannot run (off CUDA), a grid written by
+# --grid runs these settings instead
+PLAIN = {"graph": {"train": {"step": "eager"}}, "bf16": {"eval": {"precision": "fp32"}}}
 
 
-def step_run(kind: str, method: str, device, precision: str, capturable: bool):
-    """Losses and final weights of one step per batch of STEP_BATCHES (narrow VGG-8, sigma_d 0.2), the learning
-    rate changed half way (a graph captures the step again), and the noise generator's final state."""
+def step_run(kind: str, variant: str, device, precision: str, capturable: bool):
+    """Losses and final weights of one step per batch of STEP_BATCHES (narrow VGG-8, sigma_d 0.2) of a run variant
+    (neft/variants.py), the learning rate changed half way (a graph captures the step again), and the noise
+    generator's final state."""
     set_precision(precision)
-    cfg = tiny(method=method, sigma_d=0.0 if method == "vanilla" else 0.2, device=str(device))
+    method, tag, value = parse_variant(variant)
+    options = VARIANTS[tag].options(value, {}) if tag else {}
+    cfg = tiny(method=method, sigma_d=0.0 if method == "vanilla" else 0.2, device=str(device), **options)
     torch.manual_seed(0)
     model = build_model("vgg8", 3, 10, 32, width=0.125).to(device)
     m = METHODS.get(method)(cfg, model, cfg.noise_law()).to(device)
@@ -68,21 +81,22 @@ def step_run(kind: str, method: str, device, precision: str, capturable: bool):
 
 
 def graph_step_is_eager(device, precision: str) -> tuple[str, bool]:
-    """The captured step computes what the same step does eagerly (Adam capturable in both), for every method:
-    losses and weights differ by at most 10x what two eager runs differ by (the GPU's own non-determinism, 0
-    where it has none; drawing other noise would differ by ~1e-2), and the noise generator ends in the same state."""
+    """The captured step computes what the same step does eagerly (Adam capturable in both), for every method and
+    W/ Noise x4 (the main grid's compute-matched baseline): losses and weights differ by at most 10x what two eager
+    runs differ by (the GPU's own non-determinism, 0 where it has none; drawing other noise would differ by ~1e-2),
+    and the noise generator ends in the same state."""
     set_precision(precision)
     gaps, ok = [], True
-    for method in METHODS.names():
-        ref_loss, ref_w, ref_rng = step_run("eager", method, device, precision, capturable=True)
+    for variant in [*METHODS.names(), compute_matched()]:
+        ref_loss, ref_w, ref_rng = step_run("eager", variant, device, precision, capturable=True)
         gap = {}
         for kind in ("graph", "eager"):
-            loss, w, rng = step_run(kind, method, device, precision, capturable=True)
+            loss, w, rng = step_run(kind, variant, device, precision, capturable=True)
             gap[kind] = max((loss - ref_loss).abs().max().item(), (w - ref_w).abs().max().item())
             ok &= torch.equal(rng, ref_rng)
         ok &= gap["graph"] <= 10 * gap["eager"]
-        gaps.append(f"{method} {gap['graph']:.2g} (eager {gap['eager']:.2g})")
-    return f"{precision}, max |graph - eager| per method: {', '.join(gaps)}", ok
+        gaps.append(f"{variant} {gap['graph']:.2g} (eager {gap['eager']:.2g})")
+    return f"{precision}, max |graph - eager| per variant: {', '.join(gaps)}", ok
 
 
 def compiled_step_agrees(device) -> tuple[str, bool]:
@@ -152,18 +166,28 @@ def rebuilt_per_run(model, x, y, sigma: float, seed: int) -> list[float]:
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    device = resolve_device(parser.parse_args().device)
+    parser.add_argument(
+        "--no-compile", dest="compile", action="store_false", help="skip torch.compile's checks (slow to compile)"
+    )
+    parser.add_argument(
+        "--grid",
+        nargs=2,
+        metavar=("CONFIG", "OUT"),
+        help="write OUT: a config extending CONFIG with the plain settings of each fast path that did not pass",
+    )
+    args = parser.parse_args()
+    device = resolve_device(args.device)
     fast = device.type == "cuda"
     print(f"device {device} ({torch.cuda.get_device_name(device) if fast else 'CPU'}), torch {torch.__version__}")
-    checks = []
+    checks = []  # (ok, the fast path it checks or None)
 
-    def check(name, fn):
+    def check(name, fn, path=None):
         started = time.monotonic()
         try:
             measured, ok = fn()
         except Exception as e:  # a crash is a failed check, with its message; the others still run
             measured, ok = f"{type(e).__name__}: {' '.join(str(e).split())[:200]}", False
-        checks.append(ok)
+        checks.append((ok, path))
         print(f"{'ok  ' if ok else 'FAIL'} {name}: {measured} ({time.monotonic() - started:.1f} s)", flush=True)
 
     check("resident crop/flip on the device is uniform", lambda: crops_are_uniform(device))
@@ -200,12 +224,15 @@ def main():
                     "status"
                 ] == "completed" and accuracy > 20
 
-            check("training with the step captured in a CUDA graph", graph_training)
+            check("training with the step captured in a CUDA graph", graph_training, "graph")
             for p in ("fp32", "bf16"):
                 check(
-                    f"graph step == eager step ({p})", lambda p=p: deterministic(lambda: graph_step_is_eager(device, p))
+                    f"graph step == eager step ({p})",
+                    lambda p=p: deterministic(lambda: graph_step_is_eager(device, p)),
+                    "graph",
                 )
-            check("compiled step == eager step up to rounding (fp32)", lambda: compiled_step_agrees(device))
+            if args.compile:
+                check("compiled step == eager step up to rounding (fp32)", lambda: compiled_step_agrees(device))
             set_precision("fp32")
         model = trained.get("model") or build_model("vgg8", 3, 10, 32, width=0.125).to(device)
         if fast:
@@ -229,12 +256,13 @@ def main():
                 other.mean - reference.mean
             ) <= se
 
-        check("bf16 MC mean within one MC standard error of fp32", lambda: within_standard_error("bf16"))
+        check("bf16 MC mean within one MC standard error of fp32", lambda: within_standard_error("bf16"), "bf16")
         if fast:
-            check(
-                "torch.compile MC mean within one MC standard error of eager",
-                lambda: within_standard_error("fp32", torch.compile(model)),
-            )
+            if args.compile:
+                check(
+                    "torch.compile MC mean within one MC standard error of eager",
+                    lambda: within_standard_error("fp32", torch.compile(model)),
+                )
 
             def cpu_agrees():
                 cpu_model = build_model("vgg8", 3, 10, 32, width=0.125)
@@ -244,8 +272,19 @@ def main():
                 return f"{here:.2f} vs CPU {on_cpu:.2f}", abs(here - on_cpu) <= 0.2
 
             check("clean accuracy on the device == on the CPU (within 0.2 points)", cpu_agrees)
-    print(f"{sum(checks)} of {len(checks)} checks passed")
-    sys.exit(0 if all(checks) else 1)
+    print(f"{sum(ok for ok, _ in checks)} of {len(checks)} checks passed")
+    if args.grid:
+        config, out = args.grid
+        passed = {path for path in PLAIN if (True, path) in checks and (False, path) not in checks}
+        settings = {"extends": config}
+        for path, plain in PLAIN.items():
+            if path not in passed:
+                for section, values in plain.items():
+                    settings.setdefault(section, {}).update(values)
+        Path(out).write_text(yaml.safe_dump(settings, sort_keys=False))
+        print(f"{out}: {config} with " + ", ".join(f"{p} {'fast' if p in passed else 'plain'}" for p in PLAIN))
+        checks = [c for c in checks if c[1] is None]  # a failed fast path has its plain one in the grid
+    sys.exit(0 if all(ok for ok, _ in checks) else 1)
 
 
 if __name__ == "__main__":
