@@ -7,6 +7,7 @@ input -> one line on stderr, exit 2."""
 import argparse
 import dataclasses
 import logging
+import os
 import re
 import sys
 import traceback
@@ -16,9 +17,11 @@ from pathlib import Path
 
 import yaml
 
+from . import yamlfile
 from .config import EvalConfig, TrainConfig, check_integer, check_number, check_sigma, field_type, from_dict
 from .errors import ConfigError, NeftError
 from .io import check_paths
+from .layout import RUN_FILES
 
 
 class Parser(argparse.ArgumentParser):
@@ -94,7 +97,7 @@ def build_config(cls, args: argparse.Namespace):
     values = {}
     if args.config:
         try:
-            loaded = yaml.safe_load(Path(args.config).read_text(encoding="utf-8")) or {}
+            loaded = yamlfile.read(args.config) or {}
         except UnicodeDecodeError as e:
             raise ConfigError(
                 f"cannot read config file {args.config}: not UTF-8 text (byte 0x{e.object[e.start]:02x} "
@@ -125,16 +128,27 @@ def train_options(p) -> None:
     p.add_argument(
         "--out", required=True, type=path("--out"), help="run folder: model.pt, train.json, checkpoint.pt while running"
     )
-    p.add_argument("--resume", action="store_true", help="continue from out/checkpoint.pt if present")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from out/checkpoint.pt if present; a finished run: nothing to do",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="train anew into a folder holding another run (model.pt, train.json, checkpoint.pt), replacing it",
+    )
     p.add_argument("--config", type=path("--config"), help="YAML file of train options")
     add_config_options(p, TrainConfig)
 
 
 def run_train(args, cfg) -> None:
-    from .trainer import sigterm_checkpoints, train
+    from .trainer import checkpoint_on_signals, train
 
-    with sigterm_checkpoints() as stop:
-        result = train(cfg, args.out, resume=args.resume, stop=stop)
+    if args.resume and args.overwrite:
+        raise ConfigError("--resume keeps what the run folder holds and --overwrite replaces it; give one of them")
+    with checkpoint_on_signals() as stop:
+        result = train(cfg, args.out, resume=args.resume, stop=stop, overwrite=args.overwrite)
     logging.getLogger("neft").info("%s: %s, selected epoch %s", args.out, result["status"], result["selected_epoch"])
 
 
@@ -509,10 +523,14 @@ def check_files(args: argparse.Namespace, cfg=None) -> None:
 
     outputs = list(named(command.writes))
     if args.command == "train":  # --out is a folder: the run's files are what is written
-        from .trainer import run_files
-
-        outputs = [("--out", str(p)) for p in run_files(args.out)]
+        outputs = [("--out", str(Path(args.out) / name)) for name in RUN_FILES]
     check_paths(list(named(command.reads)), outputs)
+    for option, path in outputs if args.command != "train" else []:
+        real = Path(os.path.realpath(path))
+        if real.name in RUN_FILES and any((real.parent / name).exists() for name in RUN_FILES):
+            raise NeftError(
+                f"{option} {path} would replace a file of the training run in {real.parent}; give another {option}"
+            )
 
 
 def run(args: argparse.Namespace) -> None:
@@ -526,7 +544,7 @@ def release(error: BaseException) -> None:
     """Drop what the frames of `error` (and the errors it chains) hold, so that a DataLoader caught in
     them stops its workers now. Left to interpreter shutdown, the workers may never be told to stop
     (Python 3.12 cannot start the thread that does it), and exit waits forever for them, since they
-    ignore SIGTERM (data.ignore_sigterm)."""
+    ignore the stop signals (data.ignore_stop_signals)."""
     while error is not None:
         traceback.clear_frames(error.__traceback__)
         error = error.__cause__ or error.__context__
@@ -557,5 +575,5 @@ def main(argv: list[str] | None = None) -> int:
             raise
         sys.stderr.write(f"neft: {e}\n")
         release(e)
-        code = 143
+        code = 128 + e.signum
     return code

@@ -20,6 +20,7 @@ WILDCARDS = {
     "sigma_d": "[0-9.]+",
     "seed": "[0-9]+",
 }  # what each part of RUN may hold
+RUN_FILES = ("model.pt", "train.json", "checkpoint.pt")  # what `neft train` writes into a run folder
 RUN_PATH = re.compile(RUN.format(**{k: f"(?P<{k}>{v})" for k, v in WILDCARDS.items()}))
 
 

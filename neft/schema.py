@@ -26,6 +26,7 @@ def field_schema(f: dataclasses.Field) -> dict:
     if typing.get_origin(tp) is list:
         out = {"type": "array", "items": {"type": "number", **limits}}
         out |= {"minItems": f.metadata["min_items"]} if "min_items" in f.metadata else {}
+        out |= {"uniqueItems": True} if f.metadata.get("unique") else {}
     elif "registry" in f.metadata:
         out = {"$ref": f"#/$defs/{f.metadata['registry']}"}
     else:

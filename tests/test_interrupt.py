@@ -155,8 +155,8 @@ def test_an_interrupted_write_keeps_the_previous_file(tmp_path, monkeypatch):
 
 
 def full_disk(name: str):
-    """neft.io._atomic, failing as on a full disk when it writes a file called `name`."""
-    atomic = neft.io._atomic
+    """neft.io.write_atomic, failing as on a full disk when it writes a file called `name`."""
+    atomic = neft.io.write_atomic
 
     def write_or_fail(path, write):
         def no_space(f):
@@ -173,9 +173,9 @@ def test_a_full_disk_at_the_end_keeps_the_training_and_resume_writes_it(
 ):
     """The checkpoint is written before model.pt and train.json: when writing one of them fails (ENOSPC),
     one line says so, and --resume writes them without a training step, to the same weights."""
-    atomic = neft.io._atomic
+    atomic = neft.io.write_atomic
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(neft.io, "_atomic", full_disk(name))
+    monkeypatch.setattr(neft.io, "write_atomic", full_disk(name))
     assert main(["train", "--out", "run", *as_flags(RUN)]) == 2
     assert capsys.readouterr().err == (
         f"neft: error: cannot write run/{name} (No space left on device); the finished "
@@ -184,7 +184,7 @@ def test_a_full_disk_at_the_end_keeps_the_training_and_resume_writes_it(
     )
     assert not (tmp_path / "run" / "train.json").exists() and (tmp_path / "run" / "checkpoint.pt").exists()
     assert not list((tmp_path / "run").glob(".*"))  # no temp file, no lock
-    monkeypatch.setattr(neft.io, "_atomic", atomic)
+    monkeypatch.setattr(neft.io, "write_atomic", atomic)
     steps, loss = [], NoiseInjection.loss
     monkeypatch.setattr(NoiseInjection, "loss", lambda *args: steps.append(1) or loss(*args))
     resume_and_compare(tmp_path, monkeypatch, uninterrupted)
@@ -193,7 +193,7 @@ def test_a_full_disk_at_the_end_keeps_the_training_and_resume_writes_it(
 
 def test_a_full_disk_after_a_run_diverged_keeps_its_record(tmp_path, monkeypatch, capsys):
     """The same for a run that diverged in epoch 2: --resume writes its record without training epoch 2 again."""
-    atomic, steps, loss = neft.io._atomic, [], NoiseInjection.loss
+    atomic, steps, loss = neft.io.write_atomic, [], NoiseInjection.loss
 
     def nan_from_step_5(self, *args):
         steps.append(1)
@@ -202,10 +202,10 @@ def test_a_full_disk_after_a_run_diverged_keeps_its_record(tmp_path, monkeypatch
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(NoiseInjection, "loss", nan_from_step_5)
-    monkeypatch.setattr(neft.io, "_atomic", full_disk("model.pt"))
+    monkeypatch.setattr(neft.io, "write_atomic", full_disk("model.pt"))
     assert main(["train", "--out", "run", *as_flags(RUN)]) == 2
     assert "cannot write run/model.pt" in capsys.readouterr().err
-    monkeypatch.setattr(neft.io, "_atomic", atomic)
+    monkeypatch.setattr(neft.io, "write_atomic", atomic)
     steps.clear()
     assert main(["train", "--out", "run", "--resume", *as_flags(RUN)]) == 0 and steps == []
     trained = json.loads((tmp_path / "run" / "train.json").read_text())

@@ -10,6 +10,7 @@ import logging
 import multiprocessing
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -63,7 +64,7 @@ def made(tmp_path_factory) -> Path:
     layout.write_bytes((made / "r.json").read_bytes())
     aggregate([layout], made / "mc", made / "runs.csv", made / "summary.csv")
     with pytest.raises(Interrupted):
-        train(TrainConfig(**TRAIN), made / "cut", stop={"stop": True})  # checkpoint after one step
+        train(TrainConfig(**TRAIN), made / "cut", stop={"stop": signal.SIGTERM})  # checkpoint after one step
     train(TrainConfig(**TRAIN, lr=1e30), made / "diverged")  # NaN in epoch 1: no weights kept
     idx_set(made / "mnist" / "MNIST" / "raw", n=(40, 20))
     train(TrainConfig(**{**MNIST, "data_dir": str(made / "mnist")}), made / "mnist_run")
@@ -344,7 +345,7 @@ CASES = [  # id, command line ({made}: the made files), a fragment of the line i
     (
         "model-wrong-type",
         E(model="m.pt"),
-        "m.pt: model_args.width is str, expected int or float",
+        "m.pt: model_args.width is str, expected a finite number in [0, 16]",
         copy("run/model.pt", "m.pt", model_args=lambda a: {**a, "width": "wide"}),
     ),
     (

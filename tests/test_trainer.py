@@ -2,6 +2,7 @@
 pretrained starts are checked, IRS heads pointing away from the label are recorded."""
 
 import json
+import signal
 from types import SimpleNamespace
 
 import pytest
@@ -15,7 +16,7 @@ from neft.trainer import Interrupted, anti_aligned_heads, train
 
 
 class StopAfter(dict):
-    """A stop flag that turns on after `steps` training steps (what SIGTERM does)."""
+    """A stop flag that turns on after `steps` training steps (what SIGTERM does: it holds the signal's number)."""
 
     def __init__(self, steps):
         super().__init__()
@@ -23,7 +24,7 @@ class StopAfter(dict):
 
     def __getitem__(self, key):
         self.steps -= 1
-        return self.steps < 0
+        return signal.SIGTERM if self.steps < 0 else 0
 
 
 def weights(path):

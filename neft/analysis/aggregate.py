@@ -13,12 +13,13 @@ import pandas as pd
 
 from ..errors import NeftError
 from ..formats import read_table
-from ..layout import RUN, parse_run
+from ..layout import RUN, Run, parse_run
 from ..stats import ci95_halfwidth
 from ..variants import parse_variant
 from .results import read_result
 
 KEYS = ["model", "dataset", "variant", "method", "sigma_d"]  # a group of seeds
+ROW = ["model", "dataset", "variant", "sigma_d", "seed", "eval_sigma"]  # one row of runs.csv
 COLUMNS = [
     "model",
     "dataset",
@@ -77,7 +78,8 @@ def t_ci95(values) -> float:
 def result_rows(path: Path, root: Path) -> list[dict]:
     """The rows of one MC result file (one per sigma; one empty row for a run without weights)."""
     result = read_result(path)
-    place = path.relative_to(root) if path.is_relative_to(root) else None
+    real, real_root = path.resolve(), root.resolve()  # whatever the spelling: ./, .., links
+    place = real.relative_to(real_root) if real.is_relative_to(real_root) else None
     named = place is not None and place.suffix == ".json" and parse_run(place.with_suffix("").as_posix())
     if not named:
         raise NeftError(f"{path}: not at {RUN.replace('{', '<').replace('}', '>')}.json under {root}")
@@ -132,8 +134,19 @@ def result_rows(path: Path, root: Path) -> list[dict]:
 
 
 def collect(paths: list[Path], root: Path) -> pd.DataFrame:
-    """Per-seed rows of every result file, in a stable order."""
-    rows = [row for p in paths for row in result_rows(Path(p), Path(root))]
+    """Per-seed rows of every result file, in a stable order; a run and evaluated sigma given twice (the same
+    file twice, however spelt) is one line."""
+    rows, seen = [], {}
+    for path in paths:
+        for row in result_rows(Path(path), Path(root)):
+            key = tuple(row.get(k) for k in ROW)
+            if key in seen:
+                raise NeftError(
+                    f"{path}: run {Run(*key[:5]).id} at sigma {row.get('eval_sigma', '-')} is already given by "
+                    f"{seen[key]}; give each run's result once"
+                )
+            seen[key] = path
+            rows.append(row)
     runs = pd.DataFrame(rows, columns=COLUMNS)
     return runs.sort_values(["model", "dataset", "variant", "sigma_d", "seed", "eval_sigma"], ignore_index=True)
 
@@ -177,4 +190,8 @@ def read_runs(path: Path) -> pd.DataFrame:
     tests are safe)."""
     runs = read_table(path, "runs table", COLUMNS, TEXT, "rerun the aggregate step")
     runs["sigma_d"] = runs["sigma_d"].round(DIGITS)
+    twice = runs.duplicated(ROW)
+    if twice.any():
+        line = twice.idxmax() + 2  # after the header
+        raise NeftError(f"{path}: line {line} repeats the run and sigma of an earlier line; rerun the aggregate step")
     return runs

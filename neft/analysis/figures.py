@@ -10,12 +10,14 @@ sigma_d do not hide each other; the ticks stay at the true sigma_d.
 """
 
 import math
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
 import pandas as pd
 
 from ..errors import NeftError
+from ..io import write_atomic
 from .aggregate import DIGITS, t_ci95
 from .names import METHOD_NAMES, dataset_name, model_name
 from .tables import counted, span
@@ -172,8 +174,8 @@ def save(fig, outs: list[Path]) -> None:
     logging.getLogger("fontTools").setLevel(logging.WARNING)  # its font subsetting logs every glyph at INFO
     with matplotlib.rc_context(RC):
         for out in map(Path, outs):
-            out.parent.mkdir(parents=True, exist_ok=True)
-            fig.savefig(out, dpi=DPI, metadata={"CreationDate": None} if out.suffix == ".pdf" else {"Software": None})
+            metadata = {"CreationDate": None} if out.suffix == ".pdf" else {"Software": None}
+            write_atomic(out, partial(fig.savefig, format=out.suffix[1:], dpi=DPI, metadata=metadata))
 
 
 def figure(
