@@ -529,7 +529,8 @@ def check_files(args: argparse.Namespace, cfg=None) -> None:
         real = Path(os.path.realpath(path))
         if real.name in RUN_FILES and any((real.parent / name).exists() for name in RUN_FILES):
             raise NeftError(
-                f"{option} {path} would replace a file of the training run in {real.parent}; give another {option}"
+                f"{option} {path} would replace a file of the training run in {Path(path).parent}; give another "
+                f"{option}"
             )
 
 

@@ -36,9 +36,10 @@ class Number:
             return None
         if isinstance(value, bool) or not isinstance(value, int if self.integer else (int, float)):
             return f"is {type(value).__name__}, expected {self}"
-        if math.isnan(value) and self.nan:
+        if isinstance(value, float) and math.isnan(value) and self.nan:
             return None
-        return None if self.lo <= value <= self.hi else f"is {value!r}, expected {self}"
+        finite = not isinstance(value, float) or math.isfinite(value)
+        return None if finite and self.lo <= value <= self.hi else f"is {value!r}, expected {self}"
 
     def __str__(self) -> str:
         kind = "an integer" if self.integer else "a finite number"

@@ -34,16 +34,21 @@ def short(path) -> str:
     return text if len(text) <= 120 else f"{text[:80]}...{text[-30:]}"
 
 
-def check_target(path) -> None:
-    """`path` may be replaced by a new regular file: it is absent or a regular file (never a folder, a
-    symbolic link, a FIFO or a device: replacing /dev/null or a named pipe is never what was meant)."""
+def not_a_file(path) -> str | None:
+    """What `path` is when it is there but is not a regular file ('a FIFO'); None when it is one, or absent."""
     try:
         mode = os.lstat(path).st_mode
     except (FileNotFoundError, NotADirectoryError):
-        return
+        return None
     except OSError as e:  # a name too long, a loop of links, a folder that cannot be searched
         raise WriteError(f"cannot write {short(path)} ({e.strerror})") from None
-    kind = next((what for test, what in NOT_A_FILE.items() if test(mode)), None)
+    return next((what for test, what in NOT_A_FILE.items() if test(mode)), None)
+
+
+def check_target(path) -> None:
+    """`path` may be replaced by a new regular file: it is absent or a regular file (never a folder, a
+    symbolic link, a FIFO or a device: replacing /dev/null or a named pipe is never what was meant)."""
+    kind = not_a_file(path)
     if kind:
         raise WriteError(f"cannot write {short(path)}: it is {kind}; give the path of a regular file")
 
@@ -94,11 +99,13 @@ def folder_lock(folder: Path, holder: str):
     try:
         folder.mkdir(parents=True, exist_ok=True)
         while True:
-            check_target(lock)  # one line for a planted link; O_NOFOLLOW below, should one appear meanwhile
+            kind = not_a_file(lock)  # a planted link, say; O_NOFOLLOW below, should one appear meanwhile
+            if kind:
+                raise WriteError(f"cannot lock {short(folder)}: {lock.name} there is {kind}, not a lock; remove it")
             fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o666)
             if not stat.S_ISREG(os.fstat(fd).st_mode):  # a FIFO or a device put there meanwhile
                 os.close(fd)
-                raise WriteError(f"cannot write {short(lock)}: it is not a regular file; remove it")
+                raise WriteError(f"cannot lock {short(folder)}: {lock.name} there is not a regular file; remove it")
             if not _locked(fd, folder, holder) or _same_file(lock, fd):
                 break
             os.close(fd)  # locked a file its holder had just removed: lock the one there now
