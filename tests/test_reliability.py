@@ -11,10 +11,13 @@ import math
 import multiprocessing
 import os
 import re
+import shutil
 import signal
 import stat
 import subprocess
 import sys
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -865,6 +868,79 @@ def test_an_error_in_a_worker_leaves_no_worker_behind(tmp_path, made, monkeypatc
 def test_every_row_is_in_the_doc():
     documented = re.findall(r"^\| `([a-z0-9-]+)` \|", DOC.read_text(), re.M)
     assert documented == [c[0] for c in CASES + RESULT_CASES]
+
+
+def test_a_finished_run_is_kept_unless_overwrite(tmp_path, monkeypatch, capsys, caplog, made):
+    """Training into a folder holding this finished run is no work ('already complete'); --overwrite replaces
+    it, but only once the new run's input is checked: a bad one leaves the old run as it was."""
+    monkeypatch.chdir(tmp_path)
+    caplog.set_level(logging.INFO)
+    finished_run(tmp_path, made)
+    before = files(tmp_path)
+    assert neft(capsys, *T())[0] == 0
+    assert "run: already complete" in caplog.text and "epoch 1/" not in caplog.text and files(tmp_path) == before
+    assert neft(capsys, *T("--overwrite", "--val-size", "2048"))[0] == 2 and files(tmp_path) == before
+    assert neft(capsys, *T("--overwrite", "--seed", "1"))[0] == 0
+    assert json.loads(Path("run/train.json").read_text())["config"]["seed"] == 1
+
+
+@contextmanager
+def unreadable(path: Path):
+    """`path` at mode 000 while inside. Modes do not stop root, so a root process acts as nobody meanwhile
+    (effective uid 65534)."""
+    mode, root = path.stat().st_mode, os.geteuid() == 0
+    path.chmod(0)
+    try:
+        if root:
+            os.seteuid(65534)
+        yield
+    finally:
+        if root:
+            os.seteuid(0)
+        path.chmod(mode)
+
+
+@pytest.fixture
+def open_folder(monkeypatch):
+    """The working folder, open to all users (also the folders above it: mkstemp's paths are absolute)."""
+    folder = Path(tempfile.mkdtemp(prefix="neft-"))
+    folder.chmod(0o777)
+    monkeypatch.chdir(folder)
+    yield folder
+    shutil.rmtree(folder)
+
+
+@pytest.mark.parametrize(
+    "args,prepare,path,says",
+    [
+        (
+            E(model="m.pt"),
+            copy("run/model.pt", "m.pt"),
+            "m.pt",
+            "m.pt: cannot read it (Permission denied); check the path and its permissions",
+        ),
+        (
+            T("--resume"),
+            CKPT,
+            "run/checkpoint.pt",
+            "run/checkpoint.pt: cannot read it (Permission denied); check the path and its permissions",
+        ),
+        (
+            T(*as_flags({**MNIST, "data_dir": "d"})),
+            lambda tmp, made: idx_set(tmp / "d" / "MNIST" / "raw", n=(40, 20)),
+            "d",
+            "mnist: cannot read d/MNIST/raw/train-images-idx3-ubyte (Permission denied); check it and its folders",
+        ),
+    ],
+    ids=["model", "checkpoint", "data-folder"],
+)
+def test_an_unreadable_file_or_folder_is_one_line(open_folder, capsys, made, args, prepare, path, says):
+    prepare(open_folder, made)
+    for folder in [p for p in open_folder.rglob("*") if p.is_dir()]:
+        folder.chmod(0o777)  # nobody's lock and temp files go there
+    with unreadable(open_folder / path):
+        code, err = neft(capsys, *args)
+    assert code == 2 and err == f"neft: error: {says}\n"
 
 
 # divergence
