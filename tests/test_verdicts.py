@@ -66,3 +66,12 @@ def test_verdict_words_scale_with_the_evidence():
         verdict([win, paired(pd.Series([1.0, 1.0, 1.0]), pd.Series([1.0, 1.0, 1.0]))], [], need="all").word
         == NOT_REPRODUCED
     )
+
+
+def test_a_tie_of_wins_is_no_majority():
+    """Better at 2 of 4 sigma_d (no loss) is half, not a majority; 3 of 4 is."""
+    win = paired(pd.Series([10.0, 11.0, 12.0]), pd.Series([0.0, 0.5, 1.0]))
+    even = paired(pd.Series([1.0, 2.0, 3.0]), pd.Series([1.0, 2.0, 3.0]))
+    tie = verdict([win, win, even, even], [])
+    assert (tie.wins, tie.losses, tie.tested, tie.word) == (2, 0, 4, NOT_REPRODUCED)
+    assert verdict([win, win, win, even], []).word == REPRODUCED
