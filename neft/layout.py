@@ -25,8 +25,8 @@ RUN_PATH = re.compile(RUN.format(**{k: f"(?P<{k}>{v})" for k, v in WILDCARDS.ite
 
 
 def num(x) -> str:
-    """A number as it appears in a path: 0.3 -> '0.3', 1e-4 -> '0.0001', 0 -> '0'."""
-    return f"{float(x):.12f}".rstrip("0").rstrip(".")
+    """A number as it appears in a path: 0.3 -> '0.3', 1e-4 -> '0.0001', 0 and -0.0 -> '0'."""
+    return f"{float(x) + 0.0:.12f}".rstrip("0").rstrip(".")
 
 
 class Run(NamedTuple):
