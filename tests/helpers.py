@@ -5,6 +5,11 @@ import torch
 from neft.config import TrainConfig
 from neft.noise import NoiseLaw
 
+# a YAML alias bomb: 400 bytes that expand to 9**9 values
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{k}: &{k} [{', '.join([f'*{p}'] * 9)}]\n" for p, k in zip("abcdefgh", "bcdefghi")
+)
+
 
 def tiny(**overrides) -> TrainConfig:
     """A narrow, CPU-only training config on the synthetic set (seconds per epoch)."""

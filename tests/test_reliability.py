@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from helpers import BOMB
 from PIL import Image
 from test_datasets import idx_set, write_idx
 
@@ -203,9 +204,6 @@ def other_width_weights(ckpt: dict) -> dict:
     return build_model("vgg8", 3, 10, 32, 0.25).state_dict()
 
 
-BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
-    f"{k}: &{k} [{', '.join([f'*{p}'] * 9)}]\n" for p, k in zip("abcdefgh", "bcdefghi")
-)
 MC_FILE = "mc/vgg8/synthetic/noise/sd0.1/seed0.json"
 CKPT = copy("cut/checkpoint.pt", "run/checkpoint.pt")
 CASES = [  # id, command line ({made}: the made files), a fragment of the line it prints, what to write first
