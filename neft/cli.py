@@ -20,7 +20,7 @@ import yaml
 from . import yamlfile
 from .config import EvalConfig, TrainConfig, check_integer, check_number, check_sigma, field_type, from_dict
 from .errors import ConfigError, NeftError
-from .io import check_paths
+from .io import check_paths, check_readable
 from .layout import RUN_FILES
 
 
@@ -96,6 +96,7 @@ def add_config_options(parser: argparse.ArgumentParser, cls) -> None:
 def build_config(cls, args: argparse.Namespace):
     values = {}
     if args.config:
+        check_readable("--config", args.config)  # before it is read: a FIFO would wait forever
         try:
             loaded = yamlfile.read(args.config) or {}
         except UnicodeDecodeError as e:

@@ -77,7 +77,7 @@ SECONDS, SIGMA, WIDTH = Number(0), Number(0, 1), Number(0, MAX_WIDTH)
 STATUS, SELECTION = OneOf(("completed", "diverged")), OneOf(("val", "last"))
 MODEL_ARGS = Closed(name=str, in_channels=COUNT, num_classes=COUNT, image_size=COUNT, width=WIDTH, init=str)
 NOISE_LAW = Closed(weight_bits=COUNT, device_bits=COUNT, device_kind=str, quantize=bool)
-RUN = dict(model=str, dataset=str, method=str, sigma_d=SIGMA, seed=Number(-(2**63), 2**63 - 1, integer=True))
+RUN = dict(model=str, dataset=str, method=str, sigma_d=SIGMA, seed=Number(integer=True))
 RUN_CONFIG = dict(RUN, epochs=COUNT, width=WIDTH, train_subset=COUNT_OR_NULL)
 HPARAMS = dict(beta=Maybe(Number(0)), n_feedback=Maybe(COUNT))  # of the NFT methods, read by aggregate, beta-search
 # what a training's record holds for the MC result, read by aggregate
@@ -180,9 +180,17 @@ def read_json(path: str | Path, fmt: str) -> dict:
     return check(path, obj, fmt)
 
 
-def read_table(path: str | Path, what: str, columns: list[str], text: set[str], fix: str, sep: str = ","):
+def read_table(
+    path: str | Path,
+    what: str,
+    columns: list[str],
+    text: set[str],
+    fix: str,
+    sep: str = ",",
+    ranges: dict | None = None,
+):
     """A table of the pipeline (runs.csv, a beta search's CSV, a benchmark TSV): every column there, numbers
-    where numbers belong."""
+    where numbers belong, and within `ranges` (column -> Number) where given."""
     import pandas as pd
 
     try:
@@ -195,6 +203,12 @@ def read_table(path: str | Path, what: str, columns: list[str], text: set[str], 
     numbers = [c for c in columns if c not in text and len(table) and not pd.api.types.is_numeric_dtype(table[c])]
     if numbers:
         raise CheckpointError(f"{path}: column {numbers[0]} holds text where numbers belong; {fix}")
+    for column, spec in (ranges or {}).items():
+        values = table[column].astype(float)
+        ok = values.between(spec.lo, spec.hi) & values.abs().lt(math.inf) | values.isna() & spec.nan
+        if not ok.all():
+            row = int(ok.idxmin())
+            raise CheckpointError(f"{path}: line {row + 2}: {column} is {float(values[row])!r}, expected {spec}; {fix}")
     return table
 
 

@@ -54,13 +54,17 @@ def check_target(path) -> None:
 
 
 def check_readable(option: str, path) -> None:
-    """An input path the system can look up (a missing one is said by the command that reads it)."""
+    """An input path the system can look up, and a file or a folder (reading a FIFO waits for a writer forever);
+    a missing one is said by the command that reads it."""
     try:
-        os.stat(path)
+        mode = os.stat(path).st_mode
     except (FileNotFoundError, NotADirectoryError):
-        pass
+        return
     except OSError as e:  # a name too long, a loop of links, a folder that cannot be searched
         raise NeftError(f"cannot read {option} {short(path)} ({e.strerror})") from None
+    kind = None if stat.S_ISDIR(mode) else next((what for test, what in NOT_A_FILE.items() if test(mode)), None)
+    if kind:
+        raise NeftError(f"cannot read {option} {short(path)}: it is {kind}; give a file")
 
 
 def check_paths(inputs: list[tuple[str, str]], outputs: list[tuple[str, str]]) -> None:

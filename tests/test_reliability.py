@@ -107,10 +107,11 @@ def symlink(tmp, made):
     os.symlink("m.pt", tmp / "link.pt")
 
 
-def runs_table(tmp, made, accuracy="90.0", columns=COLUMNS):
-    """A one-row runs.csv: text in the text columns, 0 in the others, `accuracy` as the accuracy."""
-    row = [accuracy if c == "accuracy" else "x" if c in TEXT else "0" for c in columns]
-    (tmp / "runs.csv").write_text(",".join(columns) + "\n" + ",".join(row) + "\n")
+def runs_table(tmp, made, accuracy="90.0", columns=COLUMNS, rows=1):
+    """A runs.csv of `rows` equal rows: text in the text columns, 2 runs, `accuracy` as the accuracy, 0 elsewhere."""
+    values = {"accuracy": accuracy, "runs": "2"}
+    row = [values.get(c, "x" if c in TEXT else "0") for c in columns]
+    (tmp / "runs.csv").write_text(",".join(columns) + "\n" + (",".join(row) + "\n") * rows)
 
 
 def truncated_mnist(tmp, made):
@@ -531,7 +532,14 @@ CASES = [  # id, command line ({made}: the made files), a fragment of the line i
         "--convergence-methods names irs more than once",
         None,
     ),
-    # files neft writes: never through a link, never onto something that is not a regular file
+    (
+        "beta-table-missing",
+        ["tables", "beta", "--search", "none.csv", "--out", "t.md"],
+        "none.csv: unreadable beta search table ([Errno 2] No such file or directory: 'none.csv'); "
+        "rerun its beta search",
+        None,
+    ),
+    # issue 22: what neft writes or reads is a regular file (never through a link, a FIFO, a device), paths bounded
     (
         "lock-is-a-link",
         T(),
@@ -551,9 +559,20 @@ CASES = [  # id, command line ({made}: the made files), a fragment of the line i
     ("model-path-too-long", E(model="m" * 5000), "cannot read --model " + "m" * 80 + "...", None),
     (
         "data-dir-loop",
-        T("--data-dir", "loop"),
+        T("--dataset", "mnist", "--data-dir", "loop", "--no-download"),
         "cannot read --data-dir loop (Too many levels of symbolic links)",
         link("loop", "loop"),
+    ),
+    ("config-is-a-fifo", T("--config", "c.yaml"), "cannot read --config c.yaml: it is a FIFO", fifo("c.yaml")),
+    (
+        "data-file-is-a-fifo",
+        T(*as_flags({**MNIST, "data_dir": "bad"})),
+        "mnist: bad/MNIST/raw/train-labels-idx1-ubyte is not a file (mode p",
+        both(
+            bad_mnist("train"),
+            lambda tmp, made: (tmp / "bad/MNIST/raw/train-labels-idx1-ubyte").unlink(),
+            fifo("bad/MNIST/raw/train-labels-idx1-ubyte"),
+        ),
     ),
     ("width-huge", T("--width", "1e6"), "width must be <= 16 (1.0 is the paper's model), got 1000000.0", None),
     (
@@ -566,7 +585,7 @@ CASES = [  # id, command line ({made}: the made files), a fragment of the line i
         "yaml-alias-bomb",
         T("--config", "c.yaml"),
         "c.yaml: expands to more than 100000 values (YAML aliases?); write the config out",
-        text("c.yaml", BOMB),
+        text("c.yaml", f"{BOMB}sigma_d: *i\n"),  # a known key: its error message showed the value, expanded
     ),
     (
         "yaml-too-many-digits",
@@ -574,7 +593,7 @@ CASES = [  # id, command line ({made}: the made files), a fragment of the line i
         "c.yaml: Exceeds the limit (4300 digits) for integer string conversion",
         text("c.yaml", f"seed: {'9' * 5000}\n"),
     ),
-    # a run folder holds one run
+    # issue 22: a run folder holds one run
     (
         "train-over-another-run",
         T("--seed", "1"),
@@ -589,7 +608,7 @@ CASES = [  # id, command line ({made}: the made files), a fragment of the line i
         CKPT,
     ),
     ("resume-and-overwrite", T("--resume", "--overwrite"), "--resume keeps what the run folder holds", None),
-    # each run counted once
+    # issue 22: each run counted once
     ("eval-sigmas-twice", E("--sigmas", "0.3", "0.1", "0.1"), "sigmas lists 0.1 more than once; give each", None),
     (
         "aggregate-file-twice",
@@ -603,7 +622,19 @@ CASES = [  # id, command line ({made}: the made files), a fragment of the line i
         "./t.json: the candidate beta 0.5, seed 0 is already given by t.json; give each candidate run once",
         irs_train_json,
     ),
-    # checkpoints checked for meaning
+    (
+        "runs-csv-accuracy-out-of-range",
+        ["tables", "table1", "--runs", "runs.csv", "--out", "t.md", "--setting", "vgg8", "synthetic", "0.1"],
+        "runs.csv: line 2: accuracy is 150.0, expected a finite number in [0, 100] or NaN; rerun the aggregate step",
+        lambda tmp, made: runs_table(tmp, made, accuracy="150"),
+    ),
+    (
+        "runs-csv-row-twice",
+        ["figures", "figure3", "--runs", "runs.csv", "--out", "f.png", "--sigma-d", "0.1", "--seeds", "0"],
+        "runs.csv: line 3 repeats the run and sigma of an earlier line; rerun the aggregate step",
+        lambda tmp, made: runs_table(tmp, made, rows=2),
+    ),
+    # issue 22: checkpoints checked for meaning
     (
         "resume-other-model-args",
         T("--resume"),
@@ -638,7 +669,7 @@ CASES = [  # id, command line ({made}: the made files), a fragment of the line i
         "run/checkpoint.pt: its noise generator state does not fit this run",
         copy("cut/checkpoint.pt", "run/checkpoint.pt", noise_rng=torch.zeros(16, dtype=torch.uint8)),
     ),
-    # dataset files that hold something else than their format says
+    # issue 22: dataset files that hold something else than their format says
     (
         "data-label-outside",
         T(*as_flags({**MNIST, "data_dir": "bad"})),
@@ -656,13 +687,6 @@ CASES = [  # id, command line ({made}: the made files), a fragment of the line i
         E("--data-dir", "bad", "--no-download", model="{made}/mnist_run/model.pt"),
         "mnist: bad/MNIST/raw/t10k-images-idx3-ubyte holds images of 20x20, expected 28x28",
         bad_mnist("t10k", size=20),
-    ),
-    (
-        "beta-table-missing",
-        ["tables", "beta", "--search", "none.csv", "--out", "t.md"],
-        "none.csv: unreadable beta search table ([Errno 2] No such file or directory: 'none.csv'); "
-        "rerun its beta search",
-        None,
     ),
 ]
 
@@ -760,7 +784,7 @@ RESULT_CASES = [  # id, the file's content from the made files, a fragment of th
     (
         "result-deep-wrong-type",
         edited_result(lambda r: r["train"]["config"].update(seed="0")),
-        "r.json: train.config.seed is str, expected an integer in",
+        "r.json: train.config.seed is str, expected an integer, so not",
     ),
     (
         "result-status-unknown",

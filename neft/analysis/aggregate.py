@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import NeftError
-from ..formats import read_table
+from ..formats import Number, read_table
 from ..layout import RUN, Run, parse_run
 from ..stats import ci95_halfwidth
 from ..variants import parse_variant
@@ -67,6 +67,16 @@ TEXT = {
     "file",
 }  # the other columns hold numbers
 DIGITS = 6  # sigmas are compared after rounding: 0.1 + 0.2 must find 0.3
+# the numbers of runs.csv a step would misread (empty: a run without weights, or a statistic of one value)
+RANGES = dict(
+    sigma_d=Number(0, 1),
+    eval_sigma=Number(0, 1, nan=True),
+    runs=Number(2, nan=True),
+    accuracy=Number(0, 100, nan=True),
+    mc_std=Number(0, nan=True),
+    mc_ci95=Number(0, nan=True),
+    ekl=Number(0, nan=True),
+)
 
 
 def t_ci95(values) -> float:
@@ -188,10 +198,12 @@ def aggregate(paths: list[Path], root: Path, runs_csv: Path, summary_csv: Path) 
 def read_runs(path: Path) -> pd.DataFrame:
     """runs.csv as written by `aggregate`, checked for its columns and their kinds (sigmas rounded, so equality
     tests are safe)."""
-    runs = read_table(path, "runs table", COLUMNS, TEXT, "rerun the aggregate step")
+    runs = read_table(path, "runs table", COLUMNS, TEXT, "rerun the aggregate step", ranges=RANGES)
     runs["sigma_d"] = runs["sigma_d"].round(DIGITS)
-    twice = runs.duplicated(ROW)
-    if twice.any():
-        line = twice.idxmax() + 2  # after the header
-        raise NeftError(f"{path}: line {line} repeats the run and sigma of an earlier line; rerun the aggregate step")
+    for bad, what in [
+        (runs.duplicated(ROW), "repeats the run and sigma of an earlier line"),
+        (runs.eval_sigma.notna() & runs.accuracy.isna(), "has no accuracy at its sigma"),
+    ]:
+        if bad.any():
+            raise NeftError(f"{path}: line {bad.idxmax() + 2} {what}; rerun the aggregate step")  # + the header
     return runs

@@ -7,6 +7,7 @@ horizontal flip for training, and per-channel normalisation.
 """
 
 import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,14 +81,17 @@ def read_or_explain(
 
 def readable(name: str, path: Path) -> bool:
     """Whether `path` is there (False: missing); one line when it cannot be looked up (no permission to search
-    a folder on the way, a loop of links, a name too long), which os.path.exists would call missing."""
+    a folder on the way, a loop of links, a name too long), which os.path.exists would call missing, or when it
+    is neither a file nor a folder (reading a FIFO waits for a writer forever)."""
     try:
-        os.stat(path)
-        return True
+        mode = os.stat(path).st_mode
     except (FileNotFoundError, NotADirectoryError):
         return False
     except OSError as e:
         raise DataError(f"{name}: cannot read {path} ({e.strerror}); check it and its folders") from None
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise DataError(f"{name}: {path} is not a file (mode {stat.filemode(mode)}); delete it and download again")
+    return True
 
 
 def check_images(name: str, path: Path, shape: tuple[int, ...], size: tuple[int, ...]) -> None:

@@ -13,7 +13,7 @@ import numpy as np
 from torch.utils.data import Dataset
 
 from ..errors import DataError
-from . import DatasetSpec, check_images, check_labels, read_or_explain, register
+from . import DatasetSpec, check_images, check_labels, read_or_explain, readable, register
 
 
 class Batches(Dataset):
@@ -33,6 +33,7 @@ class Batches(Dataset):
 
 def verified(name: str, path: Path, md5: str) -> bytes:
     """The bytes of `path`, if their md5 is `md5`."""
+    readable(name, path)  # a FIFO is one line, not a wait
     content = path.read_bytes()
     found = hashlib.md5(content).hexdigest()
     if found != md5:

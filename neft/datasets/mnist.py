@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 from ..io import write_atomic
-from . import DatasetSpec, check_images, check_labels, read_or_explain, register
+from . import DatasetSpec, check_images, check_labels, read_or_explain, readable, register
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 IDX_FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
@@ -38,6 +38,8 @@ def idx_loader(class_name: str, name: str):
             unpack_debian(raw)
 
         def read():
+            for file in IDX_FILES:  # a FIFO is one line, not a wait (torchvision would read it, or download onto it)
+                readable(name, raw / file)
             split = raw_only(root=str(data_dir), train=train, download=download)
             prefix = "train" if train else "t10k"
             check_images(name, raw / f"{prefix}-images-idx3-ubyte", split.data.shape, (28, 28))

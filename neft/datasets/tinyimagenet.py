@@ -12,7 +12,7 @@ from pathlib import Path
 from torch.utils.data import Dataset
 
 from ..errors import DataError
-from . import DatasetSpec, read_or_explain, register
+from . import DatasetSpec, read_or_explain, readable, register
 
 URL = "http://cs231n.stanford.edu/tiny-imagenet-200.zip"
 FOLDER = "tiny-imagenet-200"
@@ -23,6 +23,7 @@ def read_image(path: str):
     """The RGB image at `path`; images are decoded only when used, so a bad one is reported then."""
     from torchvision.datasets.folder import default_loader
 
+    readable("tinyimagenet", Path(path))  # a FIFO is one line, not a wait
     try:
         image = default_loader(path)
     except OSError as e:  # PIL's truncated or unidentified image (no errno), or no permission to read
@@ -69,6 +70,7 @@ def train_split(root: Path) -> Images:
 def annotated_val(root: Path, class_to_idx: dict[str, int]) -> Images:
     """val/images/*.JPEG labelled by val/val_annotations.txt (file, wnid, box)."""
     annotations, samples = root / "val" / "val_annotations.txt", []
+    readable("tinyimagenet", annotations)
     for n, line in enumerate(annotations.read_text().splitlines(), 1):
         if line.strip():
             file, wnid = (line.split("\t") + [""])[:2]
