@@ -284,6 +284,10 @@ def tables_options(p) -> None:
         help="where the ablation runs (none: the table says 'not run')",
     )
     p.add_argument("--seeds", nargs="+", type=typed(int, "--seeds"), default=[], help="seeds of the setting")
+    p.add_argument(
+        "--grid-sigma-d", nargs="+", type=sigma("--grid-sigma-d"), default=[], help="feedback: the main grid's sigma_d"
+    )
+    p.add_argument("--grid-seeds", nargs="+", type=typed(int, "--grid-seeds"), default=[], help="feedback: its seeds")
     p.add_argument("--methods", nargs="+", default=["noise", "ovf", "irs"], help="convergence: methods counted")
     p.add_argument(
         "--threshold",
@@ -305,7 +309,11 @@ def run_tables(args, cfg) -> None:
 
     table = TABLES[args.name]
     inputs = Inputs(
-        methods=tuple(distinct("--methods", args.methods)), threshold=args.threshold, search=tuple(args.search)
+        methods=tuple(distinct("--methods", args.methods)),
+        threshold=args.threshold,
+        search=tuple(args.search),
+        sigma_d=tuple(args.grid_sigma_d),
+        seeds=tuple(args.grid_seeds),
     )
     if table.setting:  # computed from runs.csv at a setting
         if args.runs is None:
@@ -315,7 +323,8 @@ def run_tables(args, cfg) -> None:
             )
         where = setting(args.setting, args.seeds, "setting")  # its one line before runs.csv's
         inputs = dataclasses.replace(inputs, setting=where, runs=read_runs(args.runs))
-    long = pd.DataFrame() if table.setting and inputs.setting is None else table.build(inputs)
+    built = not table.setting or inputs.setting is not None or table.grid
+    long = table.build(inputs) if built else pd.DataFrame()
     write(args.name, long, args.out, title(args.name, inputs.setting, inputs.runs, pairs(args.stand_in, "--stand-in")))
 
 

@@ -24,6 +24,7 @@ SIGMA = dict(minimum=0, maximum=1, why="relative to a device's max conductance")
 DEVICE = dict(pattern=r"auto|cpu|cuda(:[0-9]+)?", why="auto, cpu, cuda or cuda:N")
 PRECISION = dict(choices=("fp32", "tf32", "bf16"))
 MAX_WIDTH = 16  # a VGG-8 of width 16 has 3e9 weights: more is a typo, and a model no memory holds
+OVF_FEEDBACKS = 3  # OVF's default number of feedbacks N (public code)
 
 
 def opt(default, help: str, **limits):
@@ -85,7 +86,7 @@ class TrainConfig:
         None, "negative-feedback coefficient beta; default per model/dataset from the reference", above=0
     )
     n_feedback: int | None = opt(
-        None, "number of feedbacks N; default OVF 3, IRS 3 (vgg8) / 4 (resnet18)", minimum=1, maximum=5
+        None, "number of feedbacks N; default OVF 3 (OVF_FEEDBACKS), IRS 3 (vgg8) / 4 (resnet18)", minimum=1, maximum=5
     )
     delta_sigma: float = opt(0.05, "OVF: sigma step of the oriented forwards (negative = reversed ablation)")
     reverse_decay: bool = opt(False, "ablation: reverse the decay factors gamma_n")
@@ -94,8 +95,18 @@ class TrainConfig:
         "OVF: reuse the backbone's noise pattern, rescaled (paper's text) "
         "instead of fresh noise per forward (public code)",
     )
+    positive_feedback: bool = opt(
+        False,
+        "control (beyond the paper): OVF/IRS with the feedback's sign flipped, +beta instead of -beta",
+    )
     head_sigma: float | None = opt(
         None, "IRS: sigma of the heads' weight noise; default sigma_d, 0 = no head noise", **SIGMA
+    )
+    n_draws: int = opt(
+        1,
+        "W/ Noise: K independent noise draws per step (K forwards of the batch, mean of their cross-entropies, "
+        "one backward); K = N + 1 sees as many noise samples as OVF (control, beyond the paper)",
+        minimum=1,
     )
     init_from: str | None = opt(None, "start from this model file (e.g. a vanilla-pretrained model.pt)")
     # noise law
@@ -132,6 +143,10 @@ class TrainConfig:
         self.noise_law()
         if self.method == "vanilla" and self.sigma_d != 0:
             raise ConfigError(f"method vanilla trains without noise: sigma_d must be 0, got {self.sigma_d}")
+        if self.n_draws != 1 and self.method != "noise":
+            raise ConfigError(f"n_draws is an option of method noise, not {self.method}; leave it at 1")
+        if self.positive_feedback and self.method not in ("ovf", "irs"):
+            raise ConfigError(f"positive_feedback is an option of methods ovf and irs, not {self.method}")
         check_step_device(self.step, self.device)
 
     def noise_law(self):

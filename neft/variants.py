@@ -5,13 +5,15 @@ the tables and the report name it, the paper's number it is checked against (a k
 `ablations`), the table it belongs to and the `ablations` config key that asks for it. The workflow plans
 and configures its runs from this table, aggregation parses run names with it, and the tables and the
 report read it: a new ablation is one entry here (plus its config key in the schema, its table's use of
-it, and its claim). Importing this module imports no torch.
+it, and its claim). A `main` variant (W/ Noise ×(N+1)) is trained in the main grid beside the methods, at
+every sigma_d. Importing this module imports no torch.
 """
 
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .config import OVF_FEEDBACKS
 from .errors import NeftError
 
 METHOD = "[a-z]+"  # a method's registry name
@@ -28,6 +30,7 @@ class Variant:
     key: str | None = None  # the `ablations` config key that asks for it; None: planned by the beta search
     claim: str | None = None  # its number in claims.yaml (under `ablations`); None: beyond the paper
     pretrained: bool = False  # starts from the W/O Noise model of its seed (train --init-from)
+    main: bool = False  # trained in the main grid beside the methods, at every sigma_d (Figure 3 and 4)
 
     def values(self, ablations: dict, method: str) -> list[str]:
         """The values of the tag that the config's `ablations` asks for, for `method`: a list (per method
@@ -101,9 +104,41 @@ VARIANTS = {
             lambda _, cfg: {"init": "pytorch"},
             key="init_sensitivity",
         ),
+        Variant(
+            "posfb",
+            "positive feedback (+β)",
+            ("ovf", "irs"),
+            "feedback",
+            lambda _, cfg: {"positive_feedback": True},
+            key="positive_feedback",
+        ),
+        Variant(
+            "draws",
+            "W/ Noise ×(N+1)",
+            ("noise",),
+            "feedback",
+            lambda k, cfg: {"n_draws": int(k)},
+            main=True,
+        ),
         Variant("beta", "β-search candidate", ("ovf", "irs"), "beta", lambda b, cfg: {"beta": b}),
     ]
 }
+
+
+def compute_matched() -> str:
+    """The W/ Noise variant with as many noise draws per step as OVF has forwards (K = N + 1): 'noise-draws4'."""
+    return VARIANTS["draws"].name("noise", str(OVF_FEEDBACKS + 1))
+
+
+def main_variants(methods: list[str], compute_matched_on: bool) -> list[str]:
+    """The main grid's variants (Figure 3 and 4's lines): the methods, and W/ Noise ×(N+1) when asked for."""
+    return [*methods, *([compute_matched()] if compute_matched_on and "noise" in methods else [])]
+
+
+def is_main(variant: str) -> bool:
+    """A method, or a variant trained in the main grid (W/ Noise ×(N+1))."""
+    tag = parse_variant(variant)[1]
+    return not tag or VARIANTS[tag].main
 
 
 def parse_variant(variant: str) -> tuple[str, str, float | None]:

@@ -14,7 +14,7 @@ from neft.analysis.aggregate import aggregate, collect, summarize
 from neft.analysis.beta_search import search
 from neft.analysis.report import Grid, ablations_section, convergence_section, figure_section, load_claims, report
 from neft.analysis.tables import Setting, ablations, convergence, init_sensitivity, table1, table2, write
-from neft.analysis.verdicts import INDICATIVE_AGAINST, INDICATIVE_FOR, NOT_REPRODUCED, NOT_RUN, REPRODUCED
+from neft.analysis.verdicts import INCONCLUSIVE, INDICATIVE, NOT_REPRODUCED, NOT_RUN, REPRODUCED
 from neft.errors import NeftError
 from neft.variants import parse_variant
 
@@ -195,16 +195,28 @@ def test_a_late_diverged_run_counts_once_and_stays_out_of_the_convergence_mean(t
     assert (summary.n_seeds, summary.n_diverged) == (4, 1) and summary["mean"] == pytest.approx(70.25)
 
 
-def test_convergence_verdict_needs_fewer_failures_than_noise_injection(tmp_path):
+def test_convergence_verdict_needs_significantly_fewer_failures_than_noise_injection(tmp_path):
+    """Fisher's exact test, one-sided each way: 0 of 10 against 7 of 10 is fewer (p = 0.002), 7 against 0 more;
+    1 against 1 is no difference, never against."""
     setting = Setting("vgg8", "mnist", 0.35, tuple(range(10)))
-    noise = [("noise", 0.35, s, {0.35: [a, a]}, {}) for s, a in enumerate([90.0, 91.0, 70.0] + [90.0] * 7)]
-    for ovf_accs, word in [([90.0] * 10, REPRODUCED), ([90.0, 90.0, 60.0] + [90.0] * 7, NOT_REPRODUCED)]:
-        ovf = [("ovf", 0.35, s, {0.35: [a, a]}, dict(epochs=200)) for s, a in enumerate(ovf_accs)]
-        runs = runs_of(tmp_path / word.replace(" ", "_"), [(*n[:4], dict(epochs=200)) for n in noise] + ovf)
+
+    def accuracies(failed: int) -> list[float]:  # `failed` runs 9+ points below the mean of the ten
+        return [60.0] * failed + [90.0] * (10 - failed)
+
+    cases = [(7, 0, REPRODUCED, "7 of 10"), (0, 7, NOT_REPRODUCED, "0 of 10"), (1, 1, INCONCLUSIVE, "1 of 10")]
+    for noise_failed, ovf_failed, word, ours in cases:
+        specs = [
+            (m, 0.35, s, {0.35: [a, a]}, dict(epochs=200))
+            for m, failed in (("noise", noise_failed), ("ovf", ovf_failed))
+            for s, a in enumerate(accuracies(failed))
+        ]
+        runs = runs_of(tmp_path / word.replace(" ", "_"), specs)
         grid = Grid("unit", [0.35], list(range(10)), convergence=setting, convergence_methods=["noise", "ovf"])
         rows = convergence_section(runs, load_claims(), grid).rows
-        assert rows[1]["verdict"] == word and rows[0]["ours"] == "1 of 10"
+        assert (rows[1]["verdict"], rows[0]["ours"]) == (word, ours)
         assert rows[2]["verdict"] == NOT_RUN  # IRS was not run
+    noise = [("noise", 0.35, s, {0.35: [a, a]}, {}) for s, a in enumerate([90.0, 91.0, 70.0])]
+    ovf = [("ovf", 0.35, s, {0.35: [a, a]}, dict(epochs=200)) for s, a in enumerate([90.0, 90.0, 60.0])]
     few = Grid(
         "unit",
         [0.35],
@@ -212,8 +224,8 @@ def test_convergence_verdict_needs_fewer_failures_than_noise_injection(tmp_path)
         convergence=Setting("vgg8", "mnist", 0.35, (0, 1, 2)),
         convergence_methods=["noise", "ovf"],
     )
-    rows = convergence_section(runs_of(tmp_path / "few", noise[:3] + ovf[:3]), load_claims(), few).rows
-    assert rows[1]["verdict"] == INDICATIVE_AGAINST and "3 of 10 runs" in rows[1]["evidence short of the paper's"]
+    rows = convergence_section(runs_of(tmp_path / "few", noise + ovf), load_claims(), few).rows
+    assert rows[1]["verdict"] == INDICATIVE[INCONCLUSIVE] and "3 of 10 runs" in rows[1]["evidence short of the paper's"]
 
 
 def test_the_init_table_pairs_each_method_with_its_pytorch_init_run(tmp_path):
@@ -292,7 +304,7 @@ def test_convergence_table_says_not_run_not_nan(tmp_path):
     table = convergence(runs, Setting("vgg8", "mnist", 0.35, (0, 1)), ["noise", "ovf"], 5.0)
     write("convergence", table, [tmp_path / "c.md", tmp_path / "c.tex"], "Convergence")
     md = " ".join((tmp_path / "c.md").read_text().split())
-    assert "| W/ Noise | 2 | 0 | 0 | 0 | 85.00 ± 63.53 |" in md
+    assert "| W/ Noise | 2 | 0 | 0 | 0 | 85.00 [21.47, 100.00] |" in md  # 85.00 ± 63.53, clipped at 100
     assert "| OVF | not run | not run | not run | not run | not run |" in md
     assert "nan" not in md + (tmp_path / "c.tex").read_text()
 
@@ -342,9 +354,10 @@ def test_a_verdict_flips_when_the_difference_crosses_its_rule(tmp_path):
     claim = "OVF beats its reversed decay version"
     assert ablation_verdicts(tmp_path / "a", [50.0, 53.0, 51.0])[claim] == REPRODUCED  # paired 10, 9, 10
     assert ablation_verdicts(tmp_path / "b", [61.0, 63.0, 62.0])[claim] == NOT_REPRODUCED  # ablated higher
-    assert (
-        ablation_verdicts(tmp_path / "c", [40.0, 70.0, 55.0])[claim] == NOT_REPRODUCED
-    )  # the difference is not significant
+    # not significant (paired 20, -8, 6), and the CI95 still reaches the paper's drop of 17.49: open
+    assert ablation_verdicts(tmp_path / "c", [40.0, 70.0, 55.0])[claim] == INCONCLUSIVE
+    # not significant either (paired 0.5, 1.0, 0.2), but its CI95 stays far below 17.49: excluded
+    assert ablation_verdicts(tmp_path / "e", [59.5, 61.0, 60.8])[claim] == NOT_REPRODUCED
     assert claim not in ablation_verdicts(tmp_path / "d", None)  # not run: no row
 
 
@@ -366,9 +379,10 @@ def test_figure3_claims_use_a_stand_in_dataset_and_say_so(tmp_path):
         rows["IRS beats W/ Noise, VGG-8 / Fashion-MNIST (for MNIST)"],
     )
     # significant at the only sigma_d with 3 seeds, but Fashion-MNIST and 3 epochs are not the paper's evidence
-    assert (ovf["verdict"], ovf["paper"]) == (INDICATIVE_FOR, "+46.71")
+    assert (ovf["verdict"], ovf["paper"]) == (INDICATIVE[REPRODUCED], "+46.71")
     assert ovf["evidence short of the paper's"] == "Fashion-MNIST stands in for MNIST; 3 of 200 epochs"
-    assert ovf["ours"] == "+10.00 ± 0.00 (n=3) at σ_d 0.3" and irs["verdict"] == INDICATIVE_AGAINST
+    assert ovf["ours"] == "+10.00 (identical seeds) (n=3) at σ_d 0.3"
+    assert irs["verdict"] == INDICATIVE[NOT_REPRODUCED]  # 1 point behind at every seed: significant
     assert rows["OVF beats W/ Noise, ResNet-18 / CIFAR-10"]["verdict"] == NOT_RUN
 
 
@@ -408,7 +422,7 @@ def test_figure3_needs_a_majority_of_holm_corrected_wins_and_no_significant_loss
 def test_one_seed_is_indicative_whatever_the_gain(tmp_path):
     gains = {0.1: [5.0], 0.2: [6.0], 0.3: [-2.0]}
     row = figure3_rows(sigma_grid_runs(tmp_path, gains), list(gains), [0])["OVF beats W/ Noise, VGG-8 / MNIST"]
-    assert (row["verdict"], row["k of n"]) == (INDICATIVE_FOR, "better at 2 of 3 σ_d")
+    assert (row["verdict"], row["k of n"]) == (INDICATIVE[INCONCLUSIVE], "ahead at 2 of 3 σ_d (sign only)")
     assert row["evidence short of the paper's"] == "n = 1 seed"
 
 
@@ -422,16 +436,16 @@ def test_report_puts_numbers_beside_the_paper(tmp_path):
     report(runs_of(tmp_path, specs), out, Grid("unit", [0.3], [0, 1], beta={"ovf": "default"}))
     text = " ".join(out.read_text().split())
     assert (
-        "| OVF beats W/ Noise, VGG-8 / MNIST | +46.71 | +10.00 ± 0.00 (n=2) at σ_d 0.3 | better at 1 of 1 "
+        "| OVF beats W/ Noise, VGG-8 / MNIST | +46.71 | +10.00 (identical seeds) (n=2) at σ_d 0.3 | better at 1 of 1 "
         "σ_d | indicative (in favour) | n = 2 seeds; 3 of 200 epochs |"
     ) in text
     assert "| epochs | 200 | 3 |" in text and "| independent runs (seeds) | ≥ 5 | seeds 0 1 (n = 2) |" in text
     assert "| git commit | – | abc123 |" in text and "| date | 2023 (arXiv 2305.14561) | 2026-11-25 |" in text
-    assert "| 0.3 | | 92.00 ± 0.00 | 92.00 ± 0.00 | – |" in text  # clean accuracy of the sigma_d 0.3 models
+    assert "| 0.3 | | 92.00 (identical seeds) | 92.00 (identical seeds) | – |" in text  # clean accuracy at 0.3
     for section in ("Convergence", "Table 1", "Ablations", "Table 2"):
         assert re.search(f"## {section} Paper: [^#]* Ours: not run[.;]", text)
-    # Figure 4: the same EKL (1.0) for both is not lower
-    assert "Verdicts over 24 claims: 1 indicative (in favour); 1 indicative (against); 22 not run." in text
+    # Figure 4: the same EKL (1.0) for both is a tie: no difference, not against
+    assert "Verdicts over 24 claims: 1 indicative (in favour); 1 indicative (no difference); 22 not run." in text
 
 
 def test_report_says_at_each_sigma_d_whether_nft_beats_noise_injection(tmp_path):
@@ -445,8 +459,8 @@ def test_report_says_at_each_sigma_d_whether_nft_beats_noise_injection(tmp_path)
     text = " ".join(out.read_text().split())
     ci = stats.t.ppf(0.975, 1) * pd.Series([20.0, 22.0]).std() / math.sqrt(2)
     assert (
-        f"| 0.3 | 21.00 ± {ci:.2f} | 40.50 ± 6.35 | 50.50 ± 6.35 | 39.50 ± 6.35 | +10.00 ± 0.00 (n=2) better "
-        f"| -1.00 ± 0.00 (n=2) worse |"
+        f"| 0.3 | 21.00 ± {ci:.2f} | 40.50 ± 6.35 | 50.50 ± 6.35 | 39.50 ± 6.35 | +10.00 (identical seeds) (n=2) "
+        f"better | -1.00 (identical seeds) (n=2) worse |"
     ) in text
     assert (
         "- VGG-8 / MNIST, OVF − W/ Noise: better at σ_d 0.3 (paired t-tests over n = 2 seeds, Holm-corrected)."
@@ -523,7 +537,8 @@ def drawn(fig) -> dict:
 @pytest.mark.parametrize("name,y,mc_ci", [("figure3", "accuracy", "mc_ci95"), ("figure4", "ekl", "mc_ekl_ci95")])
 def test_figure_shows_the_mean_and_ci95_of_each_point(tmp_path, name, y, mc_ci):
     """What is drawn equals runs.csv computed here: the mean over seeds, the Student-t CI95 over seeds (the MC
-    CI95 with one seed); W/O Noise (trained at 0) at each eval sigma, the others at eval sigma = sigma_d."""
+    CI95 with one seed), clipped at 0 and 100; W/O Noise (trained at 0) at each eval sigma, the others at eval
+    sigma = sigma_d."""
     from neft.analysis.figures import draw
 
     runs = figure_runs(tmp_path)
@@ -544,7 +559,8 @@ def test_figure_shows_the_mean_and_ci95_of_each_point(tmp_path, name, y, mc_ci):
                 if n > 1
                 else mine[mine.eval_sigma == s][mc_ci].item()
             )
-            assert (mean, low, high) == pytest.approx((values.mean(), values.mean() - ci, values.mean() + ci))
+            bottom, top = max(values.mean() - ci, 0), min(values.mean() + ci, 100)  # clipped where y ends
+            assert (mean, low, high) == pytest.approx((values.mean(), bottom, top))
     assert all(len(o) == 1 and abs(next(iter(o))) < 0.02 for o in offsets.values())  # one small offset per method
     assert len({next(iter(o)) for o in offsets.values()}) == 4  # ... a different one each: no point hides another
 
@@ -589,6 +605,19 @@ def test_figures_are_reproducible_png_300_dpi_and_pdf_with_truetype_fonts(tmp_pa
     assert Image.open(tmp_path / "a" / "f.png").info["dpi"] == pytest.approx((300, 300), abs=0.01)
     with pytest.raises(NeftError, match="unknown figure format"):
         figure("figure3", runs, [0.1, 0.3], [0], [tmp_path / "f.svg"])
+
+
+def test_a_figures_csv_is_the_data_it_draws(tmp_path):
+    from neft.analysis.figures import draw, figure
+
+    runs = figure_runs(tmp_path)
+    figure("figure3", runs, [0.1, 0.3], [0, 1, 2], [tmp_path / "f.csv"])
+    written = pd.read_csv(tmp_path / "f.csv")
+    lines = drawn(draw("figure3", runs, [0.1, 0.3], [0, 1, 2]))
+    for variant, points in written.groupby("variant"):
+        (_, ys, _, _) = lines["VGG-8, Fashion-MNIST", variant]
+        assert list(points.sort_values("x")["mean"]) == pytest.approx(ys)
+    assert set(written.columns) >= {"model", "dataset", "variant", "x", "mean", "ci95", "n", "epochs", "runs"}
 
 
 @pytest.mark.parametrize(
@@ -668,3 +697,125 @@ def test_the_report_shows_each_table_as_its_file_does(tmp_path):
     write("table1", pd.DataFrame(), [tmp_path / "off.md"], title("table1", None, runs, {}))
     report(runs, out, Grid("unit", [0.3], list(seeds)))
     assert "not run" in (tmp_path / "off.md").read_text() and "## Table 1 Paper:" in " ".join(out.read_text().split())
+
+
+def feedback_runs(tmp_path, matched_gain: float, seeds=(0, 1, 2), dataset="mnist"):
+    """W/ Noise, W/ Noise ×4 and OVF at sigma_d 0.2 and 0.4 (OVF 5 points above W/ Noise, W/ Noise ×4
+    `matched_gain` above it; seed spreads 0, 0.4, 0.8), and at the ablations' setting (0.3) OVF and IRS with
+    their +beta runs (positive feedback 2 points below)."""
+    specs = []
+    for sd in (0.2, 0.4):
+        for s in seeds:
+            base = 50.0 + 0.4 * s
+            for variant, gain in (("noise", 0.0), ("noise-draws4", matched_gain), ("ovf", 5.0 + 0.1 * s)):
+                specs.append((variant, sd, s, {sd: [base + gain] * 2}, dict(epochs=200)))
+    for s in seeds:
+        for variant, acc in (("ovf", 60.0), ("ovf-posfb", 58.0 - 0.3 * s), ("irs", 61.0), ("irs-posfb", 61.0)):
+            specs.append((variant, 0.3, s, {0.3: [acc] * 2}, dict(epochs=200)))
+    return runs_of(tmp_path, specs).assign(dataset=dataset)
+
+
+def test_the_feedback_table_pairs_ovf_with_the_compute_matched_baseline_and_nft_with_positive_feedback(tmp_path):
+    from neft.analysis.tables import feedback
+
+    runs = feedback_runs(tmp_path, matched_gain=4.0)
+    long = feedback(runs, Setting("vgg8", "mnist", 0.3, (0, 1, 2)), (0.2, 0.4), (0, 1, 2))
+    rows = {(r.comparison, r.sigma_d): r for r in long.itertuples()}
+    assert set(rows) == {
+        ("OVF − W/ Noise ×4", 0.2),
+        ("OVF − W/ Noise ×4", 0.4),
+        ("OVF − W/ Noise", 0.2),
+        ("OVF − W/ Noise", 0.4),
+        ("OVF − OVF (positive feedback (+β))", 0.3),
+        ("IRS − IRS (positive feedback (+β))", 0.3),
+    }
+    matched = rows["OVF − W/ Noise ×4", 0.2]
+    gains = pd.Series([1.0, 1.1, 1.2])  # OVF 5 + 0.1 s above W/ Noise, W/ Noise ×4 4 above it
+    assert (matched.variant, matched.versus, matched.n_paired, matched.seeds) == ("ovf", "noise-draws4", 3, "0 1 2")
+    assert matched.diff == pytest.approx(gains.mean())
+    assert matched.ci95 == pytest.approx(stats.t.ppf(0.975, 2) * gains.std() / math.sqrt(3))
+    assert rows["OVF − W/ Noise", 0.4].diff == pytest.approx(5.1)
+    positive = rows["OVF − OVF (positive feedback (+β))", 0.3]
+    assert (positive.versus, positive.diff) == ("ovf-posfb", pytest.approx(2.3))
+    assert rows["IRS − IRS (positive feedback (+β))", 0.3].ci95 == 0.0  # identical seeds
+    write("feedback", long, [tmp_path / "f.md"], "Is it the feedback?")
+    md = " ".join((tmp_path / "f.md").read_text().split())
+    assert "| IRS − IRS (positive feedback (+β)) | VGG-8 / MNIST | 0.3 | +0.00 (identical seeds) (n=3) | n.s. |" in md
+    # without the ablations' setting the compute-matched rows stay
+    assert set(feedback(runs, None, (0.2, 0.4), (0, 1, 2)).versus) == {"noise-draws4", "noise"}
+
+
+@pytest.mark.parametrize(
+    "matched_gain,word",
+    [
+        (-3.0, "indicative (in favour)"),  # W/ Noise ×4 below W/ Noise: OVF's gain survives it
+        (5.0, "indicative (no difference)"),  # as good as OVF: the gain was the extra samples
+        (9.0, "indicative (against)"),  # better than OVF
+    ],
+)
+def test_the_report_says_whether_ovfs_gain_survives_the_compute_matched_baseline(tmp_path, matched_gain, word):
+    runs = feedback_runs(tmp_path, matched_gain, dataset="fashion_mnist")
+    grid = Grid(
+        "unit",
+        [0.2, 0.4],
+        [0, 1, 2],
+        Setting("vgg8", "fashion_mnist", 0.3, (0, 1, 2)),
+        stand_ins={"mnist": "fashion_mnist"},
+    )
+    out = tmp_path / "report.md"
+    report(runs, out, grid)
+    text = " ".join(out.read_text().split())
+    assert "## Is it the feedback? Beyond the paper and its public code." in text
+    panel = "VGG-8 / Fashion-MNIST (for MNIST)"
+    assert re.search(
+        rf"\| OVF beats W/ Noise ×4, {re.escape(panel)} \| – \| [^|]+ \| [^|]+ \| {re.escape(word)} \|", text
+    )
+    assert (
+        f"- {panel}: OVF against W/ Noise: indicative (in favour) (better at 2 of 2 σ_d); against W/ Noise ×4, "
+        f"which sees as many noise samples per step: {word}"
+    ) in text
+    # positive feedback: OVF significantly above its +beta run, IRS tied with it: no difference, not against
+    assert "- OVF beats OVF (positive feedback (+β)) at the ablations' setting: +2.30 ± " in text
+    assert "IRS beats IRS (positive feedback (+β)) at the ablations' setting: +0.00 (identical seeds) (n=3) " in text
+    assert "(indicative (no difference))." in text
+
+
+def test_a_synthetic_grid_says_so_and_judges_nothing(tmp_path):
+    from neft.analysis.figures import SYNTHETIC, draw
+
+    specs = [(m, 0.3, s, {0.3: [a + s] * 2}, {}) for m, a in (("noise", 40.0), ("ovf", 50.0)) for s in (0, 1, 2)]
+    runs = runs_of(tmp_path, specs).assign(dataset="synthetic")
+    out = tmp_path / "report.md"
+    report(runs, out, Grid("unit", [0.3], [0, 1, 2], stand_ins={"mnist": "synthetic"}))
+    lines = out.read_text().splitlines()
+    assert lines[2].startswith("**Synthetic data: the numbers of this grid check the installation and mean nothing")
+    verdicts = [line.split("|")[5].strip() for line in lines if line.startswith(("| OVF beats", "| IRS beats"))]
+    assert verdicts and set(verdicts) <= {"not judged (synthetic data)", "not run"}
+    assert "not judged (synthetic data)" in verdicts
+    assert SYNTHETIC in draw("figure3", runs, [0.3], [0, 1, 2]).axes[0].get_title()
+    real = runs.assign(dataset="mnist")
+    assert SYNTHETIC not in draw("figure3", real, [0.3], [0, 1, 2]).axes[0].get_title()
+
+
+def test_figures_draw_the_compute_matched_baseline_in_a_style_of_its_own(tmp_path):
+    from neft.analysis.figures import N2, STYLES, draw
+
+    runs = feedback_runs(tmp_path, matched_gain=4.0)
+    ax = draw("figure3", runs, [0.2, 0.4], [0, 1, 2]).axes[0]
+    styles = {
+        line.get_gid(): (line.get_color(), line.get_marker(), str(line.get_linestyle()))
+        for line in ax.get_lines()
+        if line.get_gid()
+    }
+    assert set(styles) == {"noise", "noise-draws4", "ovf"} and len(set(styles.values())) == 3
+    assert styles["noise-draws4"][0].lower() == STYLES["noise-draws"]["color"].lower()
+    assert "W/ Noise ×4" in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert N2 not in ax.get_title()  # three seeds
+    two = draw("figure3", feedback_runs(tmp_path / "two", 4.0, seeds=(0, 1)), [0.2, 0.4], [0, 1]).axes[0]
+    assert N2 in two.get_title()
+
+
+def test_figure4_says_lower_is_better():
+    from neft.analysis.figures import FIGURES
+
+    assert "lower is better" in FIGURES["figure4"].ylabel

@@ -126,6 +126,56 @@ def test_irs_knobs():
     assert len(resnet.heads) == 4 and resnet.beta == 1e-1  # reference default beta for ResNet-18 on MNIST-like data
 
 
+@pytest.mark.parametrize("n_draws", [1, 4])
+def test_noise_injection_averages_the_losses_of_n_draws_fresh_noise_samples(n_draws):
+    """W/ Noise ×K: K forwards of the batch, each with its own noise sample in draw order, the mean of their
+    cross-entropies; K = 1 is plain W/ Noise, bit for bit."""
+    cfg, model, method = setup("noise", n_draws=n_draws)
+    assert method.hparams == {"n_draws": n_draws}
+    x, y = torch.randn(6, 3, 32, 32), torch.randint(10, (6,))
+    loss, _ = method.loss(model, x, y, torch.Generator().manual_seed(5))
+    g, layers, law = torch.Generator().manual_seed(5), noisy_layers(model), cfg.noise_law()
+    losses = []
+    for _ in range(n_draws):
+        with perturbed(layers, law.sample([layer.weight for layer in layers], 0.2, g)):
+            losses.append(F.cross_entropy(model(x), y))
+    expected = sum(losses) / n_draws
+    assert torch.equal(loss, expected) if n_draws == 1 else torch.allclose(loss, expected)
+    if n_draws > 1:  # each draw its own sample: the first draw alone is another loss
+        assert not torch.allclose(loss, losses[0])
+
+
+def test_positive_feedback_flips_the_sign_of_the_feedback_term():
+    out, f = torch.tensor([[2.0, -1.0]]), torch.tensor([[1.0, 3.0]])
+    assert torch.allclose(nft_logits(out, [f], [1.0], 0.5, sign=1), (out + 0.5 * f) / 2)
+    x, y = torch.randn(4, 3, 32, 32), torch.randint(10, (4,))
+    for name in ("ovf", "irs"):
+        losses = {}
+        for positive in (False, True):
+            _, model, method = setup(name, beta=0.1, positive_feedback=positive)
+            assert method.hparams["feedback_sign"] == (1 if positive else -1)
+            losses[positive] = method.loss(model, x, y, torch.Generator().manual_seed(2))[0]
+        _, model, method = setup(name, beta=0.1)  # the same draws, the sign flipped by hand: +beta = -(-beta)
+        method.beta = -0.1
+        assert torch.allclose(losses[True], method.loss(model, x, y, torch.Generator().manual_seed(2))[0])
+        assert not torch.allclose(losses[True], losses[False])
+
+
+@pytest.mark.parametrize(
+    "options,message",
+    [
+        (dict(method="ovf", n_draws=4), "n_draws is an option of method noise"),
+        (dict(method="noise", positive_feedback=True), "positive_feedback is an option of methods ovf and irs"),
+        (dict(method="noise", n_draws=0), "n_draws must be >= 1"),
+    ],
+)
+def test_control_options_belong_to_their_method(options, message):
+    from neft.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=message):
+        tiny(**options)
+
+
 def test_irs_heads_are_absent_from_the_inference_model_and_their_accuracy_is_recorded(tmp_path):
     result = train(tiny(method="irs", epochs=1), tmp_path)
     model, meta = load_model(tmp_path / "model.pt")

@@ -64,12 +64,14 @@ def test_lint_is_clean(work):
 # --- the grid, computed here from the config itself
 def expected_runs(cfg: dict) -> tuple[set, set]:
     """(evaluated runs, trained runs) as (model, dataset, variant, sigma_d, seed); runs that several parts
-    of the grid ask for count once."""
+    of the grid ask for count once. The main grid: the methods and, with compute_matched, W/ Noise with
+    N + 1 = 4 noise draws per step at every sigma_d."""
+    matched = ["noise-draws4"] if cfg["compute_matched"] and "noise" in cfg["methods"] else []
     evaluated = {
         (e["model"], e["dataset"], m, 0.0 if m == "vanilla" else float(s), seed)
         for e in cfg["experiments"]
         for seed in cfg["seeds"]
-        for m in cfg["methods"]
+        for m in cfg["methods"] + matched
         for s in ([0] if m == "vanilla" else cfg["sigma_d"])
     }
     a = cfg["ablations"]
@@ -93,6 +95,8 @@ def expected_runs(cfg: dict) -> tuple[set, set]:
                     ("irs-revdecay", a["reversed_decay"]),
                     ("ovf-revsigma", a["reversed_delta_sigma"] is not None),
                     ("irs-noheadnoise", a["irs_without_head_noise"]),
+                    ("ovf-posfb", a["positive_feedback"]),
+                    ("irs-posfb", a["positive_feedback"]),
                 ]
                 if on
             }
@@ -141,7 +145,7 @@ def load_config(name: str) -> dict:
 def test_quick_first_is_a_part_of_quick(work):
     """Its runs are quick's, with the very same commands, so quick goes on from them."""
     first, quick = (expected_runs(load_config(name))[1] for name in ("quick-first", "quick"))
-    assert first < quick and len(first) == 2 * (1 + 3 * len(load_config("quick")["sigma_d"]))
+    assert first < quick and len(first) == 2 * (1 + 4 * len(load_config("quick")["sigma_d"]))  # 4 with W/ Noise ×4
     commands = [
         set(
             re.findall(
@@ -193,8 +197,9 @@ def test_the_variant_table_plans_and_configures_the_runs(work):
     out = snakemake("-n", "-p", "--configfile", "config/smoke.yaml", cwd=work)
     runs = planned_trainings(out.text)
     candidates = {f"irs-beta{b:g}" for b in cfg["beta_search"]["grid"]}
-    assert len(variant_names(cfg)) >= len(VARIANTS) - 1
-    assert {Path(r).parts[2] for r in runs if "-" in Path(r).parts[2]} == variant_names(cfg) | candidates
+    assert len(variant_names(cfg)) >= len(VARIANTS) - 2  # all but the beta candidates and W/ Noise ×4
+    main = {"noise-draws4"}  # the compute-matched W/ Noise of the main grid
+    assert {Path(r).parts[2] for r in runs if "-" in Path(r).parts[2]} == variant_names(cfg) | candidates | main
     for run, options in runs.items():
         model, dataset, variant, _, seed = Path(run).parts
         method, tag, value = parse_variant(variant)
@@ -213,18 +218,22 @@ def test_the_variant_table_plans_and_configures_the_runs(work):
         "init_sensitivity": False,
         "pretrained_epochs": [],
         "n_feedback": {"ovf": [], "irs": []},
+        "positive_feedback": False,
     }
     assert set(off) == {v.key for v in VARIANTS.values() if v.key}
-    (work / "off.yaml").write_text(f"extends: config/smoke.yaml\nablations: {json.dumps(off)}\n")
+    (work / "off.yaml").write_text(
+        f"extends: config/smoke.yaml\ncompute_matched: false\nablations: {json.dumps(off)}\n"
+    )
     runs = planned_trainings(snakemake("-n", "-p", "--configfile", "off.yaml", cwd=work).text)
     assert {Path(r).parts[2] for r in runs if "-" in Path(r).parts[2]} == candidates
 
 
 def test_paper_grid_size():
     evaluated, trained = expected_runs(load_config("paper"))
-    # 6 panels x 5 seeds x (1 + 3 methods x 8 sigma_d) + 21 ablation variants x 5 seeds (17 of the paper, 4 of
-    # the initialisation sensitivity) + 15 new convergence runs
-    assert len(trained) == len(evaluated) == 6 * 5 * 25 + 21 * 5 + 15
+    # 6 panels x 5 seeds x (1 + 4 trained variants x 8 sigma_d: W/ Noise, W/ Noise ×4, OVF, IRS) + 23 ablation
+    # variants x 5 seeds (17 of the paper, 4 of the initialisation sensitivity, 2 positive-feedback controls) + 15
+    # new convergence runs
+    assert len(trained) == len(evaluated) == 6 * 5 * 33 + 23 * 5 + 15
 
 
 # --- validation
@@ -422,6 +431,7 @@ def mc_mean(work: Path, variant: str, seed: int, sigma_d: float = 0.3, at: float
 def test_smoke_makes_every_output(smoke):
     for path in [
         "figures/smoke/figure3.png",
+        "figures/smoke/figure3.csv",
         "figures/smoke/figure3.pdf",
         "figures/smoke/figure4.png",
         "figures/smoke/figure4.pdf",

@@ -1,12 +1,14 @@
 """Figure 3 (mean noisy Top-1 accuracy vs sigma_d) and Figure 4 (mean EKL of the correct predictions
-vs sigma_d): one panel per model/dataset, one line per method.
+vs sigma_d): one panel per model/dataset, one line per main variant: the methods and the compute-matched
+W/ Noise ×(N+1) (beyond the paper).
 
 As in the paper, W/O Noise is trained once (sigma_d = 0): its point at sigma_d = s is its MC result at
 eval sigma s (drawn dashed, open markers). Every other method's point at s is the model trained at s,
 evaluated at s. A point is the mean over seeds; its bar is the Student-t CI95 over seeds, or with one
-seed the Monte-Carlo CI95 over that seed's R runs. Each panel states n (seeds), epochs and R; the beta of
-OVF and IRS is in the legend. The methods are offset a little along x (dodge) so that points at one
-sigma_d do not hide each other; the ticks stay at the true sigma_d.
+seed the Monte-Carlo CI95 over that seed's R runs, clipped at what the quantity can be (0 and 100 %,
+EKL >= 0). Each panel states n (seeds), epochs and R (and that n = 2 gives wide intervals, and that
+synthetic data means nothing); the beta of OVF and IRS is in the legend. The lines are offset a little
+along x (dodge) so that points at one sigma_d do not hide each other; the ticks stay at the true sigma_d.
 """
 
 import math
@@ -18,17 +20,19 @@ import pandas as pd
 
 from ..errors import NeftError
 from ..io import write_atomic
+from ..variants import is_main, parse_variant
 from .aggregate import DIGITS, t_ci95
-from .names import METHOD_NAMES, dataset_name, model_name
+from .names import dataset_name, model_name, variant_name
 from .tables import counted, span
 
 PANEL_ORDER = ["vgg8", "resnet18", "mnist", "fashion_mnist", "cifar10", "cifar100", "tinyimagenet"]  # the paper's
 STYLES = {  # Okabe-Ito colours (told apart under the common colour-vision deficiencies), a marker and a dash each
     "vanilla": dict(color="#000000", marker="o", linestyle="--", markerfacecolor="white"),
     "noise": dict(color="#0072B2", marker="s", linestyle=":"),
+    "noise-draws": dict(color="#CC79A7", marker="v", linestyle=(0, (5, 1.5, 1, 1.5, 1, 1.5))),
     "ovf": dict(color="#D55E00", marker="^", linestyle="-"),
     "irs": dict(color="#009E73", marker="D", linestyle="-."),
-}
+}  # keyed by series: a method, or <method>-<tag> of a main variant; in this order in the legend
 
 
 class Figure(NamedTuple):
@@ -36,12 +40,14 @@ class Figure(NamedTuple):
     y: str  # the column of runs.csv it plots
     mc_ci: str  # the Monte-Carlo CI95 of y (runs.csv)
     ylabel: str
-    ylim: tuple[float, float | None]  # bars clipped
+    bounds: tuple[float, float]  # what the quantity can be: bars are clipped there
 
 
 FIGURES = {
     "figure3": Figure("Figure 3", "accuracy", "mc_ci95", "mean noisy Top-1 accuracy (%)", (0, 100)),
-    "figure4": Figure("Figure 4", "ekl", "mc_ekl_ci95", "mean EKL of correct predictions", (0, None)),
+    "figure4": Figure(
+        "Figure 4", "ekl", "mc_ekl_ci95", "mean EKL of correct predictions (lower is better)", (0, math.inf)
+    ),
 }
 DODGE = 0.1  # x offset between neighbouring methods, as a fraction of the smallest sigma_d step
 DPI = 300
@@ -65,27 +71,37 @@ FOOTNOTE = (
 )
 
 
+SYNTHETIC = "synthetic data: an installation check, not the paper"
+N2 = "n = 2: CI95 = ±12.7 standard errors (t, 1 dof)"
+
+
+def series(variant: str) -> str:
+    """The STYLES key of a main variant: its method, or <method>-<tag> ('noise-draws4' -> 'noise-draws')."""
+    method, tag, _ = parse_variant(variant)
+    return f"{method}-{tag}" if tag else method
+
+
 def points(runs: pd.DataFrame, sigma_d: list[float], seeds: list[int]) -> pd.DataFrame:
-    """Per-seed points (panel, method, x) of the main runs (variants vanilla, noise, ovf, irs)."""
+    """Per-seed points (panel, variant, x) of the main grid's runs (variants.is_main)."""
     grid = [round(s, DIGITS) for s in sigma_d]
-    main = runs[runs.variant.isin(list(METHOD_NAMES)) & runs.seed.isin(seeds)].dropna(subset=["eval_sigma"])
+    main = runs[runs.variant.map(is_main) & runs.seed.isin(seeds)].dropna(subset=["eval_sigma"])
     vanilla = main[(main.variant == "vanilla") & main.eval_sigma.isin([0.0, *grid])]
     trained = main[(main.variant != "vanilla") & main.sigma_d.isin(grid) & (main.eval_sigma == main.sigma_d)]
     return pd.concat([vanilla.assign(x=vanilla.eval_sigma), trained.assign(x=trained.sigma_d)], ignore_index=True)
 
 
 def means(points: pd.DataFrame, y: str, mc_ci: str) -> pd.DataFrame:
-    """One row per (model, dataset, method, x): the mean of y over seeds, its CI95 (over seeds when n >= 2,
+    """One row per (model, dataset, variant, x): the mean of y over seeds, its CI95 (over seeds when n >= 2,
     else the Monte-Carlo one; nan where runs.csv has none) and what the panel says: n, epochs, R, beta."""
     rows = []
-    for (model, dataset, method, x), g in points.dropna(subset=[y]).groupby(["model", "dataset", "method", "x"]):
+    for (model, dataset, variant, x), g in points.dropna(subset=[y]).groupby(["model", "dataset", "variant", "x"]):
         n = len(g)
         ci = t_ci95(g[y]) if n >= 2 else g[mc_ci].iloc[0] if mc_ci in g else math.nan
         rows.append(
             dict(
                 model=model,
                 dataset=dataset,
-                method=method,
+                variant=variant,
                 x=x,
                 mean=g[y].mean(),
                 ci95=ci,
@@ -96,66 +112,79 @@ def means(points: pd.DataFrame, y: str, mc_ci: str) -> pd.DataFrame:
             )
         )
     return pd.DataFrame(
-        rows, columns=["model", "dataset", "method", "x", "mean", "ci95", "n", "epochs", "runs", "beta"]
+        rows, columns=["model", "dataset", "variant", "x", "mean", "ci95", "n", "epochs", "runs", "beta"]
     )
 
 
-def subtitle(panel: pd.DataFrame) -> str:
-    """n, epochs, R and what the bars are, for one panel."""
+def subtitle(panel: pd.DataFrame, synthetic: bool) -> str:
+    """n, epochs, R and what the bars are, for one panel; what n = 2 and synthetic data mean."""
     over_seeds, mc = panel.n >= 2, (panel.n == 1) & panel.ci95.notna()
     bars = ["CI95 over seeds"] if over_seeds.any() else []
     bars += ["Monte-Carlo CI95" + (" where n = 1" if bars else "")] if mc.any() else []
     bars += ["none where no CI is known"] if panel.ci95.isna().any() else []
-    return (
-        f"n = {counted(panel.n, 'seed')} · {counted(panel.epochs, 'epoch')} · R = {span(panel.runs)} · "
-        f"bars: {', '.join(bars)}"
+    caveats = [N2] if (panel.n == 2).any() else []
+    caveats += [SYNTHETIC] if synthetic else []
+    return "\n".join(
+        [
+            f"n = {counted(panel.n, 'seed')} · {counted(panel.epochs, 'epoch')} · R = {span(panel.runs)} · "
+            f"bars: {', '.join(bars)}",
+            *caveats,
+        ]
     )
 
 
-def label(method: str, betas: pd.Series) -> str:
-    if method == "vanilla":
-        return f"{METHOD_NAMES[method]} (trained at $\\sigma_d$ = 0)"
+def label(variant: str, betas: pd.Series) -> str:
+    if variant == "vanilla":
+        return f"{variant_name(variant)} (trained at $\\sigma_d$ = 0)"
     values = sorted(betas.dropna().unique())
-    return METHOD_NAMES[method] + (f" (β = {' / '.join(f'{b:g}' for b in values)})" if values else "")
+    return variant_name(variant) + (f" (β = {' / '.join(f'{b:g}' for b in values)})" if values else "")
+
+
+def clipped(line: pd.DataFrame, bounds: tuple[float, float]) -> list:
+    """Error bars (below, above) of mean ± ci95, cut where the quantity ends."""
+    low, high = bounds
+    below = line["mean"] - (line["mean"] - line.ci95).clip(lower=low)
+    above = (line["mean"] + line.ci95).clip(upper=high) - line["mean"]
+    return [below.to_numpy(), above.to_numpy()]
 
 
 def draw(name: str, runs: pd.DataFrame, sigma_d: list[float], seeds: list[int], stand_ins: dict | None = None):
-    """The matplotlib Figure (not saved): one error-bar line per method and panel, its data line's gid the method."""
+    """The matplotlib Figure (not saved): an error-bar line per main variant and panel (gid: the variant)."""
     import matplotlib
     from matplotlib.figure import Figure
 
     shown = FIGURES[name]
-    data = means(points(runs, sigma_d, seeds), shown.y, shown.mc_ci)
+    drawn = data(name, runs, sigma_d, seeds)
     order = {key: i for i, key in enumerate(PANEL_ORDER)}
-    panels = sorted(set(zip(data.model, data.dataset)), key=lambda p: (order.get(p[0], 99), order.get(p[1], 99), p))
+    panels = sorted(set(zip(drawn.model, drawn.dataset)), key=lambda p: (order.get(p[0], 99), order.get(p[1], 99), p))
     cols = max(1, min(3, len(panels)))
     rows = max(1, math.ceil(len(panels) / cols))
     with matplotlib.rc_context(RC):
         fig = Figure(figsize=(4.4 * cols, 3.9 * rows + 0.4), layout="constrained")
         axes = list(fig.subplots(rows, cols, squeeze=False).flat)
         for ax, (model, dataset) in zip(axes, panels):
-            panel = data[(data.model == model) & (data.dataset == dataset)]
+            panel = drawn[(drawn.model == model) & (drawn.dataset == dataset)]
             xs = sorted(panel.x.unique())
             step = DODGE * (min(b - a for a, b in zip(xs, xs[1:])) if len(xs) > 1 else 0.1)
-            for i, method in enumerate(METHOD_NAMES):
-                line = panel[panel.method == method].sort_values("x")
-                if line.empty:
-                    continue
-                offset = (i - (len(METHOD_NAMES) - 1) / 2) * step
+            shown_series = sorted(set(panel.variant), key=lambda v: list(STYLES).index(series(v)))
+            for i, variant in enumerate(shown_series):
+                line = panel[panel.variant == variant].sort_values("x")
+                offset = (i - (len(shown_series) - 1) / 2) * step
                 bars = ax.errorbar(
                     line.x + offset,
                     line["mean"],
-                    yerr=line.ci95,
-                    label=label(method, line.beta),
+                    yerr=clipped(line, shown.bounds),
+                    label=label(variant, line.beta),
                     capsize=2.5,
                     elinewidth=0.9,
-                    **STYLES[method],
+                    **STYLES[series(variant)],
                 )
-                bars.lines[0].set_gid(method)
-            ax.set_title(f"{model_name(model)}, {dataset_name(dataset, stand_ins)}\n{subtitle(panel)}")
+                bars.lines[0].set_gid(variant)
+            synthetic = dataset == "synthetic"
+            ax.set_title(f"{model_name(model)}, {dataset_name(dataset, stand_ins)}\n{subtitle(panel, synthetic)}")
             ax.set(xlabel="device variation $\\sigma_d$", ylabel=shown.ylabel)
             ax.set_xticks(xs, [f"{x:g}" for x in xs])
-            ax.set_ylim(*shown.ylim)
+            ax.set_ylim(shown.bounds[0], None if math.isinf(shown.bounds[1]) else shown.bounds[1])
             ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, frameon=False)  # below: hides no point
         for ax in axes[len(panels) :] if panels else []:
             ax.axis("off")
@@ -178,6 +207,12 @@ def save(fig, outs: list[Path]) -> None:
             write_atomic(out, partial(fig.savefig, format=out.suffix[1:], dpi=DPI, metadata=metadata))
 
 
+def data(name: str, runs: pd.DataFrame, sigma_d: list[float], seeds: list[int]) -> pd.DataFrame:
+    """What the figure draws: one row per panel, variant and x (mean, CI95 before clipping, n, epochs, R, beta)."""
+    shown = FIGURES[name]
+    return means(points(runs, sigma_d, seeds), shown.y, shown.mc_ci)
+
+
 def figure(
     name: str,
     runs: pd.DataFrame,
@@ -186,7 +221,15 @@ def figure(
     outs: list[Path],
     stand_ins: dict | None = None,
 ) -> None:
+    """The figure as PNG and/or PDF, and its data as CSV, by each output's suffix."""
+    from ..io import save_text
+
     for out in map(Path, outs):  # before drawing anything
-        if out.suffix not in (".png", ".pdf"):
-            raise NeftError(f"{out}: unknown figure format {out.suffix!r}; use .png or .pdf")
-    save(draw(name, runs, sigma_d, seeds, stand_ins), outs)
+        if out.suffix not in (".png", ".pdf", ".csv"):
+            raise NeftError(f"{out}: unknown figure format {out.suffix!r}; use .png, .pdf or .csv (its data)")
+    images = [out for out in map(Path, outs) if out.suffix != ".csv"]
+    if images:
+        save(draw(name, runs, sigma_d, seeds, stand_ins), images)
+    for out in map(Path, outs):
+        if out.suffix == ".csv":
+            save_text(out, data(name, runs, sigma_d, seeds).to_csv(index=False))

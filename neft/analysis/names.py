@@ -1,4 +1,6 @@
-"""Display names of methods, models and datasets, for figures, tables and the report."""
+"""Display names of methods, variants, models and datasets, for figures, tables and the report."""
+
+from ..variants import VARIANTS, parse_variant
 
 METHOD_NAMES = {"vanilla": "W/O Noise", "noise": "W/ Noise", "ovf": "OVF", "irs": "IRS"}
 MODEL_NAMES = {"vgg8": "VGG-8", "resnet18": "ResNet-18"}
@@ -14,6 +16,16 @@ DATASET_NAMES = {
 
 def method_name(method: str) -> str:
     return METHOD_NAMES.get(method, method)
+
+
+def variant_name(variant: str) -> str:
+    """'W/ Noise ×4' for noise-draws4, 'OVF' for ovf, 'OVF (positive feedback (+β))' for ovf-posfb."""
+    method, tag, value = parse_variant(variant)
+    if not tag:
+        return method_name(method)
+    if tag == "draws":
+        return f"{method_name(method)} ×{value:g}"
+    return f"{method_name(method)} ({VARIANTS[tag].label}{'' if value is None else f' {value:g}'})"
 
 
 def model_name(model: str) -> str:

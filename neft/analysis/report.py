@@ -2,6 +2,7 @@
 the paper's (claims.yaml), and a verdict per claim by the rules of verdicts.py. Differences are the
 method minus what it is compared with, everywhere."""
 
+import dataclasses
 import math
 import os
 from dataclasses import dataclass, field
@@ -11,19 +12,38 @@ import pandas as pd
 import yaml
 from tabulate import tabulate
 
+from ..config import OVF_FEEDBACKS
 from ..io import save_text
-from ..variants import VARIANTS, of_table, parse_variant
+from ..variants import VARIANTS, compute_matched, of_table, parse_variant
 from .aggregate import DIGITS, t_ci95
 from .compute import own_clocks, per_rule
-from .names import MODEL_NAMES, dataset_name, model_name
-from .tables import NAMES, Setting, ablations, as_markdown, convergence, init_sensitivity, table1, table2, title
+from .names import MODEL_NAMES, dataset_name, model_name, variant_name
+from .tables import (
+    ACCURACY,
+    NAMES,
+    Setting,
+    ablations,
+    as_markdown,
+    cell,
+    convergence,
+    feedback,
+    init_sensitivity,
+    table1,
+    table2,
+    title,
+)
 from .verdicts import (
+    ALPHA,
     BETTER,
+    INCONCLUSIVE,
     MIN_SEEDS,
+    NOT_REPRODUCED,
     NOT_RUN,
+    REPRODUCED,
     VERDICTS,
     WORSE,
     Paired,
+    Verdict,
     judge,
     outcome_word,
     outcomes,
@@ -43,13 +63,25 @@ RULES = {
     "Ablations": "holds if the NFT run is significantly better than its ablated version (paired t-test).",
     "Table 2": "holds if training from scratch is significantly better than the pretrained model + k epochs for "
     "every k run (paired t-tests, Holm-corrected over k).",
+    "Is it the feedback?": "beyond the paper. OVF minus W/ Noise ×(N+1) (W/ Noise with as many noise draws per "
+    "step as OVF has forwards) by the rule of Figure 3; OVF and IRS minus their positive-feedback (+β) runs at the "
+    "ablations' setting, one paired t-test each. The seeds needed are sized on the paper's OVF improvement.",
 }
 EVIDENCE = (
-    f"A verdict is **reproduced** or **not reproduced** only with the paper's evidence: at least {MIN_SEEDS} "
-    "seeds, the paper's dataset, epochs and full-size model (and for the convergence count, at least as "
-    "many runs). Otherwise the same rule gives **indicative (in favour)** or **indicative (against)**, and "
-    "the shortfall is named. With one seed there is no test: the sign of each difference stands in for "
-    "it. **not run**: a run the comparison needs is missing."
+    "Three outcomes. **reproduced**: the method is significantly better where the claim needs it (the rule "
+    "above) and significantly worse nowhere. **not reproduced**: the evidence excludes the claim: a "
+    "significant difference the other way, or, in the paper's setting, the CI95 of the improvement below "
+    "the paper's size at every σ_d. **inconclusive**: neither; the note says how many seeds would detect the "
+    f"paper's effect at this grid's spread (paired t-test, power {80}%, α = {ALPHA} at Holm's first step). "
+    f"These words need the paper's evidence: at least {MIN_SEEDS} seeds, the paper's dataset, epochs and "
+    "full-size model (and for the convergence count, at least as many runs). Short of it the same rule "
+    "gives **indicative (in favour / against / no difference)**, and the shortfall is named. A difference "
+    "that is not significant (a tie, a sign from one seed) is never evidence against. On synthetic data "
+    "nothing is judged. **not run**: a run the comparison needs is missing."
+)
+SYNTHETIC_LINE = (
+    "**Synthetic data: the numbers of this grid check the installation and mean nothing about the paper. "
+    "No claim is judged.**"
 )
 
 
@@ -66,6 +98,7 @@ class Grid:
     threshold: float = 5.0
     stand_ins: dict[str, str] = field(default_factory=dict)  # paper dataset -> dataset run instead
     beta: dict[str, str] = field(default_factory=dict)  # NFT method -> how its beta was set
+    synthetic: bool = False  # every run on synthetic data: nothing is judged (set by `report` from the runs)
 
 
 @dataclass(frozen=True)
@@ -87,18 +120,18 @@ class Section:
     rows: list[dict] = field(default_factory=list)
     extra: str = ""
 
-    def add(
-        self, claim: str, paper: str, ours: str, found: str, word: str | None, shortfall: str = "", note: str = ""
-    ) -> None:
+    def add(self, claim: str, paper: str, ours: str, v: Verdict | None, unit: str = "σ_d", note: str = "") -> None:
+        """A claim's row; `v` None: a number without a verdict (the paper has no such claim here)."""
+        notes = [note, f"{v.word}: {v.needed}" if v and v.needed else ""]
         self.rows.append(
             {
                 "claim": claim,
                 "paper": paper,
                 "ours": ours,
-                "k of n": found,
-                "verdict": word or "–",
-                "evidence short of the paper's": shortfall or "–",
-                "note": note or "–",
+                "k of n": v.count(unit) if v else "–",
+                "verdict": v.word if v else "–",
+                "evidence short of the paper's": (v.shortfall if v else "") or "–",
+                "note": "; ".join(filter(None, notes)) or "–",
             }
         )
 
@@ -198,15 +231,21 @@ def panel_rows(runs, panel: Panel) -> pd.DataFrame:
     return runs[(runs.model == panel.model) & (runs.dataset == panel.dataset) & runs.variant.isin(list(NAMES))]
 
 
+def main_series(runs) -> list[str]:
+    """The main grid's variants shown in the per-σ_d tables: the methods, and W/ Noise ×(N+1) where it ran."""
+    return [*NAMES, *([compute_matched()] if (runs.variant == compute_matched()).any() else [])]
+
+
 def panel_shortfalls(runs, claims, panel: Panel) -> list[str]:
     if not panel.paper_dataset:
         return []
     return shortfalls(panel_rows(runs, panel), claims, dataset_name(panel.paper_dataset), dataset_name(panel.dataset))
 
 
-def comparisons(runs, panel: Panel, method: str, grid: Grid, column: str) -> dict[float, Paired]:
+def comparisons(runs, panel: Panel, method: str, grid: Grid, column: str, versus="noise") -> dict[float, Paired]:
+    """`method` minus `versus` (a main variant) at each sigma_d of the grid, paired by seed."""
     return {
-        s: paired(point(runs, panel, method, s, grid.seeds, column), point(runs, panel, "noise", s, grid.seeds, column))
+        s: paired(point(runs, panel, method, s, grid.seeds, column), point(runs, panel, versus, s, grid.seeds, column))
         for s in grid.sigma_d
     }
 
@@ -215,7 +254,6 @@ def comparisons(runs, panel: Panel, method: str, grid: Grid, column: str) -> dic
 def figure_section(runs, claims, grid: Grid, irs_notes: dict, figure: str) -> Section:
     ekl = figure == "Figure 4"
     column = "ekl" if ekl else "accuracy"
-    paper = claims["figure3_max_improvement_over_noise_injection"]
     what = "EKL of the correct predictions (lower = more confident)" if ekl else "Top-1 accuracy (%)"
     section = Section(
         figure, f"{what}, the method minus W/ Noise at eval σ = σ_d {fmt_list(grid.sigma_d)}; {seeds_text(grid.seeds)}."
@@ -224,29 +262,36 @@ def figure_section(runs, claims, grid: Grid, irs_notes: dict, figure: str) -> Se
         short = panel_shortfalls(runs, claims, panel)
         for method in ("ovf", "irs"):
             found = comparisons(runs, panel, method, grid, column)
-            tested = {s: c for s, c in found.items() if c.n}
-            v = verdict(list(found.values()), short, lower_is_better=ekl)
-            best = (min if ekl else max)(tested, key=lambda s: tested[s].diff, default=None)
-            ours = "–" if best is None else f"{tested[best].text()} at σ_d {best:g}"
+            claimed = None if ekl else paper_improvement(claims, panel, method)
+            v = verdict(list(found.values()), short, lower_is_better=ekl, claimed=claimed, synthetic=grid.synthetic)
             if ekl:
                 claim, paper_text = f"{NAMES[method]} EKL below W/ Noise, {panel.title}", "lower"
             else:
                 claim = f"{NAMES[method]} beats W/ Noise, {panel.title}"
-                paper_text = (
-                    f"+{paper[f'{panel.model}/{panel.paper_dataset}'][method]:.2f}" if panel.paper_dataset else "–"
-                )
-            unit = "σ_d (lower EKL)" if ekl else "σ_d"
+                paper_text = "–" if claimed is None else f"+{claimed:.2f}"
             note = irs_notes.get(panel, "") if method == "irs" else ""
             section.add(
                 claim,
                 paper_text if panel.paper_dataset else "–",
-                ours,
-                v.count(unit),
-                v.word if panel.paper_dataset else None,
-                v.shortfall if v.tested else "",
+                best_text(found, ekl),
+                v if panel.paper_dataset else None,
+                "σ_d (lower EKL)" if ekl else "σ_d",
                 note,
             )
     return section
+
+
+def paper_improvement(claims, panel: Panel, method: str) -> float | None:
+    """The paper's largest improvement of `method` over W/ Noise on the panel (Figure 3), if it has the panel."""
+    table = claims["figure3_max_improvement_over_noise_injection"]
+    return table[f"{panel.model}/{panel.paper_dataset}"][method] if panel.paper_dataset else None
+
+
+def best_text(found: dict[float, Paired], lower_is_better: bool = False) -> str:
+    """'+1.23 ± 0.45 (n=3) at σ_d 0.3': the comparison most in the method's favour."""
+    tested = {s: c for s, c in found.items() if c.n}
+    best = (min if lower_is_better else max)(tested, key=lambda s: tested[s].diff, default=None)
+    return "–" if best is None else f"{tested[best].text()} at σ_d {best:g}"
 
 
 def per_sigma(runs, claims, grid: Grid, column: str) -> tuple[str, list[str]]:
@@ -272,13 +317,13 @@ def per_sigma(runs, claims, grid: Grid, column: str) -> tuple[str, list[str]]:
         }
         rows = []
         for s in grid.sigma_d:
-            values = {m: point(runs, panel, m, s, grid.seeds, column) for m in NAMES}
+            values = {m: point(runs, panel, m, s, grid.seeds, column) for m in main_series(runs)}
             digits = 4 if ekl else 2
             rows.append(
                 {
                     "σ_d": f"{s:g}",
-                    **{NAMES[m]: cell_n(v, digits) for m, v in values.items()},
-                    **{f"{NAMES[m]} − W/ Noise": diff_cell(found[m][s], judged[m][s], digits) for m in found},
+                    **{variant_name(m): cell_n(v, digits, EKL if ekl else ACCURACY) for m, v in values.items()},
+                    **{f"{NAMES[m]} − W/ Noise": diff_cell(found[m][s], judged[m][s], digits, ekl) for m in found},
                 }
             )
         parts.append(f"**{panel.title}**\n\n" + md_table(rows, "no runs"))
@@ -294,19 +339,19 @@ def per_sigma(runs, claims, grid: Grid, column: str) -> tuple[str, list[str]]:
     return ("\n\n".join([title, intro, *parts]) if parts else ""), words
 
 
-def cell_n(values: pd.Series, digits: int = 2) -> str:
-    if values.empty:
-        return "–"
-    mean, half = values.mean(), t_ci95(values)
-    return f"{mean:.{digits}f}" + ("" if math.isnan(half) else f" ± {half:.{digits}f}")
+EKL = (0.0, math.inf)  # what a mean EKL can be
 
 
-def diff_cell(c: Paired, outcome: str | None, digits: int = 2) -> str:
+def cell_n(values: pd.Series, digits: int = 2, bounds=ACCURACY) -> str:
+    """Mean ± CI95 over seeds (clipped at `bounds`), or '–'."""
+    return "–" if values.empty else cell(values.mean(), t_ci95(values), bounds=bounds, digits=digits)
+
+
+def diff_cell(c: Paired, outcome: str | None, digits: int = 2, lower_is_better: bool = False) -> str:
     """'+1.23 ± 0.45 (n=3) better'; one seed: 'ahead' or 'behind' by the sign alone."""
     if c.n == 0:
         return "–"
-    text = f"{c.diff:+.{digits}f}" + ("" if math.isnan(c.ci95) else f" ± {c.ci95:.{digits}f}") + f" (n={c.n})"
-    return f"{text} {outcome_word(c, outcome)}"
+    return f"{cell(c.diff, c.ci95, sign=True, digits=digits)} (n={c.n}) {outcome_word(c, outcome, lower_is_better)}"
 
 
 def sentence(panel: Panel, method: str, found: dict[float, Paired], judged: dict) -> str:
@@ -317,8 +362,8 @@ def sentence(panel: Panel, method: str, found: dict[float, Paired], judged: dict
     n = min(found[s].n for s in tested)
     if n == 1:
         groups = {
-            "ahead": [s for s in tested if judged[s] == BETTER],
-            "behind": [s for s in tested if judged[s] != BETTER],
+            "ahead": [s for s in tested if found[s].diff > 0],
+            "behind": [s for s in tested if found[s].diff <= 0],
         }
         how = "one seed: signs only, no test"
     else:
@@ -341,10 +386,10 @@ def clean_accuracy(runs, claims, grid: Grid) -> str:
         rows = []
         for s in [0.0, *grid.sigma_d]:
             row = {"trained at σ_d": f"{s:g}"}
-            for m in NAMES:
+            for m in main_series(runs):
                 trained_here = (m == "vanilla") == (s == 0)
                 values = by_seed(runs, panel.model, panel.dataset, m, s, 0.0, grid.seeds) if trained_here else None
-                row[NAMES[m]] = cell_n(values) if values is not None else ""
+                row[variant_name(m)] = cell_n(values) if values is not None else ""
             rows.append(row)
         parts.append(f"**{panel.title}**\n\n" + md_table(rows, "no runs"))
     if not parts:
@@ -454,32 +499,33 @@ def convergence_section(runs, claims, grid: Grid) -> Section:
     for method in ("noise", "ovf", "irs"):
         ours = f"{counts.non_converged[method]} of {counts.runs[method]}" if ran[method] else "not run"
         if method == "noise":
-            section.add("W/ Noise non-converged runs", f"{papers[method]} of {paper['runs']}", ours, "–", None)
+            section.add("W/ Noise non-converged runs", f"{papers[method]} of {paper['runs']}", ours, None)
             continue
-        word, note, short_here = NOT_RUN, "", []
+        v, note = Verdict(NOT_RUN, 0, 0, 0, ""), ""
         if ran[method] and ran["noise"]:
-            fewer = counts.non_converged[method] < counts.non_converged["noise"]
             n = min(counts.runs[method], counts.runs["noise"])
-            short_here = short + ([f"{n} of {paper['runs']} runs"] if n < paper["runs"] else [])
-            word = judge(fewer, short_here)
-            note = f"Fisher's exact test, one-sided: p = {fisher(counts, method):.3f}"
+            shortfall = "; ".join(short + ([f"{n} of {paper['runs']} runs"] if n < paper["runs"] else []))
+            fewer, more = fisher(counts, method, "less"), fisher(counts, method, "greater")
+            outcome = REPRODUCED if fewer < ALPHA else NOT_REPRODUCED if more < ALPHA else INCONCLUSIVE
+            v = Verdict(judge(outcome, shortfall, grid.synthetic), 0, 0, 0, shortfall)  # no k of n: one count
+            note = f"Fisher's exact test, one-sided: p = {fewer:.3f} (fewer), {more:.3f} (more)"
         section.add(
             f"{NAMES[method]} has fewer non-converged runs than W/ Noise",
             f"{papers[method]} of {paper['runs']}",
             ours,
-            "–",
-            word,
-            "; ".join(short_here),
-            note,
+            v,
+            note=note,
         )
     return section
 
 
-def fisher(counts: pd.DataFrame, method: str) -> float:
+def fisher(counts: pd.DataFrame, method: str, alternative: str) -> float:
+    """One-sided p of Fisher's exact test: `method` has fewer ('less') or more ('greater') non-converged runs
+    than W/ Noise."""
     from scipy import stats
 
     table = [[counts.non_converged[m], counts.runs[m] - counts.non_converged[m]] for m in (method, "noise")]
-    return float(stats.fisher_exact(table, alternative="less")[1])
+    return float(stats.fisher_exact(table, alternative=alternative)[1])
 
 
 def ablation_setting_text(runs, claims, grid: Grid) -> str:
@@ -511,15 +557,16 @@ def table1_section(runs, claims, grid: Grid) -> Section:
         acc = {n: setting.accuracy(runs, r.variant) for n, r in mine.iterrows()}
         empty = pd.Series(dtype=float)
         c = paired(acc.get(n_main[method], empty), acc.get(1, empty))
-        v = verdict([c], short)
         paper = claims["ablations"][of_table("table1")[0].claim][method]
+        known = n_main[method] <= len(paper) and paper[n_main[method] - 1] is not None
+        claimed = paper[n_main[method] - 1] - paper[0] if known else None
+        v = verdict([c], short, claimed=claimed, synthetic=grid.synthetic)
         section.add(
             f"{NAMES[method]}: N = {n_main[method]} beats N = 1",
             ", ".join(f"N={i + 1}: {x:.2f}" for i, x in enumerate(paper) if x is not None),
             f"N = {n_main[method]} − N = 1: {c.text()}",
-            v.count("comparison"),
-            v.word,
-            v.shortfall,
+            v,
+            "comparison",
         )
     section.extra = table_markdown("table1", long, runs, grid, setting)
     return section
@@ -537,18 +584,24 @@ def ablations_section(runs, claims, grid: Grid) -> Section:
     long = ablations(runs, setting)
     for r in long.itertuples():
         c = paired(setting.accuracy(runs, r.method), setting.accuracy(runs, r.variant))
-        v = verdict([c], short)
         claim = VARIANTS[parse_variant(r.variant)[1]].claim
+        drop = paper_drop(paper[claim], r.method, nft[r.method]) if claim else None
+        v = verdict([c], short, claimed=drop, synthetic=grid.synthetic)
         section.add(
             f"{NAMES[r.method]} beats its {r.ablation} version",
             paper_ablation(paper[claim], r.method, nft[r.method]) if claim else "–",
             f"NFT − ablated: {c.text()}",
-            v.count("comparison"),
-            v.word,
-            v.shortfall,
+            v,
+            "comparison",
         )
     section.extra = table_markdown("ablations", long, runs, grid, setting)
     return section
+
+
+def paper_drop(claim, method: str, nft: float) -> float:
+    """The points the paper's NFT run is above its ablated version (claims.yaml as in paper_ablation)."""
+    claim = claim.get(method, claim) if isinstance(claim, dict) else claim
+    return claim[f"{method}_drop_points"] if isinstance(claim, dict) else nft - claim
 
 
 def paper_ablation(claim, method: str, nft: float) -> str:
@@ -575,7 +628,11 @@ def table2_section(runs, claims, grid: Grid) -> Section:
             for r in mine.itertuples()
             if r.epochs and r.variant != method
         ]
-        v = verdict(found, short, need="all")
+        # the paper's smallest gain of scratch over pre+k (k > 0), as the size a comparison must reach
+        columns = dict(zip(paper["columns"], paper[method], strict=True))
+        scratch_paper = columns.pop(paper["columns"][-1])
+        claimed = min(scratch_paper - x for c, x in columns.items() if c != "pre+0")
+        v = verdict(found, short, need="all", claimed=claimed, synthetic=grid.synthetic)
         section.add(
             f"{NAMES[method]} from scratch beats pretrained + k epochs",
             ", ".join(f"{c}: {x:.2f}" for c, x in zip(paper["columns"], paper[method])),
@@ -584,9 +641,8 @@ def table2_section(runs, claims, grid: Grid) -> Section:
                 for r, c in zip([r for r in mine.itertuples() if r.epochs and r.variant != method], found)
             )
             or "–",
-            v.count("k"),
-            v.word,
-            v.shortfall,
+            v,
+            "k",
         )
     section.extra = table_markdown("table2", long, runs, grid, setting)
     return section
@@ -621,11 +677,72 @@ def init_section(runs, grid: Grid) -> tuple[str, str]:
         for m in ("ovf", "irs")
         if not (pd.isna(ref.minus_noise[m]) or pd.isna(pt.minus_noise[m]))
     )
+    other = (
+        f" These use the ablations' seeds; Figure 3's comparisons use the main grid's {seeds_text(grid.seeds)}."
+        if tuple(setting.seeds) != tuple(grid.seeds)
+        else ""
+    )
     said = (
         f"Initialisation (beyond the paper; {where}): PyTorch's default init instead of the public "
-        f"code's changes accuracy by {changes or '–'} points; {beats or 'no OVF/IRS comparison ran'}."
+        f"code's changes accuracy by {changes or '–'} points; {beats or 'no OVF/IRS comparison ran'}.{other}"
     )
     return text, said
+
+
+# --- Is it the feedback? (beyond the paper) -----------------------------------------------------------
+def feedback_section(runs, claims, grid: Grid) -> tuple[Section, list[str]]:
+    """OVF against W/ Noise ×(N+1) per panel (does OVF's gain survive when W/ Noise sees as many noise samples
+    per step?), and OVF/IRS against positive feedback at the ablations' setting; the numbers are the feedback
+    table's, and a sentence per panel."""
+    matched = compute_matched()
+    long = feedback(runs, grid.ablation, tuple(grid.sigma_d), tuple(grid.seeds))
+    section = Section(
+        "Is it the feedback?",
+        f"Beyond the paper and its public code. OVF trains on N + 1 noisy forwards per step, W/ Noise on one, so "
+        f"'OVF beats W/ Noise' mixes the feedback with {OVF_FEEDBACKS + 1} times as many noise samples. "
+        f"{variant_name(matched)} is W/ Noise with as many noise draws per step (the mean of their losses); +β "
+        f"flips the feedback's sign. Accuracy at eval σ = σ_d, {seeds_text(grid.seeds)}; positive feedback at "
+        f"the ablations' setting.",
+    )
+    words = []
+    for panel in panels(runs, claims, grid.stand_ins):
+        against = {v: comparisons(runs, panel, "ovf", grid, "accuracy", v) for v in (matched, "noise")}
+        if not any(c.n for c in against[matched].values()):
+            continue
+        short = panel_shortfalls(runs, claims, panel)
+        claimed = paper_improvement(claims, panel, "ovf")
+        v = {
+            k: verdict(list(found.values()), short, claimed=claimed, synthetic=grid.synthetic)
+            for k, found in against.items()
+        }
+        section.add(
+            f"OVF beats {variant_name(matched)}, {panel.title}",
+            "–",
+            best_text(against[matched]),
+            v[matched],
+            note=f"OVF − W/ Noise: {best_text(against['noise'])}, {v['noise'].count()}",
+        )
+        words.append(feedback_sentence(panel, matched, v))
+    if grid.ablation is not None:
+        short = setting_shortfalls(runs, claims, grid.ablation, "resnet18", "cifar10")
+        for r in long[long.versus.str.endswith("-posfb")].itertuples():
+            c = paired(grid.ablation.accuracy(runs, r.variant), grid.ablation.accuracy(runs, r.versus))
+            v = verdict([c], short, synthetic=grid.synthetic)
+            claim = f"{NAMES[r.variant]} beats {variant_name(r.versus)}"
+            section.add(claim, "–", c.text(), v, "comparison")
+            words.append(f"{claim} at the ablations' setting: {c.text()} ({v.word}).")
+    section.extra = as_markdown("feedback", long, title("feedback", grid.ablation, runs, grid.stand_ins))
+    return section, words
+
+
+def feedback_sentence(panel: Panel, matched: str, v: dict[str, Verdict]) -> str:
+    """Whether OVF's gain over W/ Noise survives the compute-matched baseline, in plain words."""
+    gain = {REPRODUCED: "OVF beats W/ Noise"}.get(v["noise"].word, f"OVF against W/ Noise: {v['noise'].word}")
+    survives = v[matched].word
+    return (
+        f"{panel.title}: {gain} ({v['noise'].count()}); against {variant_name(matched)}, which sees as many noise "
+        f"samples per step: {survives} ({v[matched].count()})."
+    )
 
 
 # --- the setting, health, assembly ---------------------------------------------------------------------
@@ -723,14 +840,17 @@ def report(
     benchmarks: list[Path] = (),
 ) -> list[Section]:
     claims = load_claims()
+    grid = dataclasses.replace(grid, synthetic=bool(len(runs)) and set(runs.dataset) == {"synthetic"})
     irs_text, irs_notes, irs_said = irs_diagnostics(runs, claims, grid)
     figure3_numbers, figure3_words = per_sigma(runs, claims, grid, "accuracy")
     figure4_numbers, _ = per_sigma(runs, claims, grid, "ekl")
     init_text, init_said = init_section(runs, grid)
     health_text, health_said = runs_health(runs)
+    feedback_part, feedback_words = feedback_section(runs, claims, grid)
     sections = [
         figure_section(runs, claims, grid, irs_notes, "Figure 3"),
         figure_section(runs, claims, grid, irs_notes, "Figure 4"),
+        feedback_part,
         convergence_section(runs, claims, grid),
         table1_section(runs, claims, grid),
         ablations_section(runs, claims, grid),
@@ -749,9 +869,10 @@ def report(
             f"verdict is 'indicative': it says which way this grid points, not that the paper's number is "
             f"reproduced."
         )
-    words += [*figure3_words, irs_said, init_said, health_said]
+    words += [*figure3_words, *feedback_words, irs_said, init_said, health_said]
     parts = [
         f"# NeFT replication report: {grid.name}",
+        SYNTHETIC_LINE if grid.synthetic else "",
         f"Generated by `python -m neft report` from {runs.file.nunique()} Monte-Carlo result files; every number "
         f"below is recomputed from them (do not edit: rerun the pipeline). Paper numbers: `neft/claims.yaml`. "
         f"Differences are the method minus what it is compared with.",
@@ -760,11 +881,12 @@ def report(
         "\n\n".join(f"![{Path(f).stem}]({relative(f, here)})" for f in figures if Path(f).suffix == ".png"),
         sections[0].markdown(),
         figure3_numbers,
+        feedback_part.markdown(),
         clean_accuracy(runs, claims, grid),
         irs_text,
         sections[1].markdown(),
         figure4_numbers,
-        *(s.markdown() for s in sections[2:]),
+        *(s.markdown() for s in sections[3:]),
         init_text,
         "## Runs\n\n" + health_text,
         "## Compute\n\n" + md_table(per_rule(list(benchmarks)), "no benchmark files") + "\n\n" + own_clocks(runs),

@@ -21,10 +21,10 @@ from tabulate import tabulate
 from ..errors import NeftError
 from ..formats import read_table
 from ..io import save_text
-from ..variants import of_table, parse_variant
+from ..variants import compute_matched, of_table, parse_variant
 from .aggregate import DIGITS, t_ci95
 from .names import METHOD_NAMES as NAMES  # report.py imports it from here too
-from .names import dataset_name, method_name, model_name
+from .names import dataset_name, method_name, model_name, variant_name
 
 
 @dataclass(frozen=True)
@@ -85,12 +85,24 @@ def stats(acc: pd.Series) -> dict:
     )
 
 
-def cell(mean: float, ci95: float, sign: bool = False) -> str:
-    """'85.12 ± 1.30'; the mean alone without a CI (one seed); '–' without a mean."""
+ACCURACY = (0.0, 100.0)  # what a mean accuracy (%) can be: its intervals are clipped there
+
+
+def cell(mean: float, ci95: float, sign: bool = False, bounds: tuple[float, float] | None = ACCURACY, digits=2) -> str:
+    """'85.12 ± 1.30'; '99.10 [97.20, 100.00]' where the interval is clipped at `bounds` (none for a difference,
+    `sign`); '85.12 (identical seeds)' for a CI95 of 0 (seeds that agree exactly); the mean alone without a CI (one
+    seed); '–' without a mean."""
     if pd.isna(mean):
         return "–"
-    text = f"{mean:+.2f}" if sign else f"{mean:.2f}"
-    return text if pd.isna(ci95) else f"{text} ± {ci95:.2f}"
+    text = f"{mean:+.{digits}f}" if sign else f"{mean:.{digits}f}"
+    if pd.isna(ci95):
+        return text
+    if ci95 == 0:
+        return f"{text} (identical seeds)"
+    low, high = mean - ci95, mean + ci95
+    if bounds and not sign and (low < bounds[0] or high > bounds[1]):
+        return f"{text} [{max(low, bounds[0]):.{digits}f}, {min(high, bounds[1]):.{digits}f}]"
+    return f"{text} ± {ci95:.{digits}f}"
 
 
 def tagged(runs: pd.DataFrame, setting: Setting, method: str, tag: str) -> list[tuple[float, str]]:
@@ -298,6 +310,86 @@ def init_sensitivity(runs: pd.DataFrame, setting: Setting) -> pd.DataFrame:
     )
 
 
+FEEDBACK_COLUMNS = [
+    "comparison",
+    "model",
+    "dataset",
+    "sigma_d",
+    "variant",
+    "versus",
+    "n_paired",
+    "diff",
+    "ci95",
+    "std",
+    "p",
+    "outcome",
+    "seeds",
+]
+
+
+def grid_accuracy(runs: pd.DataFrame, model: str, dataset: str, variant: str, sigma_d: float, seeds) -> pd.Series:
+    """MC mean accuracy at eval sigma = sigma_d of `variant` trained at sigma_d, by seed."""
+    sd = round(sigma_d, DIGITS)
+    rows = runs[
+        (runs.model == model)
+        & (runs.dataset == dataset)
+        & (runs.variant == variant)
+        & (runs.sigma_d == sd)
+        & (runs.eval_sigma == sd)
+        & runs.seed.isin(list(seeds))
+    ]
+    return rows.set_index("seed")["accuracy"].dropna().sort_index()
+
+
+def feedback(runs: pd.DataFrame, setting: Setting | None, sigma_d: tuple, seeds: tuple) -> pd.DataFrame:
+    """Is it the feedback? (beyond the paper) Per panel of the main grid and sigma_d: OVF against W/ Noise ×(N+1)
+    (as many noise draws per step as OVF's forwards) and against W/ Noise; at the ablations' setting: OVF and
+    IRS against their positive-feedback (+beta) runs. Each paired by seed, Holm-corrected over a comparison's
+    sigma_d (verdicts.outcomes)."""
+    from .verdicts import outcome_word, outcomes, paired
+
+    matched = compute_matched()
+    groups = []  # (comparison, [(model, dataset, sigma_d, variant, versus, Paired, seeds)])
+    for model, dataset in sorted(set(zip(runs.model, runs.dataset))):
+        for versus in (matched, "noise"):
+            found = []
+            for sd in sigma_d:
+                a, b = (grid_accuracy(runs, model, dataset, v, sd, seeds) for v in ("ovf", versus))
+                if len(a) and len(b):
+                    found.append((model, dataset, sd, "ovf", versus, paired(a, b), a.index.intersection(b.index)))
+            if found:
+                groups.append((f"OVF − {variant_name(versus)}", found))
+    [positive] = [v for v in of_table("feedback") if not v.main]
+    for method in positive.methods if setting else []:
+        variant = positive.name(method)
+        a, b = setting.accuracy(runs, method), setting.accuracy(runs, variant)
+        if len(a) and len(b):
+            found = [(setting.model, setting.dataset, setting.sigma_d, method, variant, paired(a, b), a.index)]
+            groups.append((f"{method_name(method)} − {variant_name(variant)}", found))
+    rows = []
+    for comparison, found in groups:
+        judged = outcomes([c for *_, c, _ in found])
+        for (model, dataset, sd, variant, versus, c, both), outcome in zip(found, judged, strict=True):
+            rows.append(
+                dict(
+                    comparison=comparison,
+                    model=model,
+                    dataset=dataset,
+                    sigma_d=sd,
+                    variant=variant,
+                    versus=versus,
+                    n_paired=c.n,
+                    diff=c.diff,
+                    ci95=c.ci95,
+                    std=c.std,
+                    p=c.p,
+                    outcome=outcome_word(c, outcome),
+                    seeds=" ".join(str(s) for s in sorted(both)),
+                )
+            )
+    return pd.DataFrame(rows, columns=FEEDBACK_COLUMNS)
+
+
 BETA_COLUMNS = ["model", "dataset", "method", "sigma_d", "beta", "n_seeds", "val_accuracy", "val_ci95", "chosen"]
 
 
@@ -374,6 +466,19 @@ def beta_wide(t: pd.DataFrame) -> pd.DataFrame:
             "n (seeds)": t.n_seeds.map(str),
             "validation accuracy": [cell(m, c) for m, c in zip(t.val_accuracy, t.val_ci95)],
             "chosen": t.chosen.map({True: "yes", False: ""}),
+        }
+    )
+
+
+def feedback_wide(t: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "comparison": t.comparison,
+            "panel": [f"{model_name(m)} / {dataset_name(d)}" for m, d in zip(t.model, t.dataset)],
+            "σ_d": t.sigma_d.map("{:g}".format),
+            "difference": [f"{cell(d, c, sign=True)} (n={n})" for d, c, n in zip(t["diff"], t.ci95, t.n_paired)],
+            "outcome": t.outcome,
+            "seeds": t.seeds,
         }
     )
 
@@ -503,6 +608,8 @@ class Inputs:
 
     runs: pd.DataFrame | None = None
     setting: Setting | None = None
+    sigma_d: tuple[float, ...] = ()  # the main grid's (tables that read it: Table.grid)
+    seeds: tuple[int, ...] = ()
     methods: tuple[str, ...] = ("noise", "ovf", "irs")
     threshold: float = 5.0
     search: tuple[Path, ...] = ()
@@ -523,6 +630,7 @@ class Table:
     notes: Callable[[pd.DataFrame], list[str]] = no_notes  # what its cells need said, beyond the generic notes
     setting: str | None = "ablations"  # the config section its setting (and runs.csv) comes from; None: no runs
     options: tuple[str, ...] = ()  # what else of that section it reads (`neft tables --<option>`)
+    grid: bool = False  # it also reads the main grid's sigma_d and seeds (and is built without a setting)
 
 
 TABLES = {
@@ -555,6 +663,20 @@ TABLES = {
         init_wide,
         lambda t: ["PyTorch − reference and − W/ Noise: paired by seed, with the paired t-test's outcome"],
     ),
+    "feedback": Table(
+        "Is it the feedback? (beyond the paper) OVF against W/ Noise with as many noise draws per step, and "
+        "OVF/IRS against positive feedback (+β): mean noisy Top-1 accuracy differences (points)",
+        "Is it the feedback?",
+        lambda i: feedback(i.runs, i.setting, i.sigma_d, i.seeds),
+        feedback_wide,
+        lambda t: [
+            "difference: the first minus the second, paired by seed, at eval σ = σ_d; outcome: paired t-test, "
+            "Holm-corrected over a comparison's σ_d (one seed: the sign only); above 0 the first is better",
+            "W/ Noise ×(N+1): W/ Noise with N + 1 noise draws per step (mean of their losses), as many as OVF's "
+            "forwards; +β: the feedback term's sign flipped",
+        ],
+        grid=True,
+    ),
     "convergence": Table(
         "Convergence. Non-converged runs of each method",
         "Convergence",
@@ -580,7 +702,8 @@ TABLES = {
 
 def title(name: str, setting: Setting | None, runs: pd.DataFrame | None, stand_ins: dict) -> str:
     """The table's title with its setting (model, dataset, sigma_d, seeds, epochs, R) where it has one."""
-    return TABLES[name].title + (f" — {setting.describe(runs, stand_ins)}" if setting else "")
+    where = "positive feedback at " if TABLES[name].grid else ""  # the rest: the main grid (its seeds are a column)
+    return TABLES[name].title + (f" — {where}{setting.describe(runs, stand_ins)}" if setting else "")
 
 
 def as_markdown(name: str, long: pd.DataFrame, title: str) -> str:

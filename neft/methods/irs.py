@@ -5,7 +5,8 @@ model's `irs_taps`, shallowest first; the first N are used (VGG-8: 3, ResNet-18:
 N = 4, 5 add the deeper taps listed in each model). Head n's logits are feedback Out_n with
 gamma_n = 10^(1-n). The heads are initialised like the backbone (`init`), carry weight noise of their
 own sigma (`head_sigma`, default sigma_d; 0 gives the no-head-noise ablation) and train with the
-backbone; they are dropped after training.
+backbone; they are dropped after training. `positive_feedback` adds the heads' logits instead of
+subtracting them (a control beyond the paper).
 """
 
 import torch
@@ -16,7 +17,7 @@ from ..init import initialise
 from ..layers import NoisyLinear, noisy_layers
 from ..models import channels
 from . import METHODS, Method, perturbed
-from .feedback import nft_loss
+from .feedback import feedback_sign, nft_loss
 
 
 def snapshot_head(in_channels: int, pool: int | None, num_classes: int, hidden: int) -> nn.Sequential:
@@ -49,9 +50,15 @@ class IRS(Method):
         self.head_layers = noisy_layers(self.heads)
         self.head_sigma = cfg.sigma_d if cfg.head_sigma is None else cfg.head_sigma
         self.beta = self.resolve_beta(cfg)
+        self.sign = feedback_sign(cfg)
         self.gammas = [10.0 ** (k - n) if cfg.reverse_decay else 10.0 ** (1 - k) for k in range(1, n + 1)]
         self.hparams = dict(
-            beta=self.beta, n_feedback=n, head_sigma=self.head_sigma, gammas=self.gammas, taps=model.irs_taps[:n]
+            beta=self.beta,
+            feedback_sign=self.sign,
+            n_feedback=n,
+            head_sigma=self.head_sigma,
+            gammas=self.gammas,
+            taps=model.irs_taps[:n],
         )
 
     def loss(self, model, x, y, generator):
@@ -63,4 +70,4 @@ class IRS(Method):
             out, features = model(x, taps=True)
             head_outs = [head(f) for head, f in zip(self.heads, features)]
         head_correct = (torch.stack(head_outs).argmax(2) == y).sum(1)  # per head, without a host sync
-        return nft_loss(out, head_outs, self.gammas, self.beta, y), {"head_correct": head_correct}
+        return nft_loss(out, head_outs, self.gammas, self.beta, y, self.sign), {"head_correct": head_correct}

@@ -17,7 +17,7 @@ from neft.analysis.tables import TABLES
 from neft.config import as_flags
 from neft.errors import NeftError
 from neft.layout import RUN, WILDCARDS, Run, num
-from neft.variants import METHOD, VARIANTS, parse_variant
+from neft.variants import METHOD, VARIANTS, main_variants, parse_variant
 
 
 def merge(base, over):

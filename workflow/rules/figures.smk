@@ -17,5 +17,5 @@ rule figure:
         grid=GRID_FLAGS,
         stand_ins=STAND_IN_FLAGS,
     shell:
-        "python -m neft figures {wildcards.figure} --runs {input.runs} --out {output.png} {output.pdf} {params.grid}"
-        " {params.stand_ins} > {log} 2>&1"
+        "python -m neft figures {wildcards.figure} --runs {input.runs} --out {output.png} {output.pdf} {output.data}"
+        " {params.grid} {params.stand_ins} > {log} 2>&1"

@@ -90,7 +90,14 @@ def seeds_flag(option, seeds):
     return f"{option} {' '.join(map(str, seeds))}"
 
 
-GRID_FLAGS = f"--sigma-d {' '.join(map(num, config['sigma_d']))} {seeds_flag('--seeds', config['seeds'])}"
+def grid_flags(prefix=""):
+    """The main grid's sigma_d and seeds: --sigma-d ... --seeds ... (with a prefix: --grid-sigma-d ...)."""
+    return (
+        f"--{prefix}sigma-d {' '.join(map(num, config['sigma_d']))} {seeds_flag(f'--{prefix}seeds', config['seeds'])}"
+    )
+
+
+GRID_FLAGS = grid_flags()
 # a dataset standing in for the paper's: named so in the figures and tables, its claims checked in the report
 STAND_INS = config["report"]["stand_ins"]
 STAND_IN_FLAGS = f"--stand-in {' '.join(f'{k}={v}' for k, v in STAND_INS.items())}" if STAND_INS else ""
@@ -113,7 +120,7 @@ def table_flags(name):
         f"--{key} {' '.join(map(str, block[key])) if isinstance(block[key], list) else block[key]}"
         for key in table.options
     ]
-    return " ".join([setting_flags(block), *options])
+    return " ".join([setting_flags(block), *options, *([grid_flags("grid-")] if table.grid else [])])
 
 
 def report_flags():

@@ -3,13 +3,16 @@
 # candidates.
 
 
+MAIN_VARIANTS = main_variants(config["methods"], config["compute_matched"])
+
+
 def main_runs():
-    """W/O Noise once at sigma_d = 0; every other method at each sigma_d."""
+    """W/O Noise once at sigma_d = 0; every other method (and W/ Noise ×(N+1)) at each sigma_d."""
     for e in config["experiments"]:
         for seed in config["seeds"]:
-            for method in config["methods"]:
-                for s in [0] if method == "vanilla" else config["sigma_d"]:
-                    yield Run(e["model"], e["dataset"], method, s, seed)
+            for variant in MAIN_VARIANTS:
+                for s in [0] if variant == "vanilla" else config["sigma_d"]:
+                    yield Run(e["model"], e["dataset"], variant, s, seed)
 
 
 def ablation_runs():

@@ -20,8 +20,9 @@ TABLE_FORMATS = {"html": "HTML", "csv": "CSV", "tex": "LaTeX"}  # .md is for rep
 
 
 def figure_outputs(name, label):
-    """A figure rule's outputs, shown in the Snakemake report. `label`: a function of the wildcards."""
-    return {
+    """A figure rule's outputs, shown in the Snakemake report, and the data it draws (CSV). `label`: a function of
+    the wildcards."""
+    shown = {
         ext: report(
             f"{FIGURES_DIR}/{name}.{ext}",
             caption="../report/figure.rst",
@@ -30,6 +31,7 @@ def figure_outputs(name, label):
         )
         for ext, fmt in FIGURE_FORMATS.items()
     }
+    return dict(**shown, data=f"{FIGURES_DIR}/{name}.csv")
 
 
 def table_outputs(name, label):
