@@ -283,11 +283,20 @@ def tables_options(p) -> None:
         metavar=("MODEL", "DATASET", "SIGMA_D"),
         help="where the ablation runs (none: the table says 'not run')",
     )
-    p.add_argument("--seeds", nargs="+", type=typed(int, "--seeds"), default=[], help="seeds of the setting")
     p.add_argument(
-        "--grid-sigma-d", nargs="+", type=sigma("--grid-sigma-d"), default=[], help="feedback: the main grid's sigma_d"
+        "--seeds", nargs="+", type=typed(int, "--seeds"), action=Once, default=[], help="seeds of the setting"
     )
-    p.add_argument("--grid-seeds", nargs="+", type=typed(int, "--grid-seeds"), default=[], help="feedback: its seeds")
+    p.add_argument(
+        "--grid-sigma-d",
+        nargs="+",
+        type=sigma("--grid-sigma-d"),
+        action=Once,
+        default=[],
+        help="feedback: the main grid's sigma_d",
+    )
+    p.add_argument(
+        "--grid-seeds", nargs="+", type=typed(int, "--grid-seeds"), action=Once, default=[], help="feedback: its seeds"
+    )
     p.add_argument("--methods", nargs="+", default=["noise", "ovf", "irs"], help="convergence: methods counted")
     p.add_argument(
         "--threshold",
@@ -343,9 +352,9 @@ def report_options(p) -> None:
     add_grid_options(p)
     p.add_argument("--name", default="neft", help="the config's name, for the title")
     p.add_argument("--ablation", nargs=3, metavar=("MODEL", "DATASET", "SIGMA_D"), help="the ablations' setting")
-    p.add_argument("--ablation-seeds", nargs="+", type=typed(int, "--ablation-seeds"), default=[])
+    p.add_argument("--ablation-seeds", nargs="+", type=typed(int, "--ablation-seeds"), action=Once, default=[])
     p.add_argument("--convergence", nargs=3, metavar=("MODEL", "DATASET", "SIGMA_D"), help="the convergence setting")
-    p.add_argument("--convergence-seeds", nargs="+", type=typed(int, "--convergence-seeds"), default=[])
+    p.add_argument("--convergence-seeds", nargs="+", type=typed(int, "--convergence-seeds"), action=Once, default=[])
     p.add_argument("--convergence-methods", nargs="+", default=["noise", "ovf", "irs"])
     p.add_argument(
         "--threshold",
@@ -476,9 +485,16 @@ def add_grid_options(p) -> None:
     p.add_argument("--runs", required=True, type=path("--runs"), help="runs.csv written by aggregate")
     p.add_argument("--out", nargs="+", required=True, type=path("--out"), help="output file(s)")
     p.add_argument(
-        "--sigma-d", nargs="+", type=sigma("--sigma-d"), required=True, help="training sigma_d of the main grid"
+        "--sigma-d",
+        nargs="+",
+        type=sigma("--sigma-d"),
+        action=Once,
+        required=True,
+        help="training sigma_d of the main grid",
     )
-    p.add_argument("--seeds", nargs="+", type=typed(int, "--seeds"), required=True, help="seeds of the main grid")
+    p.add_argument(
+        "--seeds", nargs="+", type=typed(int, "--seeds"), action=Once, required=True, help="seeds of the main grid"
+    )
     add_stand_in_option(p)
 
 
@@ -513,16 +529,24 @@ def setting(values: list[str] | None, seeds: list[int], option: str):
     return Setting(values[0], values[1], sigma_d, tuple(seeds))
 
 
+class Once(argparse.Action):
+    """An option listing values each once: a seed or a sigma given twice would be counted twice."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, distinct(option_string, values))
+
+
 def distinct(option: str, values: list[str]) -> list[str]:
     """Values of an option that names each thing once (a method counted twice is a typo, not a request)."""
     twice = sorted({v for v in values if values.count(v) > 1})
     if twice:
-        raise ConfigError(f"{option} names {', '.join(twice)} more than once")
+        raise ConfigError(f"{option} names {', '.join(map(str, twice))} more than once")
     return values
 
 
 def check_files(args: argparse.Namespace, cfg=None) -> None:
-    """No output of the command overwrites one of its inputs, or another of its outputs."""
+    """No output of the command overwrites one of its inputs, or another of its outputs, and none but train's
+    replaces a training run's files (hours of work)."""
     command = COMMANDS[args.command]
 
     def named(names):
@@ -531,11 +555,12 @@ def check_files(args: argparse.Namespace, cfg=None) -> None:
             option = "input" if name == "files" else "--" + name.replace("_", "-")
             yield from ((option, v) for v in (value if isinstance(value, list) else [value]) if v is not None)
 
-    outputs = list(named(command.writes))
     if args.command == "train":  # --out is a folder: the run's files are what is written
-        outputs = [("--out", str(Path(args.out) / name)) for name in RUN_FILES]
+        check_paths(list(named(command.reads)), [("--out", str(Path(args.out) / name)) for name in RUN_FILES])
+        return
+    outputs = list(named(command.writes))
     check_paths(list(named(command.reads)), outputs)
-    for option, path in outputs if args.command != "train" else []:
+    for option, path in outputs:
         real = Path(os.path.realpath(path))
         if real.name in RUN_FILES and any((real.parent / name).exists() for name in RUN_FILES):
             raise NeftError(

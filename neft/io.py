@@ -34,6 +34,11 @@ def short(path) -> str:
     return text if len(text) <= 120 else f"{text[:80]}...{text[-30:]}"
 
 
+def kind(mode: int) -> str | None:
+    """What a file of this mode (stat's st_mode) is, when it is not a regular file: 'a FIFO'."""
+    return next((what for test, what in NOT_A_FILE.items() if test(mode)), None)
+
+
 def not_a_file(path) -> str | None:
     """What `path` is when it is there but is not a regular file ('a FIFO'); None when it is one, or absent."""
     try:
@@ -42,15 +47,15 @@ def not_a_file(path) -> str | None:
         return None
     except OSError as e:  # a name too long, a loop of links, a folder that cannot be searched
         raise WriteError(f"cannot write {short(path)} ({e.strerror})") from None
-    return next((what for test, what in NOT_A_FILE.items() if test(mode)), None)
+    return kind(mode)
 
 
 def check_target(path) -> None:
     """`path` may be replaced by a new regular file: it is absent or a regular file (never a folder, a
     symbolic link, a FIFO or a device: replacing /dev/null or a named pipe is never what was meant)."""
-    kind = not_a_file(path)
-    if kind:
-        raise WriteError(f"cannot write {short(path)}: it is {kind}; give the path of a regular file")
+    what = not_a_file(path)
+    if what:
+        raise WriteError(f"cannot write {short(path)}: it is {what}; give the path of a regular file")
 
 
 def check_readable(option: str, path) -> None:
@@ -62,9 +67,9 @@ def check_readable(option: str, path) -> None:
         return
     except OSError as e:  # a name too long, a loop of links, a folder that cannot be searched
         raise NeftError(f"cannot read {option} {short(path)} ({e.strerror})") from None
-    kind = None if stat.S_ISDIR(mode) else next((what for test, what in NOT_A_FILE.items() if test(mode)), None)
-    if kind:
-        raise NeftError(f"cannot read {option} {short(path)}: it is {kind}; give a file")
+    what = None if stat.S_ISDIR(mode) else kind(mode)
+    if what:
+        raise NeftError(f"cannot read {option} {short(path)}: it is {what}; give a file")
 
 
 def check_paths(inputs: list[tuple[str, str]], outputs: list[tuple[str, str]]) -> None:
@@ -103,9 +108,9 @@ def folder_lock(folder: Path, holder: str):
     try:
         folder.mkdir(parents=True, exist_ok=True)
         while True:
-            kind = not_a_file(lock)  # a planted link, say; O_NOFOLLOW below, should one appear meanwhile
-            if kind:
-                raise WriteError(f"cannot lock {short(folder)}: {lock.name} there is {kind}, not a lock; remove it")
+            what = not_a_file(lock)  # a planted link, say; O_NOFOLLOW below, should one appear meanwhile
+            if what:
+                raise WriteError(f"cannot lock {short(folder)}: {lock.name} there is {what}, not a lock; remove it")
             fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o666)
             if not stat.S_ISREG(os.fstat(fd).st_mode):  # a FIFO or a device put there meanwhile
                 os.close(fd)

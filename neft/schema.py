@@ -9,8 +9,7 @@ import dataclasses
 import typing
 from pathlib import Path
 
-import yaml
-
+from . import yamlfile
 from .config import EvalConfig, TrainConfig, field_type
 
 CONFIGS = {"TrainConfig": TrainConfig, "EvalConfig": EvalConfig}
@@ -49,7 +48,7 @@ def expand(schema: dict) -> dict:
 
 
 def load(path: str | Path) -> dict:
-    return expand(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
+    return expand(yamlfile.read(path))
 
 
 def validate(values: dict, schema: dict) -> dict:

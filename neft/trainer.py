@@ -133,7 +133,6 @@ class RunState:
         problem = self.misfit(ckpt)
         if problem:
             raise CheckpointError(f"{path}: holds {problem}; delete it and train again")
-        part = "model"
         try:
             for part in self.OBJECTS:
                 getattr(self, part).load_state_dict(ckpt[part])

@@ -307,7 +307,8 @@ SEED = mostly(["0", "1", "-1", "7"], NUMBER_TEXT)
 
 
 def some(strategy, min_size=1):
-    return st.lists(strategy, min_size=min_size, max_size=4)
+    """1 to 4 different values (a value given twice is refused: rows report-seeds-twice, aggregate-file-twice)."""
+    return st.lists(strategy, min_size=min_size, max_size=4, unique=True)
 
 
 @st.composite

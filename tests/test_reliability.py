@@ -567,7 +567,7 @@ CASES = [  # id, command line ({made}: the made files), a fragment of the line i
     (
         "data-file-is-a-fifo",
         T(*as_flags({**MNIST, "data_dir": "bad"})),
-        "mnist: bad/MNIST/raw/train-labels-idx1-ubyte is not a file (mode p",
+        "mnist: bad/MNIST/raw/train-labels-idx1-ubyte is a FIFO, not a file; delete it and download again",
         both(
             bad_mnist("train"),
             lambda tmp, made: (tmp / "bad/MNIST/raw/train-labels-idx1-ubyte").unlink(),
@@ -621,6 +621,12 @@ CASES = [  # id, command line ({made}: the made files), a fragment of the line i
         ["beta-search", "t.json", "./t.json", "--out", "b.yaml", "--csv", "b.csv"],
         "./t.json: the candidate beta 0.5, seed 0 is already given by t.json; give each candidate run once",
         irs_train_json,
+    ),
+    (
+        "report-seeds-twice",
+        ["report", "--runs", "{made}/runs.csv", "--out", "r.md", "--sigma-d", "0.1", "--seeds", "0", "0"],
+        "--seeds names 0 more than once",
+        None,
     ),
     (
         "runs-csv-accuracy-out-of-range",

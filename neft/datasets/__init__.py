@@ -16,6 +16,7 @@ import torch
 from torch.utils.data import Dataset
 
 from ..errors import DataError
+from ..io import kind
 from ..registry import Registry
 
 
@@ -89,8 +90,9 @@ def readable(name: str, path: Path) -> bool:
         return False
     except OSError as e:
         raise DataError(f"{name}: cannot read {path} ({e.strerror}); check it and its folders") from None
-    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-        raise DataError(f"{name}: {path} is not a file (mode {stat.filemode(mode)}); delete it and download again")
+    what = None if stat.S_ISDIR(mode) else kind(mode)
+    if what:
+        raise DataError(f"{name}: {path} is {what}, not a file; delete it and download again")
     return True
 
 
