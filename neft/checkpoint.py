@@ -2,10 +2,12 @@
 checkpoint (checkpoint.pt). Both carry a format tag and the model's arguments; reading checks them
 (formats.py) and turns truncation, a foreign file or a missing key into one CheckpointError line."""
 
+import dataclasses
 from pathlib import Path
 
 import torch
 
+from .config import TrainConfig
 from .errors import CheckpointError
 from .formats import CHECKPOINT_FORMAT, MODEL_FORMAT, check
 
@@ -15,11 +17,15 @@ RESUMABLE_CHANGES = {"device", "num_workers", "checkpoint_every_s", "data_dir", 
 
 def _load(path: Path, fmt: str, map_location) -> dict:
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: no such file")
-    with open(path, "rb") as f:
-        if f.read(4) != b"PK\x03\x04":  # torch.save writes a zip archive
-            raise CheckpointError(f"{path}: not a torch file, so not a {fmt!r} file; check the path")
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(4)
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: no such file") from None
+    except OSError as e:  # no permission to read, a folder, a name too long
+        raise CheckpointError(f"{path}: cannot read it ({e.strerror}); check the path and its permissions") from None
+    if magic != b"PK\x03\x04":  # torch.save writes a zip archive
+        raise CheckpointError(f"{path}: not a torch file, so not a {fmt!r} file; check the path")
     try:
         obj = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # truncated zip, foreign pickle, ...
@@ -34,15 +40,38 @@ def read_model_file(path, map_location="cpu") -> dict:
     return _load(path, MODEL_FORMAT, map_location)
 
 
-def read_checkpoint(path, config: dict, map_location) -> dict:
-    """A training checkpoint, checked to belong to the run described by `config`."""
-    ckpt = _load(path, CHECKPOINT_FORMAT, map_location)
+def difference(stored: dict, config: dict) -> str | None:
+    """The first key of a run's `config` whose value `stored` (a checkpoint's or train.json's) does not have, as
+    'key = stored value, this run value'; None when it is the same run. A key that `stored` lacks counts as
+    its default (an option added to neft since)."""
+    defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
     for key, value in config.items():
-        if key not in RESUMABLE_CHANGES and ckpt["config"].get(key) != value:
-            raise CheckpointError(
-                f"{path}: checkpoint of another run ({key} = {ckpt['config'].get(key)!r}, this run "
-                f"{value!r}); delete it or train into another folder"
-            )
+        old = stored.get(key, defaults.get(key))
+        if key not in RESUMABLE_CHANGES and old != value:
+            return f"{key} = {old!r}, this run {value!r}"
+    return None
+
+
+def read_checkpoint(path, config: dict, map_location, steps_per_epoch: int | None = None) -> dict:
+    """A training checkpoint, checked to belong to the run described by `config` and to lie inside it: an epoch
+    of its epochs, a step of its epoch (`steps_per_epoch`, when given), a history of its epochs."""
+    ckpt = _load(path, CHECKPOINT_FORMAT, map_location)
+    differs = difference(ckpt["config"], config)
+    if differs:
+        raise CheckpointError(f"{path}: checkpoint of another run ({differs}); delete it or train into another folder")
+    epoch, step, best, epochs = ckpt["epoch"], ckpt["step"], ckpt["best"]["epoch"], config["epochs"]
+    problems = [
+        (not 0 <= epoch <= epochs, f"after epoch {epoch}"),
+        (steps_per_epoch is not None and not 0 <= step <= steps_per_epoch, f"at step {step}"),
+        (len(ckpt["history"]) != epoch, f"{len(ckpt['history'])} epochs of history after epoch {epoch}"),
+        (best is not None and not 1 <= best <= epoch, f"best epoch {best} after epoch {epoch}"),
+    ]
+    problem = next((text for bad, text in problems if bad), None)
+    if problem:
+        raise CheckpointError(
+            f"{path}: {problem}, outside this run of {epochs} epochs of {steps_per_epoch or '?'} steps; delete it "
+            f"and train again"
+        )
     return ckpt
 
 

@@ -7,6 +7,7 @@ input -> one line on stderr, exit 2."""
 import argparse
 import dataclasses
 import logging
+import os
 import re
 import sys
 import traceback
@@ -16,9 +17,11 @@ from pathlib import Path
 
 import yaml
 
+from . import yamlfile
 from .config import EvalConfig, TrainConfig, check_integer, check_number, check_sigma, field_type, from_dict
 from .errors import ConfigError, NeftError
-from .io import check_paths
+from .io import check_paths, check_readable
+from .layout import RUN_FILES
 
 
 class Parser(argparse.ArgumentParser):
@@ -93,8 +96,9 @@ def add_config_options(parser: argparse.ArgumentParser, cls) -> None:
 def build_config(cls, args: argparse.Namespace):
     values = {}
     if args.config:
+        check_readable("--config", args.config)  # before it is read: a FIFO would wait forever
         try:
-            loaded = yaml.safe_load(Path(args.config).read_text(encoding="utf-8")) or {}
+            loaded = yamlfile.read(args.config) or {}
         except UnicodeDecodeError as e:
             raise ConfigError(
                 f"cannot read config file {args.config}: not UTF-8 text (byte 0x{e.object[e.start]:02x} "
@@ -125,16 +129,27 @@ def train_options(p) -> None:
     p.add_argument(
         "--out", required=True, type=path("--out"), help="run folder: model.pt, train.json, checkpoint.pt while running"
     )
-    p.add_argument("--resume", action="store_true", help="continue from out/checkpoint.pt if present")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from out/checkpoint.pt if present; a finished run: nothing to do",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="train anew into a folder holding another run (model.pt, train.json, checkpoint.pt), replacing it",
+    )
     p.add_argument("--config", type=path("--config"), help="YAML file of train options")
     add_config_options(p, TrainConfig)
 
 
 def run_train(args, cfg) -> None:
-    from .trainer import sigterm_checkpoints, train
+    from .trainer import checkpoint_on_signals, train
 
-    with sigterm_checkpoints() as stop:
-        result = train(cfg, args.out, resume=args.resume, stop=stop)
+    if args.resume and args.overwrite:
+        raise ConfigError("--resume keeps what the run folder holds and --overwrite replaces it; give one of them")
+    with checkpoint_on_signals() as stop:
+        result = train(cfg, args.out, resume=args.resume, stop=stop, overwrite=args.overwrite)
     logging.getLogger("neft").info("%s: %s, selected epoch %s", args.out, result["status"], result["selected_epoch"])
 
 
@@ -268,11 +283,20 @@ def tables_options(p) -> None:
         metavar=("MODEL", "DATASET", "SIGMA_D"),
         help="where the ablation runs (none: the table says 'not run')",
     )
-    p.add_argument("--seeds", nargs="+", type=typed(int, "--seeds"), default=[], help="seeds of the setting")
     p.add_argument(
-        "--grid-sigma-d", nargs="+", type=sigma("--grid-sigma-d"), default=[], help="feedback: the main grid's sigma_d"
+        "--seeds", nargs="+", type=typed(int, "--seeds"), action=Once, default=[], help="seeds of the setting"
     )
-    p.add_argument("--grid-seeds", nargs="+", type=typed(int, "--grid-seeds"), default=[], help="feedback: its seeds")
+    p.add_argument(
+        "--grid-sigma-d",
+        nargs="+",
+        type=sigma("--grid-sigma-d"),
+        action=Once,
+        default=[],
+        help="feedback: the main grid's sigma_d",
+    )
+    p.add_argument(
+        "--grid-seeds", nargs="+", type=typed(int, "--grid-seeds"), action=Once, default=[], help="feedback: its seeds"
+    )
     p.add_argument("--methods", nargs="+", default=["noise", "ovf", "irs"], help="convergence: methods counted")
     p.add_argument(
         "--threshold",
@@ -328,9 +352,9 @@ def report_options(p) -> None:
     add_grid_options(p)
     p.add_argument("--name", default="neft", help="the config's name, for the title")
     p.add_argument("--ablation", nargs=3, metavar=("MODEL", "DATASET", "SIGMA_D"), help="the ablations' setting")
-    p.add_argument("--ablation-seeds", nargs="+", type=typed(int, "--ablation-seeds"), default=[])
+    p.add_argument("--ablation-seeds", nargs="+", type=typed(int, "--ablation-seeds"), action=Once, default=[])
     p.add_argument("--convergence", nargs=3, metavar=("MODEL", "DATASET", "SIGMA_D"), help="the convergence setting")
-    p.add_argument("--convergence-seeds", nargs="+", type=typed(int, "--convergence-seeds"), default=[])
+    p.add_argument("--convergence-seeds", nargs="+", type=typed(int, "--convergence-seeds"), action=Once, default=[])
     p.add_argument("--convergence-methods", nargs="+", default=["noise", "ovf", "irs"])
     p.add_argument(
         "--threshold",
@@ -461,9 +485,16 @@ def add_grid_options(p) -> None:
     p.add_argument("--runs", required=True, type=path("--runs"), help="runs.csv written by aggregate")
     p.add_argument("--out", nargs="+", required=True, type=path("--out"), help="output file(s)")
     p.add_argument(
-        "--sigma-d", nargs="+", type=sigma("--sigma-d"), required=True, help="training sigma_d of the main grid"
+        "--sigma-d",
+        nargs="+",
+        type=sigma("--sigma-d"),
+        action=Once,
+        required=True,
+        help="training sigma_d of the main grid",
     )
-    p.add_argument("--seeds", nargs="+", type=typed(int, "--seeds"), required=True, help="seeds of the main grid")
+    p.add_argument(
+        "--seeds", nargs="+", type=typed(int, "--seeds"), action=Once, required=True, help="seeds of the main grid"
+    )
     add_stand_in_option(p)
 
 
@@ -498,16 +529,24 @@ def setting(values: list[str] | None, seeds: list[int], option: str):
     return Setting(values[0], values[1], sigma_d, tuple(seeds))
 
 
+class Once(argparse.Action):
+    """An option listing values each once: a seed or a sigma given twice would be counted twice."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, distinct(option_string, values))
+
+
 def distinct(option: str, values: list[str]) -> list[str]:
     """Values of an option that names each thing once (a method counted twice is a typo, not a request)."""
     twice = sorted({v for v in values if values.count(v) > 1})
     if twice:
-        raise ConfigError(f"{option} names {', '.join(twice)} more than once")
+        raise ConfigError(f"{option} names {', '.join(map(str, twice))} more than once")
     return values
 
 
 def check_files(args: argparse.Namespace, cfg=None) -> None:
-    """No output of the command overwrites one of its inputs, or another of its outputs."""
+    """No output of the command overwrites one of its inputs, or another of its outputs, and none but train's
+    replaces a training run's files (hours of work)."""
     command = COMMANDS[args.command]
 
     def named(names):
@@ -516,12 +555,18 @@ def check_files(args: argparse.Namespace, cfg=None) -> None:
             option = "input" if name == "files" else "--" + name.replace("_", "-")
             yield from ((option, v) for v in (value if isinstance(value, list) else [value]) if v is not None)
 
-    outputs = list(named(command.writes))
     if args.command == "train":  # --out is a folder: the run's files are what is written
-        from .trainer import run_files
-
-        outputs = [("--out", str(p)) for p in run_files(args.out)]
+        check_paths(list(named(command.reads)), [("--out", str(Path(args.out) / name)) for name in RUN_FILES])
+        return
+    outputs = list(named(command.writes))
     check_paths(list(named(command.reads)), outputs)
+    for option, path in outputs:
+        real = Path(os.path.realpath(path))
+        if real.name in RUN_FILES and any((real.parent / name).exists() for name in RUN_FILES):
+            raise NeftError(
+                f"{option} {path} would replace a file of the training run in {Path(path).parent}; give another "
+                f"{option}"
+            )
 
 
 def run(args: argparse.Namespace) -> None:
@@ -535,7 +580,7 @@ def release(error: BaseException) -> None:
     """Drop what the frames of `error` (and the errors it chains) hold, so that a DataLoader caught in
     them stops its workers now. Left to interpreter shutdown, the workers may never be told to stop
     (Python 3.12 cannot start the thread that does it), and exit waits forever for them, since they
-    ignore SIGTERM (data.ignore_sigterm)."""
+    ignore the stop signals (data.ignore_stop_signals)."""
     while error is not None:
         traceback.clear_frames(error.__traceback__)
         error = error.__cause__ or error.__context__
@@ -566,5 +611,5 @@ def main(argv: list[str] | None = None) -> int:
             raise
         sys.stderr.write(f"neft: {e}\n")
         release(e)
-        code = 143
+        code = 128 + e.signum
     return code

@@ -10,6 +10,7 @@ imports no torch.
 import dataclasses
 import math
 import re
+import reprlib
 import types
 import typing
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ SIGMA = dict(minimum=0, maximum=1, why="relative to a device's max conductance")
 # [0-9], not \d: other scripts' digits are no CUDA device number
 DEVICE = dict(pattern=r"auto|cpu|cuda(:[0-9]+)?", why="auto, cpu, cuda or cuda:N")
 PRECISION = dict(choices=("fp32", "tf32", "bf16"))
+MAX_WIDTH = 16  # a VGG-8 of width 16 has 3e9 weights: more is a typo, and a model no memory holds
 OVF_FEEDBACKS = 3  # OVF's default number of feedbacks N (public code)
 
 
@@ -29,7 +31,7 @@ def opt(default, help: str, **limits):
     """A config field: its default, its help text (`--help`, the pipeline's schema) and its limits, checked
     on every config and written into the pipeline's schema (schema.py): minimum, maximum, above (exclusive
     minimum), min_items (a list), choices, pattern (with `why`: what it allows), registry (its values are
-    that registry's names), why (said when a limit is broken)."""
+    that registry's names), unique (a list names each value once), why (said when a limit is broken)."""
     metadata = {"help": help, **limits}
     if isinstance(default, list):
         return field(default_factory=lambda: list(default), metadata=metadata)
@@ -50,6 +52,7 @@ class TrainConfig:
         1.0,
         "channel-width multiplier; 1.0 is the paper's model, <1 for fast CPU tests",
         above=0,
+        maximum=MAX_WIDTH,
         why="1.0 is the paper's model",
     )
     init: str = opt(
@@ -158,7 +161,9 @@ class TrainConfig:
 
 @dataclass
 class EvalConfig:
-    sigmas: list[float] = opt(SIGMA_GRID, "sigma_d values of the Monte-Carlo evaluation", min_items=1, **SIGMA)
+    sigmas: list[float] = opt(
+        SIGMA_GRID, "sigma_d values of the Monte-Carlo evaluation", min_items=1, unique=True, **SIGMA
+    )
     runs: int = opt(
         200,
         "R: Monte-Carlo runs per sigma; each run fixes one noise sample per layer (one chip)",
@@ -205,12 +210,14 @@ def broken_limit(name: str, value, limits: dict, tp: type) -> str | None:
         return f"{name} must be in {f'{lo}..{hi}' if tp is int else f'[{lo}, {hi}]'}{why}, got {value}"
     if lo is not None and hi is None and not value >= lo:
         return f"{name} must be >= {lo}{why}, got {value}"
+    if hi is not None and lo is None and not value <= hi:
+        return f"{name} must be <= {hi}{why}, got {value}"
     if above is not None and not value > above:
         return f"{name} must be > {above}{why}, got {value}"
     if "choices" in limits and value not in limits["choices"]:
-        return f"{name} must be one of {', '.join(limits['choices'])}; got {value!r}"
+        return f"{name} must be one of {', '.join(limits['choices'])}; got {reprlib.repr(value)}"
     if "pattern" in limits and not re.fullmatch(limits["pattern"], value):
-        return f"{name} must be {limits['why']}; got {value!r}"
+        return f"{name} must be {limits['why']}; got {reprlib.repr(value)}"
     return None
 
 
@@ -237,6 +244,11 @@ def field_type(f: dataclasses.Field) -> tuple[type, bool]:
     return f.type, False
 
 
+def plus_zero(number):
+    """-0.0 as 0.0 (x + 0.0 changes nothing else); ints as they are."""
+    return number + 0.0 if type(number) is float else number
+
+
 def check_fields(cfg) -> None:
     """Type-check every field (YAML and the CLI give strings, ints, floats, bools, lists)."""
     for f in dataclasses.fields(cfg):
@@ -255,8 +267,11 @@ def check_fields(cfg) -> None:
         if not ok:
             raise ConfigError(
                 f"{f.name} must be {'a list of numbers' if typing.get_origin(tp) is list else tp.__name__}"
-                f"{' or null' if optional else ''}, got {value!r}"
+                f"{' or null' if optional else ''}, got {reprlib.repr(value)}"
             )
+        if type(value) is float or isinstance(value, list):  # -0.0 is 0: one spelling in results and run paths
+            value = [plus_zero(v) for v in value] if isinstance(value, list) else plus_zero(value)
+            setattr(cfg, f.name, value)
         for number in value if isinstance(value, list) else [value]:
             if isinstance(number, float):
                 check_number(f.name, number)
@@ -266,6 +281,10 @@ def check_fields(cfg) -> None:
             raise ConfigError(
                 f"{f.name} must list at least {f.metadata['min_items']} value{'s' * (f.metadata['min_items'] > 1)}"
             )
+        rounded = [round(v, 6) for v in value] if f.metadata.get("unique") else []  # as seeds see them (seeding.py)
+        twice = next((v for v in rounded if rounded.count(v) > 1), None)
+        if twice is not None:
+            raise ConfigError(f"{f.name} lists {twice:g} more than once; give each value once")
         for item in value if isinstance(value, list) else [value]:
             problem = broken_limit(f.name, item, f.metadata, float if typing.get_origin(tp) is list else tp)
             if problem:
@@ -291,7 +310,7 @@ def from_dict(cls, values: dict, where: str = "config"):
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - known, key=str)  # YAML keys may be numbers too
     if unknown:
-        raise ConfigError(f"{where}: unknown key {unknown[0]!r}; known keys: {', '.join(sorted(known))}")
+        raise ConfigError(f"{where}: unknown key {reprlib.repr(unknown[0])}; known keys: {', '.join(sorted(known))}")
     return cls(**values)
 
 

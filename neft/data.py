@@ -35,17 +35,22 @@ TEST_CACHE_FORMAT = "neft.test-split/1"
 PAD = 4  # pixels of zero padding before the random crop (reference RandomCrop(size, padding=4))
 
 
-def ignore_sigterm(worker_id: int) -> None:
-    """DataLoader workers leave SIGTERM to the main process: a cluster signals the whole process group
-    on preemption, and the trainer must live on to write its checkpoint (it then stops the workers)."""
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)  # preemption, Ctrl-C, a closed terminal
+
+
+def ignore_stop_signals(worker_id: int) -> None:
+    """DataLoader workers leave SIGTERM, SIGINT and SIGHUP to the main process: a cluster (on preemption), Ctrl-C
+    and a closed terminal signal the whole process group, and the trainer must live on to write its checkpoint
+    (it then stops the workers)."""
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
 
 
 def materialize(dataset: Dataset, indices: Tensor | None, transform, num_workers: int = 0) -> tuple[Tensor, Tensor]:
     """Apply a deterministic transform to every image once -> (images float, labels int64)."""
     subset = _Transformed(dataset, indices if indices is not None else torch.arange(len(dataset)), transform)
     xs, ys = [], []
-    for x, y in DataLoader(subset, batch_size=500, num_workers=num_workers, worker_init_fn=ignore_sigterm):
+    for x, y in DataLoader(subset, batch_size=500, num_workers=num_workers, worker_init_fn=ignore_stop_signals):
         xs.append(x)
         ys.append(y)
     return torch.cat(xs), torch.cat(ys).long()
@@ -115,7 +120,7 @@ class TorchvisionBatches:
             SeededAugment(dataset, indices, spec.transform(train=True), seed),
             batch_sampler=self.sampler,
             num_workers=num_workers,
-            worker_init_fn=ignore_sigterm,
+            worker_init_fn=ignore_stop_signals,
             persistent_workers=num_workers > 0,
             pin_memory=device.type == "cuda",
         )
@@ -249,6 +254,7 @@ def read_cache(spec: DatasetSpec, data_dir: str | Path) -> tuple[Tensor, Tensor]
                     ("dataset", obj["dataset"] != spec.name),
                     ("images", x.dtype != torch.float32 or x.ndim != 4 or tuple(x.shape[1:]) != shape),
                     ("labels", y.dtype != torch.int64 or tuple(y.shape) != (len(x),)),
+                    ("label range", len(y) > 0 and not 0 <= int(y.min()) <= int(y.max()) < spec.num_classes),
                 ]
                 if bad
             ),

@@ -20,12 +20,13 @@ WILDCARDS = {
     "sigma_d": "[0-9.]+",
     "seed": "[0-9]+",
 }  # what each part of RUN may hold
+RUN_FILES = ("model.pt", "train.json", "checkpoint.pt")  # what `neft train` writes into a run folder
 RUN_PATH = re.compile(RUN.format(**{k: f"(?P<{k}>{v})" for k, v in WILDCARDS.items()}))
 
 
 def num(x) -> str:
-    """A number as it appears in a path: 0.3 -> '0.3', 1e-4 -> '0.0001', 0 -> '0'."""
-    return f"{float(x):.12f}".rstrip("0").rstrip(".")
+    """A number as it appears in a path: 0.3 -> '0.3', 1e-4 -> '0.0001', 0 and -0.0 -> '0'."""
+    return f"{float(x) + 0.0:.12f}".rstrip("0").rstrip(".")
 
 
 class Run(NamedTuple):

@@ -9,8 +9,7 @@ import dataclasses
 import typing
 from pathlib import Path
 
-import yaml
-
+from . import yamlfile
 from .config import EvalConfig, TrainConfig, field_type
 
 CONFIGS = {"TrainConfig": TrainConfig, "EvalConfig": EvalConfig}
@@ -26,6 +25,7 @@ def field_schema(f: dataclasses.Field) -> dict:
     if typing.get_origin(tp) is list:
         out = {"type": "array", "items": {"type": "number", **limits}}
         out |= {"minItems": f.metadata["min_items"]} if "min_items" in f.metadata else {}
+        out |= {"uniqueItems": True} if f.metadata.get("unique") else {}
     elif "registry" in f.metadata:
         out = {"$ref": f"#/$defs/{f.metadata['registry']}"}
     else:
@@ -48,7 +48,7 @@ def expand(schema: dict) -> dict:
 
 
 def load(path: str | Path) -> dict:
-    return expand(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
+    return expand(yamlfile.read(path))
 
 
 def validate(values: dict, schema: dict) -> dict:

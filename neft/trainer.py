@@ -32,11 +32,12 @@ from torch import nn
 
 from . import checkpoint as ckpt_io
 from .config import TrainConfig
-from .data import training_data
+from .data import STOP_SIGNALS, training_data
 from .device import place, resolve_device, set_precision
 from .errors import CheckpointError, WriteError
 from .formats import read_json
 from .io import check_writable, folder_lock, save_json, save_torch
+from .layout import RUN_FILES
 from .mc import mc_evaluate, score
 from .methods import METHODS
 from .models import build_model
@@ -51,18 +52,24 @@ VAL_BATCH = {"cpu": 256}
 
 
 class Interrupted(Exception):
-    """SIGTERM arrived; a checkpoint was written, rerun with --resume to continue."""
+    """A stop signal arrived; a checkpoint was written, rerun with --resume to continue."""
+
+    def __init__(self, message: str, signum: int):
+        super().__init__(message)
+        self.signum = signum  # the exit code is 128 + signum, as the shell reports a process the signal ended
 
 
 @contextmanager
-def sigterm_checkpoints():
-    """While inside, SIGTERM (cluster preemption) asks the trainer to checkpoint and stop."""
-    flag = {"stop": False}
-    previous = signal.signal(signal.SIGTERM, lambda *_: flag.update(stop=True))
+def checkpoint_on_signals():
+    """While inside, SIGTERM, SIGINT and SIGHUP (data.STOP_SIGNALS) ask the trainer to checkpoint and stop:
+    flag["stop"] holds the signal's number."""
+    flag = {"stop": 0}
+    previous = {s: signal.signal(s, lambda signum, _: flag.update(stop=signum)) for s in STOP_SIGNALS}
     try:
         yield flag
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def anti_aligned_heads(history: list[dict], num_classes: int) -> list[int]:
@@ -73,8 +80,7 @@ def anti_aligned_heads(history: list[dict], num_classes: int) -> list[int]:
 
 def run_files(out_dir: str | Path) -> tuple[Path, Path, Path]:
     """model.pt, train.json and checkpoint.pt of the run folder `out_dir`."""
-    out_dir = Path(out_dir)
-    return out_dir / "model.pt", out_dir / "train.json", out_dir / "checkpoint.pt"
+    return tuple(Path(out_dir) / name for name in RUN_FILES)
 
 
 @dataclass
@@ -124,13 +130,45 @@ class RunState:
             "elapsed_s": self.seconds(),
         }
 
-    def restore(self, ckpt: dict) -> None:
-        for name in self.OBJECTS:
-            getattr(self, name).load_state_dict(ckpt[name])
-        self.noise_rng.set_state(ckpt["noise_rng"].cpu())
+    def restore(self, ckpt: dict, path="checkpoint") -> None:
+        """This run's objects take the states of `ckpt`; one CheckpointError naming `path` when one of them is
+        another model's, optimizer's or generator's (found before anything is loaded where torch would not)."""
+        problem = self.misfit(ckpt)
+        if problem:
+            raise CheckpointError(f"{path}: holds {problem}; delete it and train again")
+        try:
+            for part in self.OBJECTS:
+                getattr(self, part).load_state_dict(ckpt[part])
+            part = "noise generator"
+            self.noise_rng.set_state(ckpt["noise_rng"].cpu())
+        except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as e:
+            raise CheckpointError(
+                f"{path}: its {part} state does not fit this run ({' '.join(str(e).split())[:160]}); delete it "
+                f"and train again"
+            ) from None
         self.epoch, self.step, self.history, self.best = ckpt["epoch"], ckpt["step"], ckpt["history"], ckpt["best"]
         self.sums = {k: v.to(self.noise_rng.device) if torch.is_tensor(v) else v for k, v in ckpt["sums"].items()}
         self.elapsed_s, self.started = ckpt["elapsed_s"], time.monotonic()
+
+    def misfit(self, ckpt: dict) -> str | None:
+        """What of `ckpt` torch's load_state_dict would take without a word (None if nothing): other model
+        arguments, optimizer moments of other shapes, epoch sums or a schedule of another kind."""
+        args = ckpt["model_args"]
+        diff = ", ".join(f"{k} {args.get(k)!r}, this run {v!r}" for k, v in self.model.args.items() if args.get(k) != v)
+        if diff:
+            return f"another model ({diff})"
+        params = [p for group in self.optimizer.param_groups for p in group["params"]]
+        for i, moments in ckpt["optimizer"]["state"].items():
+            for key, value in moments.items() if isinstance(moments, dict) else [("state", moments)]:
+                shape = params[i].shape if isinstance(i, int) and 0 <= i < len(params) else None
+                if not torch.is_tensor(value) or (value.ndim and value.shape != shape):
+                    return f"an optimizer state of other parameters ({key} of parameter {i})"
+        sums = self.zero_sums()
+        if any(torch.is_tensor(v) and ckpt["sums"][k].shape != v.shape for k, v in sums.items()):
+            return "the epoch sums of another method"
+        if set(ckpt["scheduler"]) != set(self.scheduler.state_dict()):
+            return "a learning-rate schedule of another kind"
+        return None
 
 
 class Checkpoints:
@@ -147,9 +185,14 @@ class Checkpoints:
         try:
             save_torch(self.path, {**self.header, **state.to_checkpoint()})
         except WriteError as e:
-            kept = "the previous checkpoint is kept" if self.path.exists() else "no checkpoint is kept"
-            raise WriteError(f"{e}; {kept}: make room, then rerun with --resume") from None
+            raise WriteError(f"{e}; {self.kept()}") from None
         self.last = time.monotonic()
+
+    def kept(self) -> str:
+        """What is left to resume from, after a write of this checkpoint failed."""
+        if self.path.exists():
+            return "the previous checkpoint is kept: make room, then rerun with --resume"
+        return "no checkpoint is kept: make room, then train again"
 
 
 def one_at_a_time(train_fn):
@@ -165,15 +208,20 @@ def one_at_a_time(train_fn):
 
 
 @one_at_a_time
-def train(cfg: TrainConfig, out_dir: str | Path, resume: bool = False, stop: dict | None = None) -> dict:
-    """Run (or resume) the training described by `cfg`; returns the content of train.json."""
+def train(
+    cfg: TrainConfig, out_dir: str | Path, resume: bool = False, stop: dict | None = None, overwrite: bool = False
+) -> dict:
+    """Run (or resume) the training described by `cfg`; returns the content of train.json. A folder holding
+    another run's files is refused, unless `overwrite`; one holding this finished run gives its train.json
+    without any work."""
     out_dir = Path(out_dir)
     model_path, result_path, ckpt_path = run_files(out_dir)
-    if resume and result_path.exists() and model_path.exists() and not ckpt_path.exists():
-        return finished(cfg, out_dir)
+    done = existing_run(cfg, out_dir, resume, overwrite)
+    if done:
+        return done
     device = resolve_device(cfg.device)
     set_precision(cfg.precision)
-    stop = stop if stop is not None else {"stop": False}
+    stop = stop if stop is not None else {"stop": 0}
     started = time.monotonic()
 
     torch.manual_seed(derive_seed(cfg.seed, "init"))
@@ -181,9 +229,13 @@ def train(cfg: TrainConfig, out_dir: str | Path, resume: bool = False, stop: dic
     law = cfg.noise_law()
     state = new_run(cfg, data.spec, law, device, started)
     check_writable(model_path)  # now, not after hours of training
+    if overwrite:  # only now: a bad input above leaves the old run as it was
+        for path in run_files(out_dir):
+            path.unlink(missing_ok=True)
     checkpoints = Checkpoints(ckpt_path, cfg, state.model.args)
     if resume and ckpt_path.exists():
-        state.restore(ckpt_io.read_checkpoint(ckpt_path, dataclasses.asdict(cfg), map_location=device))
+        ckpt = ckpt_io.read_checkpoint(ckpt_path, dataclasses.asdict(cfg), device, data.train.steps)
+        state.restore(ckpt, ckpt_path)
         log.info("resuming %s at epoch %d, step %d", out_dir, state.epoch + 1, state.step)
     train_step = TrainStep(cfg.step, state.model, state.method, state.optimizer, device, cfg.precision)
 
@@ -203,16 +255,44 @@ def train(cfg: TrainConfig, out_dir: str | Path, resume: bool = False, stop: dic
         if checkpoints.due() and state.epoch < cfg.epochs:
             checkpoints.save(state)
     progress.close()
-    checkpoints.save(state)  # first: a failed write below (a full disk) loses no training
-    return finish(state, cfg, data, law, out_dir, status, diverged_epoch, device)
+    try:
+        checkpoints.save(state)  # first: a failed write below (a full disk) loses no training
+        kept = (
+            f"the finished training is kept in {ckpt_path}: make room, then rerun with --resume to write the "
+            f"results without training again"
+        )
+    except WriteError as e:  # model.pt and train.json are smaller than a checkpoint: they may still fit
+        log.warning("%s", e)
+        kept = checkpoints.kept()
+    return finish(state, cfg, data, law, out_dir, status, diverged_epoch, device, kept)
 
 
-def finished(cfg: TrainConfig, out_dir: Path) -> dict:
-    """train.json of a run that finished before (--resume after its outputs were written)."""
-    done = read_json(run_files(out_dir)[1], "train.json")
-    if done["config"] != dataclasses.asdict(cfg):
+def existing_run(cfg: TrainConfig, out_dir: Path, resume: bool, overwrite: bool) -> dict | None:
+    """What the run folder holds already decides: train (None), or not at all (this finished run's train.json);
+    a checkpoint without --resume, or the files of another run, are one line, unless `overwrite` (train, and
+    replace them)."""
+    model_path, result_path, ckpt_path = run_files(out_dir)
+    if overwrite:
+        return None
+    if ckpt_path.exists():
+        if resume:
+            return None
         raise CheckpointError(
-            f"{out_dir} holds a finished run of another config; delete it or train into another folder"
+            f"{out_dir} holds an unfinished training ({ckpt_path.name}); continue it with --resume, or start "
+            f"again with --overwrite"
+        )
+    if not (model_path.exists() or result_path.exists()):
+        return None
+    done = read_json(result_path, "train.json")
+    differs = ckpt_io.difference(done["config"], dataclasses.asdict(cfg))
+    if differs:
+        raise CheckpointError(
+            f"{out_dir} holds a finished run of another config ({differs}); train into another folder, or "
+            f"replace it with --overwrite"
+        )
+    if not model_path.exists():
+        raise CheckpointError(
+            f"{out_dir} holds {result_path.name} without {model_path.name}; replace the run with --overwrite"
         )
     log.info("%s: already complete", out_dir)
     return done
@@ -239,7 +319,8 @@ def new_run(cfg: TrainConfig, spec, law, device: torch.device, started: float) -
 def train_steps(
     state: RunState, cfg: TrainConfig, data, train_step: TrainStep, checkpoints: Checkpoints, stop: dict, progress
 ) -> None:
-    """The current epoch's steps from state.step on: a checkpoint when one is due, and on SIGTERM (then stop)."""
+    """The current epoch's steps from state.step on: a checkpoint when one is due, and on a stop signal (then
+    stop)."""
     if state.step == 0:
         state.noise_rng.manual_seed(derive_seed(cfg.seed, "train-noise", state.epoch))
     noise_rng, sums = state.noise_rng, state.sums
@@ -257,9 +338,11 @@ def train_steps(
             checkpoints.save(state)
             if stop["stop"]:
                 progress.close()
+                signum = int(stop["stop"])
                 raise Interrupted(
-                    f"stopped by SIGTERM at epoch {state.epoch + 1}, step {state.step}; checkpoint in "
-                    f"{checkpoints.path}"
+                    f"stopped by {signal.Signals(signum).name} at epoch {state.epoch + 1}, step {state.step}; "
+                    f"checkpoint in {checkpoints.path}",
+                    signum,
                 )
 
 
@@ -322,6 +405,7 @@ def finish(
     status: str,
     diverged_epoch: int | None,
     device: torch.device,
+    kept: str,
 ) -> dict:
     """model.pt (the selected weights) and train.json, as a pair or not at all; then the checkpoint goes."""
     model_path, result_path, ckpt_path = run_files(out_dir)
@@ -355,10 +439,7 @@ def finish(
         save_json(result_path, {**summary, "history": state.history})
     except WriteError as e:
         model_path.unlink(missing_ok=True)  # the run's outputs come as a pair, or not at all
-        raise WriteError(
-            f"{e}; the finished training is kept in {ckpt_path}: make room, then rerun with --resume "
-            f"to write the results without training again"
-        ) from None
+        raise WriteError(f"{e}; {kept}") from None
     ckpt_path.unlink(missing_ok=True)
     return {**summary, "history": state.history}
 

@@ -3,6 +3,12 @@
 import torch
 
 from neft.config import TrainConfig
+from neft.noise import NoiseLaw
+
+# a YAML alias bomb: 400 bytes that expand to 9**9 values
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{k}: &{k} [{', '.join([f'*{p}'] * 9)}]\n" for p, k in zip("abcdefgh", "bcdefghi")
+)
 
 
 def tiny(**overrides) -> TrainConfig:
@@ -43,3 +49,17 @@ def offsets_and_flip(batch: torch.Tensor) -> list[tuple[int, int, bool]]:
     # unflipped: col = 10 + 4 - dx; flipped: col = 31 - (14 - dx)
     dx = torch.where(flipped, cols - 17, 14 - cols)
     return list(zip((20 - rows).tolist(), dx.tolist(), flipped.tolist()))
+
+
+def record_draws(monkeypatch) -> list[list[torch.Tensor]]:
+    """Every standard-normal draw of the noise law from now on (one list of tensors per chip), in order: two
+    evaluations saw the same chips when they drew the same."""
+    draws, original = [], NoiseLaw.standard_normal
+    monkeypatch.setattr(
+        NoiseLaw, "standard_normal", staticmethod(lambda w, g: draws.append(original(w, g)) or draws[-1])
+    )
+    return draws
+
+
+def same_draws(a: list[list[torch.Tensor]], b: list[list[torch.Tensor]]) -> bool:
+    return len(a) == len(b) and all(len(x) == len(y) and all(map(torch.equal, x, y)) for x, y in zip(a, b))

@@ -8,12 +8,13 @@ import sys
 
 import pytest
 import torch
-from helpers import tiny
+from helpers import record_draws, same_draws, tiny
 
 from neft.checkpoint import read_model_file
-from neft.config import EvalConfig
+from neft.cli import main
+from neft.config import EvalConfig, as_flags
 from neft.data import cache_file, evaluation_data
-from neft.datasets import DATASETS
+from neft.datasets import DATASETS, DatasetSpec
 from neft.evaluate import Session, evaluate
 from neft.fetch import fetch
 from neft.trainer import train
@@ -49,6 +50,40 @@ def test_models_train_and_are_evaluated_in_channels_last_on_the_cpu(trained, tmp
     for weights in (meta["state_dict"], model.state_dict()):
         conv = weights["stages.1.0.weight"]  # 8 -> 16 channels: the two layouts differ
         assert conv.is_contiguous(memory_format=torch.channels_last) and not conv.is_contiguous()
+
+
+def test_two_methods_see_the_same_chips_through_the_cli_and_evaluate(trained, tmp_path, monkeypatch):
+    """Common random numbers, end to end: models of two methods, evaluated in one `neft evaluate` or each by
+    evaluate(), draw the same noise at each sigma and run (a paired comparison needs it)."""
+    draws = record_draws(monkeypatch)
+    models = [str(trained / method / "model.pt") for method in ("noise", "irs")]
+    options = dict(sigmas=[0.1, 0.3], runs=2, device="cpu", data_dir=str(tmp_path), test_subset=50)
+    out = [str(tmp_path / f"{method}.json") for method in ("noise", "irs")]
+    assert main(["evaluate", "--model", *models, "--out", *out, *as_flags(options)]) == 0
+    assert len(draws) == 8 and same_draws(draws[:4], draws[4:])
+    draws.clear()
+    for model, result in zip(models, out):
+        evaluate(model, EvalConfig(**options), result)
+    assert len(draws) == 8 and same_draws(draws[:4], draws[4:])
+
+
+def transform_a(self, train: bool):
+    return lambda image: image
+
+
+def transform_b(self, train: bool):
+    return lambda image: image * 2
+
+
+def test_a_changed_transform_changes_the_cache_file(monkeypatch, tmp_path):
+    """The cached test split is named by the transform's code: another transform, even in the same file, never
+    reads the old cache."""
+    spec = DATASETS.get("synthetic")
+    names = {cache_file(spec, tmp_path)}
+    for transform in (transform_a, transform_b):
+        monkeypatch.setattr(DatasetSpec, "transform", transform)
+        names.add(cache_file(spec, tmp_path))
+    assert len(names) == 3
 
 
 def test_cached_test_split_is_the_transformed_one_and_needs_no_torchvision(trained, tmp_path):

@@ -6,10 +6,12 @@ full disk at the end of training loses no training; a second training in the sam
 import errno
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -59,11 +61,15 @@ def start(args: list[str], cwd, **kwargs) -> subprocess.Popen:
 
 def wait_mid_epoch(proc: subprocess.Popen, checkpoint) -> None:
     """Return once the run's checkpoint lies inside its second epoch or a later one."""
+    wait_for_a_checkpoint(proc, checkpoint, lambda state: state["epoch"] >= 1 and 0 < state["step"] < STEPS)
+
+
+def wait_for_a_checkpoint(proc: subprocess.Popen, checkpoint, where=lambda state: True) -> None:
+    """Return once the run has written a checkpoint (`where` it is), or fail."""
     deadline = time.monotonic() + 120
     while proc.poll() is None and time.monotonic() < deadline:
         try:
-            state = torch.load(checkpoint, weights_only=True)
-            if state["epoch"] >= 1 and 0 < state["step"] < STEPS:
+            if where(torch.load(checkpoint, weights_only=True)):
                 return
         except FileNotFoundError:
             pass
@@ -113,6 +119,27 @@ def test_sigterm_to_the_process_group_checkpoints_and_exits_143(tmp_path, monkey
     resume_and_compare(tmp_path, monkeypatch, uninterrupted)
 
 
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGHUP], ids=["SIGINT", "SIGHUP"])
+def test_ctrl_c_and_a_closed_terminal_checkpoint_like_sigterm(tmp_path, signum):
+    """Ctrl-C (SIGINT) and a closed terminal (SIGHUP) reach the whole foreground process group, DataLoader workers
+    included: the trainer writes a checkpoint, says so in one line and exits 128 + the signal, like SIGTERM
+    (whose test above shows such a checkpoint resumes to the same weights)."""
+    proc = start(
+        ["train", "--out", "run", *as_flags(RUN), "--checkpoint-every-s", "0", "--num-workers", "2"],
+        tmp_path,
+        start_new_session=True,
+    )
+    wait_for_a_checkpoint(proc, tmp_path / "run" / "checkpoint.pt")
+    os.killpg(proc.pid, signum)
+    err = proc.communicate()[1]
+    assert proc.returncode == 128 + signum and "Traceback" not in err, err
+    state = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
+    assert err.splitlines()[-1] == (
+        f"neft: stopped by {signum.name} at epoch {state['epoch'] + 1}, step {state['step']}; checkpoint in "
+        f"run/checkpoint.pt"
+    )
+
+
 def test_killed_evaluation_leaves_no_result(tmp_path, uninterrupted):
     proc = start(
         [
@@ -155,8 +182,8 @@ def test_an_interrupted_write_keeps_the_previous_file(tmp_path, monkeypatch):
 
 
 def full_disk(name: str):
-    """neft.io._atomic, failing as on a full disk when it writes a file called `name`."""
-    atomic = neft.io._atomic
+    """neft.io.write_atomic, failing as on a full disk when it writes a file called `name`."""
+    atomic = neft.io.write_atomic
 
     def write_or_fail(path, write):
         def no_space(f):
@@ -173,9 +200,9 @@ def test_a_full_disk_at_the_end_keeps_the_training_and_resume_writes_it(
 ):
     """The checkpoint is written before model.pt and train.json: when writing one of them fails (ENOSPC),
     one line says so, and --resume writes them without a training step, to the same weights."""
-    atomic = neft.io._atomic
+    atomic = neft.io.write_atomic
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(neft.io, "_atomic", full_disk(name))
+    monkeypatch.setattr(neft.io, "write_atomic", full_disk(name))
     assert main(["train", "--out", "run", *as_flags(RUN)]) == 2
     assert capsys.readouterr().err == (
         f"neft: error: cannot write run/{name} (No space left on device); the finished "
@@ -184,16 +211,85 @@ def test_a_full_disk_at_the_end_keeps_the_training_and_resume_writes_it(
     )
     assert not (tmp_path / "run" / "train.json").exists() and (tmp_path / "run" / "checkpoint.pt").exists()
     assert not list((tmp_path / "run").glob(".*"))  # no temp file, no lock
-    monkeypatch.setattr(neft.io, "_atomic", atomic)
+    monkeypatch.setattr(neft.io, "write_atomic", atomic)
     steps, loss = [], NoiseInjection.loss
     monkeypatch.setattr(NoiseInjection, "loss", lambda *args: steps.append(1) or loss(*args))
     resume_and_compare(tmp_path, monkeypatch, uninterrupted)
     assert steps == [] and not (tmp_path / "run" / "checkpoint.pt").exists()
 
 
+@contextmanager
+def small_disk(kind: str, folder: Path, size: int):
+    """`folder` on a disk of `size` bytes, the size changed by calling what is given: a real tmpfs where this
+    process may mount one (root in CI), else writes beyond `size` bytes per file fail with EFBIG
+    (RLIMIT_FSIZE), as a full disk fails them with ENOSPC."""
+    folder.mkdir()
+    if kind == "tmpfs":
+        mount = lambda *options: subprocess.run(["mount", *options], capture_output=True, text=True)  # noqa: E731
+        made = mount("-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder))
+        if made.returncode:
+            pytest.skip(f"cannot mount a tmpfs here ({made.stderr.strip()}); the file-size-limit case stands in")
+        try:
+            yield lambda new: mount("-o", f"remount,size={new}", str(folder)).check_returncode()
+        finally:
+            os.chdir(folder.parent)  # out of it, so that it can be unmounted
+            subprocess.run(["umount", str(folder)], check=True)
+    else:
+        limits = resource.getrlimit(resource.RLIMIT_FSIZE)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, limits[1]))
+        try:
+            yield lambda new: resource.setrlimit(resource.RLIMIT_FSIZE, (new, limits[1]))
+        finally:
+            resource.setrlimit(resource.RLIMIT_FSIZE, limits)
+
+
+SMALL = {**RUN, "epochs": 1, "train_subset": 256}  # checkpoint.pt 2.5 MB, model.pt 0.8 MB, train.json 2 kB
+NO_SPACE = {"tmpfs": "No space left on device", "file-size-limit": "File too large"}
+
+
+@pytest.mark.parametrize("kind", ["tmpfs", "file-size-limit"])
+def test_a_checkpoint_too_big_for_the_disk_loses_no_training(tmp_path, monkeypatch, caplog, kind):
+    """The final checkpoint does not fit (torch.save raised RuntimeError, a traceback, and the run was lost):
+    model.pt and train.json, smaller, are written all the same, and the run is complete."""
+    with small_disk(kind, tmp_path / "disk", 2_000_000):
+        monkeypatch.chdir(tmp_path / "disk")
+        assert main(["train", "--out", "run", *as_flags(SMALL)]) == 0
+        assert sorted(os.listdir("run")) == ["model.pt", "train.json"]  # no checkpoint, no temp file, no lock
+        assert read_model_file("run/model.pt")["status"] == "completed"
+    assert f"cannot write run/checkpoint.pt ({NO_SPACE[kind]}); no checkpoint is kept" in caplog.text
+
+
+@pytest.mark.parametrize("kind", ["tmpfs", "file-size-limit"])
+def test_a_disk_too_small_for_anything_is_one_line(tmp_path, monkeypatch, capsys, kind):
+    with small_disk(kind, tmp_path / "disk", 500_000):
+        monkeypatch.chdir(tmp_path / "disk")
+        assert main(["train", "--out", "run", *as_flags(SMALL)]) == 2
+        assert os.listdir(".") == []  # the run folder, empty, is removed again
+    assert capsys.readouterr().err == (
+        f"neft: error: cannot write run/model.pt ({NO_SPACE[kind]}); no checkpoint is kept: make room, then train "
+        f"again\n"
+    )
+
+
+def test_a_full_disk_mid_run_keeps_the_last_checkpoint_to_resume_from(tmp_path, monkeypatch, capsys, uninterrupted):
+    """4 MB hold one checkpoint (2.5 MB) but not a second beside it: the write of the next one fails, the last
+    one is kept, whole; with room made, --resume reaches the same weights. Needs a real disk: a per-file limit
+    would let every checkpoint fit."""
+    with small_disk("tmpfs", tmp_path / "disk", 4_000_000) as resize:
+        monkeypatch.chdir(tmp_path / "disk")
+        assert main(["train", "--out", "run", *as_flags(RUN), "--checkpoint-every-s", "0"]) == 2
+        assert capsys.readouterr().err == (
+            "neft: error: cannot write run/checkpoint.pt (No space left on device); the previous checkpoint is "
+            "kept: make room, then rerun with --resume\n"
+        )
+        assert torch.load("run/checkpoint.pt", weights_only=True)["step"] == 1
+        resize(32_000_000)
+        resume_and_compare(tmp_path / "disk", monkeypatch, uninterrupted)
+
+
 def test_a_full_disk_after_a_run_diverged_keeps_its_record(tmp_path, monkeypatch, capsys):
     """The same for a run that diverged in epoch 2: --resume writes its record without training epoch 2 again."""
-    atomic, steps, loss = neft.io._atomic, [], NoiseInjection.loss
+    atomic, steps, loss = neft.io.write_atomic, [], NoiseInjection.loss
 
     def nan_from_step_5(self, *args):
         steps.append(1)
@@ -202,10 +298,10 @@ def test_a_full_disk_after_a_run_diverged_keeps_its_record(tmp_path, monkeypatch
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(NoiseInjection, "loss", nan_from_step_5)
-    monkeypatch.setattr(neft.io, "_atomic", full_disk("model.pt"))
+    monkeypatch.setattr(neft.io, "write_atomic", full_disk("model.pt"))
     assert main(["train", "--out", "run", *as_flags(RUN)]) == 2
     assert "cannot write run/model.pt" in capsys.readouterr().err
-    monkeypatch.setattr(neft.io, "_atomic", atomic)
+    monkeypatch.setattr(neft.io, "write_atomic", atomic)
     steps.clear()
     assert main(["train", "--out", "run", "--resume", *as_flags(RUN)]) == 0 and steps == []
     trained = json.loads((tmp_path / "run" / "train.json").read_text())

@@ -6,6 +6,7 @@ import math
 
 import pytest
 import torch
+from helpers import record_draws, same_draws
 from torch import nn
 
 from neft.layers import noisy_layers, perturbed
@@ -61,17 +62,12 @@ def test_same_seed_identical_runs_whatever_the_batch_and_weights_restored(layout
 
 
 def test_models_with_the_same_seed_see_the_same_draws(monkeypatch):
-    draws = []
-    original = NoiseLaw.standard_normal
-    monkeypatch.setattr(
-        NoiseLaw, "standard_normal", staticmethod(lambda w, g: draws.append(original(w, g)) or draws[-1])
-    )
+    draws = record_draws(monkeypatch)
     model_a, x, y = setup(0)
     model_b, _, _ = setup(1)
     mc_evaluate(model_a, NoiseLaw(), x, y, [0.2], runs=3, seed=9)
     mc_evaluate(model_b, NoiseLaw(), x, y, [0.2], runs=3, seed=9)
-    first, second = draws[:3], draws[3:]
-    assert all(torch.equal(za, zb) for a, b in zip(first, second) for za, zb in zip(a, b))
+    assert len(draws) == 6 and same_draws(draws[:3], draws[3:])
     assert not torch.equal(model_a.fc.weight, model_b.fc.weight)
 
 

@@ -7,17 +7,25 @@ step would read). Most rows run `neft.cli.main` in this process; a few run `pyth
 
 import json
 import logging
+import math
 import multiprocessing
 import os
 import re
+import shutil
+import signal
+import stat
 import subprocess
 import sys
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from helpers import BOMB
 from PIL import Image
-from test_datasets import idx_set
+from test_datasets import idx_set, write_idx
 
 from neft.analysis.aggregate import COLUMNS, TEXT, aggregate
 from neft.analysis.results import read_result
@@ -63,7 +71,7 @@ def made(tmp_path_factory) -> Path:
     layout.write_bytes((made / "r.json").read_bytes())
     aggregate([layout], made / "mc", made / "runs.csv", made / "summary.csv")
     with pytest.raises(Interrupted):
-        train(TrainConfig(**TRAIN), made / "cut", stop={"stop": True})  # checkpoint after one step
+        train(TrainConfig(**TRAIN), made / "cut", stop={"stop": signal.SIGTERM})  # checkpoint after one step
     train(TrainConfig(**TRAIN, lr=1e30), made / "diverged")  # NaN in epoch 1: no weights kept
     idx_set(made / "mnist" / "MNIST" / "raw", n=(40, 20))
     train(TrainConfig(**{**MNIST, "data_dir": str(made / "mnist")}), made / "mnist_run")
@@ -99,10 +107,11 @@ def symlink(tmp, made):
     os.symlink("m.pt", tmp / "link.pt")
 
 
-def runs_table(tmp, made, accuracy="90.0", columns=COLUMNS):
-    """A one-row runs.csv: text in the text columns, 0 in the others, `accuracy` as the accuracy."""
-    row = [accuracy if c == "accuracy" else "x" if c in TEXT else "0" for c in columns]
-    (tmp / "runs.csv").write_text(",".join(columns) + "\n" + ",".join(row) + "\n")
+def runs_table(tmp, made, accuracy="90.0", columns=COLUMNS, rows=1):
+    """A runs.csv of `rows` equal rows: text in the text columns, 2 runs, `accuracy` as the accuracy, 0 elsewhere."""
+    values = {"accuracy": accuracy, "runs": "2"}
+    row = [values.get(c, "x" if c in TEXT else "0") for c in columns]
+    (tmp / "runs.csv").write_text(",".join(columns) + "\n" + (",".join(row) + "\n") * rows)
 
 
 def truncated_mnist(tmp, made):
@@ -147,6 +156,56 @@ def E(*more, model="{made}/run/model.pt", out="r.json", csv="r.csv"):
     return ["evaluate", "--model", model, "--out", out, "--csv", csv, "--device", "cpu", "--runs", "2", *more]
 
 
+def both(*prepares):
+    return lambda tmp, made: [prepare(tmp, made) for prepare in prepares]
+
+
+def link(name: str, target: str):
+    return lambda tmp, made: (tmp / name).parent.mkdir(exist_ok=True) or os.symlink(target, tmp / name)
+
+
+def fifo(name: str):
+    return lambda tmp, made: os.mkfifo(tmp / name)
+
+
+def char_device(name: str):
+    """A /dev/null of the test's own (making one needs root)."""
+
+    def prepare(tmp, made):
+        try:
+            os.mknod(tmp / name, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+        except PermissionError:
+            pytest.skip("making a device node needs root")
+
+    return prepare
+
+
+def bad_mnist(split: str, labels=None, size=28):
+    """MNIST files in bad/ whose `split` (train, t10k) has these labels (default: 0, 1, 2, ...) or image size."""
+
+    def prepare(tmp, made):
+        raw = tmp / "bad" / "MNIST" / "raw"
+        idx_set(raw, n=(40, 20))
+        count = 40 if split == "train" else 20
+        labels_ = np.arange(count) % 10 if labels is None else labels
+        write_idx(raw, split, np.zeros((count, size, size), dtype=np.uint8), np.asarray(labels_, dtype=np.uint8))
+
+    return prepare
+
+
+def irs_train_json(tmp, made):
+    trained = json.loads((made / "run" / "train.json").read_text())
+    trained["config"]["method"], trained["method_hparams"] = "irs", {"beta": 0.5}
+    (tmp / "t.json").write_text(json.dumps(trained))
+
+
+def other_width_weights(ckpt: dict) -> dict:
+    from neft.models import build_model
+
+    return build_model("vgg8", 3, 10, 32, 0.25).state_dict()
+
+
+MC_FILE = "mc/vgg8/synthetic/noise/sd0.1/seed0.json"
 CKPT = copy("cut/checkpoint.pt", "run/checkpoint.pt")
 CASES = [  # id, command line ({made}: the made files), a fragment of the line it prints, what to write first
     # config and command line
@@ -344,7 +403,7 @@ CASES = [  # id, command line ({made}: the made files), a fragment of the line i
     (
         "model-wrong-type",
         E(model="m.pt"),
-        "m.pt: model_args.width is str, expected int or float",
+        "m.pt: model_args.width is str, expected a finite number in [0, 16]",
         copy("run/model.pt", "m.pt", model_args=lambda a: {**a, "width": "wide"}),
     ),
     (
@@ -480,11 +539,173 @@ CASES = [  # id, command line ({made}: the made files), a fragment of the line i
         "rerun its beta search",
         None,
     ),
+    # issue 22: what neft writes or reads is a regular file (never through a link, a FIFO, a device), paths bounded
+    (
+        "lock-is-a-link",
+        T(),
+        "cannot lock run: .lock there is a symbolic link, not a lock; remove it",
+        both(text("precious.txt", "keep me"), link("run/.lock", "../precious.txt")),
+    ),
+    ("out-is-a-link", E(out="r.json"), "cannot write r.json: it is a symbolic link", link("r.json", "elsewhere.json")),
+    ("csv-is-a-fifo", E(csv="r.csv"), "cannot write r.csv: it is a FIFO; give the path of a regular", fifo("r.csv")),
+    ("csv-is-a-device", E(csv="null"), "cannot write null: it is a character device", char_device("null")),
+    (
+        "out-is-a-run-file",
+        E(out="run/train.json"),
+        "--out run/train.json would replace a file of the training run in run; give another --out",
+        finished_run,
+    ),
+    ("out-too-long", T(out="a" * 300), "cannot write " + "a" * 80 + "...", None),
+    ("model-path-too-long", E(model="m" * 5000), "cannot read --model " + "m" * 80 + "...", None),
+    (
+        "data-dir-loop",
+        T("--dataset", "mnist", "--data-dir", "loop", "--no-download"),
+        "cannot read --data-dir loop (Too many levels of symbolic links)",
+        link("loop", "loop"),
+    ),
+    ("config-is-a-fifo", T("--config", "c.yaml"), "cannot read --config c.yaml: it is a FIFO", fifo("c.yaml")),
+    (
+        "data-file-is-a-fifo",
+        T(*as_flags({**MNIST, "data_dir": "bad"})),
+        "mnist: bad/MNIST/raw/train-labels-idx1-ubyte is a FIFO, not a file; delete it and download again",
+        both(
+            bad_mnist("train"),
+            lambda tmp, made: (tmp / "bad/MNIST/raw/train-labels-idx1-ubyte").unlink(),
+            fifo("bad/MNIST/raw/train-labels-idx1-ubyte"),
+        ),
+    ),
+    ("width-huge", T("--width", "1e6"), "width must be <= 16 (1.0 is the paper's model), got 1000000.0", None),
+    (
+        "model-width-huge",
+        E(model="m.pt"),
+        "m.pt: model_args.width is 1000000.0, expected a finite number in [0, 16]",
+        copy("run/model.pt", "m.pt", model_args=lambda a: {**a, "width": 1e6}),
+    ),
+    (
+        "yaml-alias-bomb",
+        T("--config", "c.yaml"),
+        "c.yaml: expands to more than 100000 values (YAML aliases?); write the config out",
+        text("c.yaml", f"{BOMB}sigma_d: *i\n"),  # a known key: its error message showed the value, expanded
+    ),
+    (
+        "yaml-too-many-digits",
+        T("--config", "c.yaml"),
+        "c.yaml: Exceeds the limit (4300 digits) for integer string conversion",
+        text("c.yaml", f"seed: {'9' * 5000}\n"),
+    ),
+    # issue 22: a run folder holds one run
+    (
+        "train-over-another-run",
+        T("--seed", "1"),
+        "run holds a finished run of another config (seed = 0, this run 1); train into another folder, or replace "
+        "it with --overwrite",
+        finished_run,
+    ),
+    (
+        "train-over-a-checkpoint",
+        T(),
+        "run holds an unfinished training (checkpoint.pt); continue it with --resume, or start again with --overwrite",
+        CKPT,
+    ),
+    ("resume-and-overwrite", T("--resume", "--overwrite"), "--resume keeps what the run folder holds", None),
+    # issue 22: each run counted once
+    ("eval-sigmas-twice", E("--sigmas", "0.3", "0.1", "0.1"), "sigmas lists 0.1 more than once; give each", None),
+    (
+        "aggregate-file-twice",
+        ["aggregate", MC_FILE, f"./{MC_FILE}", "--root", "mc", "--runs", "runs.csv", "--summary", "s.csv"],
+        f"./{MC_FILE}: run vgg8/synthetic/noise/sd0.1/seed0 at sigma 0.1 is already given by {MC_FILE}",
+        copy("r.json", MC_FILE),
+    ),
+    (
+        "beta-search-file-twice",
+        ["beta-search", "t.json", "./t.json", "--out", "b.yaml", "--csv", "b.csv"],
+        "./t.json: the candidate beta 0.5, seed 0 is already given by t.json; give each candidate run once",
+        irs_train_json,
+    ),
+    (
+        "report-seeds-twice",
+        ["report", "--runs", "{made}/runs.csv", "--out", "r.md", "--sigma-d", "0.1", "--seeds", "0", "0"],
+        "--seeds names 0 more than once",
+        None,
+    ),
+    (
+        "runs-csv-accuracy-out-of-range",
+        ["tables", "table1", "--runs", "runs.csv", "--out", "t.md", "--setting", "vgg8", "synthetic", "0.1"],
+        "runs.csv: line 2: accuracy is 150.0, expected a finite number in [0, 100] or NaN; rerun the aggregate step",
+        lambda tmp, made: runs_table(tmp, made, accuracy="150"),
+    ),
+    (
+        "runs-csv-row-twice",
+        ["figures", "figure3", "--runs", "runs.csv", "--out", "f.png", "--sigma-d", "0.1", "--seeds", "0"],
+        "runs.csv: line 3 repeats the run and sigma of an earlier line; rerun the aggregate step",
+        lambda tmp, made: runs_table(tmp, made, rows=2),
+    ),
+    # issue 22: checkpoints checked for meaning
+    (
+        "resume-other-model-args",
+        T("--resume"),
+        "run/checkpoint.pt: holds another model (width 0.25, this run 0.125); delete it and train again",
+        copy("cut/checkpoint.pt", "run/checkpoint.pt", model_args=lambda a: {**a, "width": 0.25}),
+    ),
+    (
+        "resume-weights-of-another-width",
+        T("--resume"),
+        "run/checkpoint.pt: its model state does not fit this run (Error(s) in loading state_dict",
+        copy("cut/checkpoint.pt", "run/checkpoint.pt", model=other_width_weights),
+    ),
+    (
+        "resume-epoch-outside",
+        T("--resume"),
+        "run/checkpoint.pt: after epoch 99, outside this run of 1 epochs of 2 steps; delete it and train again",
+        copy("cut/checkpoint.pt", "run/checkpoint.pt", epoch=99),
+    ),
+    (
+        "resume-foreign-optimizer",
+        T("--resume"),
+        "run/checkpoint.pt: holds an optimizer state of other parameters (exp_avg of parameter 0)",
+        copy(
+            "cut/checkpoint.pt",
+            "run/checkpoint.pt",
+            optimizer=lambda o: {**o, "state": {0: {"step": torch.tensor(1.0), "exp_avg": torch.zeros(3)}}},
+        ),
+    ),
+    (
+        "resume-foreign-generator",
+        T("--resume"),
+        "run/checkpoint.pt: its noise generator state does not fit this run",
+        copy("cut/checkpoint.pt", "run/checkpoint.pt", noise_rng=torch.zeros(16, dtype=torch.uint8)),
+    ),
+    # issue 22: dataset files that hold something else than their format says
+    (
+        "data-label-outside",
+        T(*as_flags({**MNIST, "data_dir": "bad"})),
+        "mnist: bad/MNIST/raw/train-labels-idx1-ubyte holds label 10, outside the 10 classes (0 to 9); delete it",
+        bad_mnist("train", labels=[10] + [0] * 39),
+    ),
+    (
+        "eval-data-too-few-labels",
+        E("--data-dir", "bad", "--no-download", model="{made}/mnist_run/model.pt"),
+        "mnist: bad/MNIST/raw/t10k-labels-idx1-ubyte holds 19 labels for 20 images",
+        bad_mnist("t10k", labels=[1] * 19),
+    ),
+    (
+        "eval-data-wrong-size",
+        E("--data-dir", "bad", "--no-download", model="{made}/mnist_run/model.pt"),
+        "mnist: bad/MNIST/raw/t10k-images-idx3-ubyte holds images of 20x20, expected 28x28",
+        bad_mnist("t10k", size=20),
+    ),
 ]
 
 
-def files(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+def files(folder: Path) -> dict[str, bytes | str]:
+    """What is under `folder`: each regular file's bytes, each link's target, what the rest is (a folder, a FIFO)."""
+
+    def content(p: Path):
+        if p.is_symlink():
+            return f"-> {os.readlink(p)}"
+        return p.read_bytes() if p.is_file() else stat.filemode(p.lstat().st_mode)
+
+    return {str(p.relative_to(folder)): content(p) for p in sorted(folder.rglob("*"))}
 
 
 @pytest.mark.parametrize("args,says,prepare", [pytest.param(*c[1:], id=c[0]) for c in CASES])
@@ -511,6 +732,17 @@ def made_result(**changes):
     return content
 
 
+def edited_result(edit):
+    """The made result file, changed in place by `edit`."""
+
+    def content(made):
+        result = json.loads((made / "r.json").read_text())
+        edit(result)
+        return json.dumps(result)
+
+    return content
+
+
 RESULT_CASES = [  # id, the file's content from the made files, a fragment of the error
     (
         "result-older-format",
@@ -525,6 +757,51 @@ RESULT_CASES = [  # id, the file's content from the made files, a fragment of th
     ),
     ("result-results-wrong-type", made_result(results="none"), "r.json: results is str, expected a list"),
     ("result-row-missing-key", made_result(results=[{"sigma": 0.1}]), "r.json: missing key results.0.runs"),
+    (
+        "result-accuracy-nan",
+        edited_result(lambda r: r["results"][0].update(mean=math.nan)),
+        "r.json: results.0.mean is nan, expected a finite number in [0, 100], so not a complete 'neft.mc/1' file",
+    ),
+    (
+        "result-accuracy-above-100",
+        edited_result(lambda r: r["results"][0]["accuracy"].__setitem__(1, 150.0)),
+        "r.json: results.0.accuracy.1 is 150.0, expected a finite number in [0, 100]",
+    ),
+    (
+        "result-accuracy-infinite",
+        edited_result(lambda r: r["results"][0].update(ci95=math.inf)),
+        "r.json: results.0.ci95 is inf, expected a finite number >= 0",
+    ),
+    (
+        "result-std-negative",
+        edited_result(lambda r: r["results"][0].update(std=-1.0)),
+        "r.json: results.0.std is -1.0, expected a finite number >= 0",
+    ),
+    (
+        "result-runs-0",
+        edited_result(lambda r: r["results"][0].update(runs=0)),
+        "r.json: results.0.runs is 0, expected an integer >= 2",
+    ),
+    (
+        "result-runs-miscounted",
+        edited_result(lambda r: r["results"][0].update(runs=3)),
+        "r.json: results.0.accuracy holds 2 runs, but results.0.runs is 3",
+    ),
+    (
+        "result-deep-wrong-type",
+        edited_result(lambda r: r["train"]["config"].update(seed="0")),
+        "r.json: train.config.seed is str, expected an integer, so not",
+    ),
+    (
+        "result-status-unknown",
+        edited_result(lambda r: r.update(status="done")),
+        "r.json: status is 'done', expected one of completed, diverged",
+    ),
+    (
+        "result-nested-absurdly",
+        lambda made: '{"format": "neft.mc/1", "x": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        "r.json: unreadable (nested too deeply); rerun its evaluate step",
+    ),
 ]
 
 
@@ -535,6 +812,48 @@ def test_result_file(tmp_path, made, content, says):
     with pytest.raises(NeftError) as e:
         read_result(tmp_path / "r.json")
     assert says in str(e.value) and "\n" not in str(e.value)
+
+
+# the keys of a result file its readers need (an oracle apart from formats.py): results.0 stands for every row
+NEEDED = {
+    "": ["format", "status", "train", "seconds", "provenance", "results"],
+    "provenance": ["device"],
+    "train": ["diverged_epoch", "flags", "method_hparams", "config", "selected_val_accuracy", "seconds"],
+    "train.config": ["model", "dataset", "method", "sigma_d", "seed", "epochs", "width", "train_subset"],
+    "results.0": ["sigma", "runs", "accuracy", "ekl_runs", "mean", "std", "ci95", "ekl"],
+}
+
+
+def key_paths(value, where=""):
+    """Every key path of a result, a list's first item standing for all of them: 'train.config.seed'."""
+    items = value.items() if isinstance(value, dict) else [("0", value[0])] if isinstance(value, list) and value else []
+    for key, sub in items:
+        path = f"{where}.{key}".lstrip(".")
+        if isinstance(value, dict):
+            yield path
+        yield from key_paths(sub, path)
+
+
+def test_each_key_dropped_in_turn(made, tmp_path):
+    """Every key of a result file evaluate wrote, dropped in turn: a key its readers need (NEEDED) is one line
+    naming it; any other is not needed, and the file still reads."""
+    result = json.loads((made / "r.json").read_text())
+    paths = list(key_paths(result))
+    assert {f"{w}.{k}".lstrip(".") for w, keys in NEEDED.items() for k in keys} <= set(paths)
+    for path in paths:
+        edited = json.loads((made / "r.json").read_text())
+        *parents, last = path.split(".")
+        holder = edited
+        for part in parents:
+            holder = holder[int(part)] if isinstance(holder, list) else holder[part]
+        del holder[last]
+        (tmp_path / "r.json").write_text(json.dumps(edited))
+        if last in NEEDED.get(".".join(parents), []):
+            with pytest.raises(NeftError) as e:
+                read_result(tmp_path / "r.json")
+            assert f"missing key {path}," in str(e.value) or path == "format", (path, str(e.value))
+        else:
+            assert read_result(tmp_path / "r.json")["format"] == "neft.mc/1", path
 
 
 def test_a_whole_result_file_is_read(made):
@@ -577,6 +896,79 @@ def test_an_error_in_a_worker_leaves_no_worker_behind(tmp_path, made, monkeypatc
 def test_every_row_is_in_the_doc():
     documented = re.findall(r"^\| `([a-z0-9-]+)` \|", DOC.read_text(), re.M)
     assert documented == [c[0] for c in CASES + RESULT_CASES]
+
+
+def test_a_finished_run_is_kept_unless_overwrite(tmp_path, monkeypatch, capsys, caplog, made):
+    """Training into a folder holding this finished run is no work ('already complete'); --overwrite replaces
+    it, but only once the new run's input is checked: a bad one leaves the old run as it was."""
+    monkeypatch.chdir(tmp_path)
+    caplog.set_level(logging.INFO)
+    finished_run(tmp_path, made)
+    before = files(tmp_path)
+    assert neft(capsys, *T())[0] == 0
+    assert "run: already complete" in caplog.text and "epoch 1/" not in caplog.text and files(tmp_path) == before
+    assert neft(capsys, *T("--overwrite", "--val-size", "2048"))[0] == 2 and files(tmp_path) == before
+    assert neft(capsys, *T("--overwrite", "--seed", "1"))[0] == 0
+    assert json.loads(Path("run/train.json").read_text())["config"]["seed"] == 1
+
+
+@contextmanager
+def unreadable(path: Path):
+    """`path` at mode 000 while inside. Modes do not stop root, so a root process acts as nobody meanwhile
+    (effective uid 65534)."""
+    mode, root = path.stat().st_mode, os.geteuid() == 0
+    path.chmod(0)
+    try:
+        if root:
+            os.seteuid(65534)
+        yield
+    finally:
+        if root:
+            os.seteuid(0)
+        path.chmod(mode)
+
+
+@pytest.fixture
+def open_folder(monkeypatch):
+    """The working folder, open to all users (also the folders above it: mkstemp's paths are absolute)."""
+    folder = Path(tempfile.mkdtemp(prefix="neft-"))
+    folder.chmod(0o777)
+    monkeypatch.chdir(folder)
+    yield folder
+    shutil.rmtree(folder)
+
+
+@pytest.mark.parametrize(
+    "args,prepare,path,says",
+    [
+        (
+            E(model="m.pt"),
+            copy("run/model.pt", "m.pt"),
+            "m.pt",
+            "m.pt: cannot read it (Permission denied); check the path and its permissions",
+        ),
+        (
+            T("--resume"),
+            CKPT,
+            "run/checkpoint.pt",
+            "run/checkpoint.pt: cannot read it (Permission denied); check the path and its permissions",
+        ),
+        (
+            T(*as_flags({**MNIST, "data_dir": "d"})),
+            lambda tmp, made: idx_set(tmp / "d" / "MNIST" / "raw", n=(40, 20)),
+            "d",
+            "mnist: cannot read d/MNIST/raw/train-images-idx3-ubyte (Permission denied); check it and its folders",
+        ),
+    ],
+    ids=["model", "checkpoint", "data-folder"],
+)
+def test_an_unreadable_file_or_folder_is_one_line(open_folder, capsys, made, args, prepare, path, says):
+    prepare(open_folder, made)
+    for folder in [p for p in open_folder.rglob("*") if p.is_dir()]:
+        folder.chmod(0o777)  # nobody's lock and temp files go there
+    with unreadable(open_folder / path):
+        code, err = neft(capsys, *args)
+    assert code == 2 and err == f"neft: error: {says}\n"
 
 
 # divergence

@@ -2,12 +2,14 @@
 pretrained starts are checked, IRS heads pointing away from the label are recorded."""
 
 import json
+import signal
 from types import SimpleNamespace
 
 import pytest
 import torch
-from helpers import state_equal, tiny
+from helpers import record_draws, same_draws, state_equal, tiny
 
+from neft import trainer
 from neft.checkpoint import read_checkpoint, read_model_file
 from neft.errors import CheckpointError
 from neft.methods.vanilla import Vanilla
@@ -15,7 +17,7 @@ from neft.trainer import Interrupted, anti_aligned_heads, train
 
 
 class StopAfter(dict):
-    """A stop flag that turns on after `steps` training steps (what SIGTERM does)."""
+    """A stop flag that turns on after `steps` training steps (what SIGTERM does: it holds the signal's number)."""
 
     def __init__(self, steps):
         super().__init__()
@@ -23,7 +25,7 @@ class StopAfter(dict):
 
     def __getitem__(self, key):
         self.steps -= 1
-        return self.steps < 0
+        return signal.SIGTERM if self.steps < 0 else 0
 
 
 def weights(path):
@@ -113,6 +115,22 @@ def test_nan_loss_ends_the_run_as_diverged(tmp_path, monkeypatch):
     assert result["status"] == "diverged" and result["diverged_epoch"] == 2 and result["epochs_run"] == 1
     meta = read_model_file(tmp_path / "model.pt")
     assert meta["status"] == "diverged" and meta["selected_epoch"] == 1
+
+
+def test_noisy_validation_uses_the_same_chips_every_epoch(tmp_path, monkeypatch):
+    """Selection compares epochs on fixed chips: each epoch's noisy validation draws what the first drew."""
+    draws, per_epoch, validation = record_draws(monkeypatch), [], trainer.mc_evaluate
+
+    def validate_and_keep_its_draws(*args, **kwargs):
+        start = len(draws)
+        result = validation(*args, **kwargs)
+        per_epoch.append(draws[start:])
+        return result
+
+    monkeypatch.setattr(trainer, "mc_evaluate", validate_and_keep_its_draws)
+    train(tiny(epochs=3, val_mc_runs=2, train_subset=256), tmp_path)
+    assert len(per_epoch) == 3 and len(per_epoch[0]) == 2 and not same_draws(per_epoch[0][:1], per_epoch[0][1:])
+    assert same_draws(per_epoch[1], per_epoch[0]) and same_draws(per_epoch[2], per_epoch[0])
 
 
 def test_pretrained_start_and_checks(tmp_path):

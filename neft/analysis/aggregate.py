@@ -12,13 +12,14 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import NeftError
-from ..formats import read_table
-from ..layout import RUN, parse_run
+from ..formats import Number, read_table
+from ..layout import RUN, Run, parse_run
 from ..stats import ci95_halfwidth
 from ..variants import parse_variant
 from .results import read_result
 
 KEYS = ["model", "dataset", "variant", "method", "sigma_d"]  # a group of seeds
+ROW = ["model", "dataset", "variant", "sigma_d", "seed", "eval_sigma"]  # one row of runs.csv
 COLUMNS = [
     "model",
     "dataset",
@@ -66,6 +67,16 @@ TEXT = {
     "file",
 }  # the other columns hold numbers
 DIGITS = 6  # sigmas are compared after rounding: 0.1 + 0.2 must find 0.3
+# the numbers of runs.csv a step would misread (empty: a run without weights, or a statistic of one value)
+RANGES = dict(
+    sigma_d=Number(0, 1),
+    eval_sigma=Number(0, 1, nan=True),
+    runs=Number(2, nan=True),
+    accuracy=Number(0, 100, nan=True),
+    mc_std=Number(0, nan=True),
+    mc_ci95=Number(0, nan=True),
+    ekl=Number(0, nan=True),
+)
 
 
 def t_ci95(values) -> float:
@@ -77,7 +88,8 @@ def t_ci95(values) -> float:
 def result_rows(path: Path, root: Path) -> list[dict]:
     """The rows of one MC result file (one per sigma; one empty row for a run without weights)."""
     result = read_result(path)
-    place = path.relative_to(root) if path.is_relative_to(root) else None
+    real, real_root = path.resolve(), root.resolve()  # whatever the spelling: ./, .., links
+    place = real.relative_to(real_root) if real.is_relative_to(real_root) else None
     named = place is not None and place.suffix == ".json" and parse_run(place.with_suffix("").as_posix())
     if not named:
         raise NeftError(f"{path}: not at {RUN.replace('{', '<').replace('}', '>')}.json under {root}")
@@ -132,8 +144,19 @@ def result_rows(path: Path, root: Path) -> list[dict]:
 
 
 def collect(paths: list[Path], root: Path) -> pd.DataFrame:
-    """Per-seed rows of every result file, in a stable order."""
-    rows = [row for p in paths for row in result_rows(Path(p), Path(root))]
+    """Per-seed rows of every result file, in a stable order; a run and evaluated sigma given twice (the same
+    file twice, however spelt) is one line."""
+    rows, seen = [], {}
+    for path in paths:
+        for row in result_rows(Path(path), Path(root)):
+            key = tuple(row.get(k) for k in ROW)
+            if key in seen:
+                raise NeftError(
+                    f"{path}: run {Run(*key[:5]).id} at sigma {row.get('eval_sigma', '-')} is already given by "
+                    f"{seen[key]}; give each run's result once"
+                )
+            seen[key] = path
+            rows.append(row)
     runs = pd.DataFrame(rows, columns=COLUMNS)
     return runs.sort_values(["model", "dataset", "variant", "sigma_d", "seed", "eval_sigma"], ignore_index=True)
 
@@ -175,6 +198,12 @@ def aggregate(paths: list[Path], root: Path, runs_csv: Path, summary_csv: Path) 
 def read_runs(path: Path) -> pd.DataFrame:
     """runs.csv as written by `aggregate`, checked for its columns and their kinds (sigmas rounded, so equality
     tests are safe)."""
-    runs = read_table(path, "runs table", COLUMNS, TEXT, "rerun the aggregate step")
+    runs = read_table(path, "runs table", COLUMNS, TEXT, "rerun the aggregate step", ranges=RANGES)
     runs["sigma_d"] = runs["sigma_d"].round(DIGITS)
+    for bad, what in [
+        (runs.duplicated(ROW), "repeats the run and sigma of an earlier line"),
+        (runs.eval_sigma.notna() & runs.accuracy.isna(), "has no accuracy at its sigma"),
+    ]:
+        if bad.any():
+            raise NeftError(f"{path}: line {bad.idxmax() + 2} {what}; rerun the aggregate step")  # + the header
     return runs

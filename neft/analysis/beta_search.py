@@ -16,15 +16,21 @@ from .aggregate import t_ci95
 
 
 def candidates(train_jsons: list[Path]) -> pd.DataFrame:
-    rows = []
+    rows, seen = [], {}
     for path in train_jsons:
         run = read_json(path, "train.json")
         cfg, beta = run["config"], run["method_hparams"].get("beta")
-        if not isinstance(beta, (int, float)) or isinstance(beta, bool):
+        if beta is None:
             raise NeftError(
                 f"{path}: a {cfg['method']} run has no beta, so not a beta search candidate; give the "
                 f"train.json files of the candidates"
             )
+        if (beta, cfg["seed"]) in seen:
+            raise NeftError(
+                f"{path}: the candidate beta {beta:g}, seed {cfg['seed']} is already given by "
+                f"{seen[beta, cfg['seed']]}; give each candidate run once"
+            )
+        seen[beta, cfg["seed"]] = path
         rows.append(
             dict(
                 model=cfg["model"],

@@ -12,12 +12,14 @@ along x (dodge) so that points at one sigma_d do not hide each other; the ticks 
 """
 
 import math
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
 import pandas as pd
 
 from ..errors import NeftError
+from ..io import write_atomic
 from ..variants import is_main, parse_variant
 from .aggregate import DIGITS, t_ci95
 from .names import dataset_name, model_name, variant_name
@@ -201,8 +203,8 @@ def save(fig, outs: list[Path]) -> None:
     logging.getLogger("fontTools").setLevel(logging.WARNING)  # its font subsetting logs every glyph at INFO
     with matplotlib.rc_context(RC):
         for out in map(Path, outs):
-            out.parent.mkdir(parents=True, exist_ok=True)
-            fig.savefig(out, dpi=DPI, metadata={"CreationDate": None} if out.suffix == ".pdf" else {"Software": None})
+            metadata = {"CreationDate": None} if out.suffix == ".pdf" else {"Software": None}
+            write_atomic(out, partial(fig.savefig, format=out.suffix[1:], dpi=DPI, metadata=metadata))
 
 
 def data(name: str, runs: pd.DataFrame, sigma_d: list[float], seeds: list[int]) -> pd.DataFrame:

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import yaml
 from tabulate import tabulate
 
+from .. import yamlfile
 from ..config import OVF_FEEDBACKS
 from ..io import save_text
 from ..variants import VARIANTS, compute_matched, of_table, parse_variant
@@ -152,7 +152,7 @@ class Section:
 
 
 def load_claims() -> dict:
-    return yaml.safe_load((Path(__file__).parent.parent / "claims.yaml").read_text())  # neft/claims.yaml
+    return yamlfile.read(Path(__file__).parent.parent / "claims.yaml")  # neft/claims.yaml
 
 
 def md_table(rows: list[dict] | pd.DataFrame, empty: str) -> str:

@@ -6,6 +6,8 @@ resized to 32 and normalised with (0.5, 0.5); CIFAR and Tiny ImageNet get Random
 horizontal flip for training, and per-channel normalisation.
 """
 
+import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +16,7 @@ import torch
 from torch.utils.data import Dataset
 
 from ..errors import DataError
+from ..io import kind
 from ..registry import Registry
 
 
@@ -56,11 +59,16 @@ def load_split(spec: DatasetSpec, data_dir: str | Path, download: bool, train: b
 def read_or_explain(
     name: str, folder: Path, expected: list[str], download: bool, read: Callable[[], Dataset]
 ) -> Dataset:
-    """Run `read`; on failure raise one DataError naming the folder, the files expected and why."""
+    """Run `read`; on failure raise one DataError naming the folder, the files expected and why (a DataError
+    that `read` raises, naming its file, is passed on)."""
     try:
         return read()
+    except DataError:
+        raise
     except Exception as e:  # torchvision raises RuntimeError, URLError, pickle/EOF errors, ...
-        missing = [f for f in expected if not (folder / f).exists()]
+        if isinstance(e, OSError) and not isinstance(e, FileNotFoundError) and e.filename:  # no permission, a loop
+            raise DataError(f"{name}: cannot read {e.filename} ({e.strerror}); check it and its folders") from None
+        missing = [f for f in expected if not readable(name, folder / f)]
         reason = " ".join(str(e).split())[:240] or type(e).__name__
         if missing:
             how = f"download failed ({reason})" if download else "downloads are off (download: false)"
@@ -70,6 +78,44 @@ def read_or_explain(
         raise DataError(
             f"{name}: files in {folder} are corrupt or truncated ({reason}); delete them and download again"
         ) from None
+
+
+def readable(name: str, path: Path) -> bool:
+    """Whether `path` is there (False: missing); one line when it cannot be looked up (no permission to search
+    a folder on the way, a loop of links, a name too long), which os.path.exists would call missing, or when it
+    is neither a file nor a folder (reading a FIFO waits for a writer forever)."""
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError as e:
+        raise DataError(f"{name}: cannot read {path} ({e.strerror}); check it and its folders") from None
+    what = None if stat.S_ISDIR(mode) else kind(mode)
+    if what:
+        raise DataError(f"{name}: {path} is {what}, not a file; delete it and download again")
+    return True
+
+
+def check_images(name: str, path: Path, shape: tuple[int, ...], size: tuple[int, ...]) -> None:
+    """The images read from `path` (their array's `shape`) are of the dataset's `size` (what follows the count)."""
+    if tuple(shape[1:]) != size:
+        raise DataError(
+            f"{name}: {path} holds images of {'x'.join(map(str, shape[1:]))}, expected {'x'.join(map(str, size))}; "
+            f"delete it and download again"
+        )
+
+
+def check_labels(name: str, path: Path, labels, n: int, num_classes: int) -> None:
+    """The labels read from `path` are one per image (`n`), each a class of the dataset."""
+    labels = torch.as_tensor(labels)
+    if labels.shape != (n,):
+        raise DataError(f"{name}: {path} holds {labels.numel()} labels for {n} images; delete it and download again")
+    outside = labels[(labels < 0) | (labels >= num_classes)]
+    if len(outside):
+        raise DataError(
+            f"{name}: {path} holds label {int(outside[0])}, outside the {num_classes} classes (0 to "
+            f"{num_classes - 1}); delete it and download again"
+        )
 
 
 from . import cifar, mnist, synthetic, tinyimagenet  # noqa: E402,F401  (they register themselves)

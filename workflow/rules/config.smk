@@ -11,7 +11,7 @@ import yaml
 from jsonschema import ValidationError
 from snakemake.exceptions import WorkflowError
 
-from neft import schema
+from neft import schema, yamlfile
 from neft.analysis.figures import FIGURES
 from neft.analysis.tables import TABLES
 from neft.config import as_flags
@@ -42,9 +42,11 @@ def resolve_extends(values, chain):
             f"config file {chain[-1]}: extends {path}, which closes a cycle ({' -> '.join([*chain, path])})"
         )
     try:
-        base = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        base = yamlfile.read(path) or {}
+    except NeftError as e:  # too big, too deep
+        raise WorkflowError(f"config key extends: {e}") from None
     except (OSError, ValueError, yaml.YAMLError) as e:  # ValueError: not UTF-8
-        raise WorkflowError(f"config key extends: cannot read {path} ({' '.join(str(e).split())})") from None
+        raise WorkflowError(f"config key extends: cannot read {path} ({' '.join(str(e).split())[:300]})") from None
     if not isinstance(base, dict):
         raise WorkflowError(f"config key extends: {path} is not a mapping of keys to values")
     return merge(resolve_extends(base, (*chain, path)), {k: v for k, v in values.items() if k != "extends"})
@@ -63,8 +65,14 @@ def non_finite(value, key=""):
 
 
 def checked(values):
-    """The config with every default filled in; a bad key stops the run before any job, in one line."""
-    values = resolve_extends(dict(values), tuple(os.path.relpath(p) for p in workflow.configfiles) or ("the config",))
+    """The config with every default filled in; a bad key stops the run before any job, in one line (a value
+    is shown at most 200 characters long: YAML aliases may make it huge)."""
+    files = tuple(os.path.relpath(p) for p in workflow.configfiles) or ("the config",)
+    try:
+        yamlfile.check_size(values, " + ".join(files))  # before anything walks it: Snakemake read it, aliases and all
+    except NeftError as e:
+        raise WorkflowError(str(e)) from None
+    values = resolve_extends(dict(values), files)
     found = non_finite(values)
     if found:
         raise WorkflowError(f"config key {found[0] or '(top level)'}: {found[1]} is not a finite number")
@@ -73,7 +81,8 @@ def checked(values):
     except ValidationError as error:
         key = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".")
         hint = f" ({error.schema['description']})" if error.validator in ("anyOf", "oneOf") else ""
-        raise WorkflowError(f"config key {key or '(top level)'}: {error.message}{hint}") from None
+        message = error.message if len(error.message) <= 200 else f"{error.message[:200]}..."
+        raise WorkflowError(f"config key {key or '(top level)'}: {message}{hint}") from None
 
 
 _config = checked(config)
