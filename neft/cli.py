@@ -248,8 +248,8 @@ def figures_options(p) -> None:
 
 
 def run_figures(args, cfg) -> None:
-    from .analysis.aggregate import read_runs
     from .analysis.figures import figure
+    from .analysis.runs import read_runs
 
     figure(args.name, read_runs(args.runs), args.sigma_d, args.seeds, args.out, pairs(args.stand_in, "--stand-in"))
 
@@ -289,8 +289,9 @@ def tables_options(p) -> None:
 def run_tables(args, cfg) -> None:
     import pandas as pd
 
-    from .analysis.aggregate import read_runs
-    from .analysis.tables import TABLES, Inputs, title, write
+    from .analysis.render import write
+    from .analysis.runs import read_runs
+    from .analysis.tables import TABLES, Inputs, title
 
     table = TABLES[args.name]
     inputs = Inputs(
@@ -310,7 +311,7 @@ def run_tables(args, cfg) -> None:
         inputs = dataclasses.replace(inputs, setting=where, runs=read_runs(args.runs))
     built = not table.setting or inputs.setting is not None or table.grid
     long = table.build(inputs) if built else pd.DataFrame()
-    write(args.name, long, args.out, title(args.name, inputs.setting, inputs.runs, pairs(args.stand_in, "--stand-in")))
+    write(table, long, args.out, title(args.name, inputs.setting, inputs.runs, pairs(args.stand_in, "--stand-in")))
 
 
 def html_options(p) -> None:
@@ -357,8 +358,9 @@ def report_options(p) -> None:
 
 
 def run_report(args, cfg) -> None:
-    from .analysis.aggregate import read_runs
-    from .analysis.report import Grid, report
+    from .analysis.grid import Grid
+    from .analysis.report import report
+    from .analysis.runs import read_runs
 
     grid = Grid(
         args.name,
@@ -487,7 +489,7 @@ def pairs(values: list[str], option: str) -> dict[str, str]:
 
 def setting(values: list[str] | None, seeds: list[int], option: str):
     """--OPTION MODEL DATASET SIGMA_D plus its seeds -> tables.Setting (None when not given)."""
-    from .analysis.tables import Setting
+    from .analysis.grid import Setting
 
     if values is None:
         return None

@@ -19,8 +19,9 @@ import torch
 from PIL import Image
 from test_datasets import idx_set
 
-from neft.analysis.aggregate import COLUMNS, TEXT, aggregate
+from neft.analysis.aggregate import aggregate
 from neft.analysis.results import read_result
+from neft.analysis.runs import COLUMNS, TEXT
 from neft.cli import main
 from neft.config import EvalConfig, TrainConfig, as_flags
 from neft.errors import NeftError

@@ -12,60 +12,13 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import NeftError
-from ..formats import read_table
 from ..layout import RUN, parse_run
 from ..stats import ci95_halfwidth
 from ..variants import parse_variant
 from .results import read_result
+from .runs import COLUMNS, DIGITS
 
 KEYS = ["model", "dataset", "variant", "method", "sigma_d"]  # a group of seeds
-COLUMNS = [
-    "model",
-    "dataset",
-    "variant",
-    "method",
-    "sigma_d",
-    "seed",
-    "status",
-    "eval_sigma",
-    "runs",
-    "accuracy",
-    "mc_std",
-    "mc_ci95",
-    "ekl",
-    "mc_ekl_ci95",
-    "diverged_epoch",
-    "heads_anti_aligned",
-    "beta",
-    "n_feedback",
-    "epochs",
-    "width",
-    "train_subset",
-    "val_accuracy",
-    "init",
-    "selection",
-    "n_test",
-    "train_seconds",
-    "eval_seconds",
-    "device",
-    "git_commit",
-    "date",
-    "file",
-]  # runs.csv
-TEXT = {
-    "model",
-    "dataset",
-    "variant",
-    "method",
-    "status",
-    "init",
-    "selection",
-    "device",
-    "git_commit",
-    "date",
-    "file",
-}  # the other columns hold numbers
-DIGITS = 6  # sigmas are compared after rounding: 0.1 + 0.2 must find 0.3
 
 
 def t_ci95(values) -> float:
@@ -170,11 +123,3 @@ def aggregate(paths: list[Path], root: Path, runs_csv: Path, summary_csv: Path) 
     save_text(runs_csv, runs.to_csv(index=False))
     save_text(summary_csv, summary.to_csv(index=False))
     return runs, summary
-
-
-def read_runs(path: Path) -> pd.DataFrame:
-    """runs.csv as written by `aggregate`, checked for its columns and their kinds (sigmas rounded, so equality
-    tests are safe)."""
-    runs = read_table(path, "runs table", COLUMNS, TEXT, "rerun the aggregate step")
-    runs["sigma_d"] = runs["sigma_d"].round(DIGITS)
-    return runs

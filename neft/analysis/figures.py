@@ -19,9 +19,10 @@ import pandas as pd
 
 from ..errors import NeftError
 from ..variants import is_main, parse_variant
-from .aggregate import DIGITS, t_ci95
+from .aggregate import t_ci95
 from .names import dataset_name, model_name, variant_name
-from .tables import counted, span
+from .render import counted, span
+from .runs import DIGITS
 
 PANEL_ORDER = ["vgg8", "resnet18", "mnist", "fashion_mnist", "cifar10", "cifar100", "tinyimagenet"]  # the paper's
 STYLES = {  # Okabe-Ito colours (told apart under the common colour-vision deficiencies), a marker and a dash each
