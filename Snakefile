@@ -30,6 +30,7 @@ localrules:
     all,
     fetch,
     aggregate,
+    checked_config,
     beta_search,
     figure,
     table,

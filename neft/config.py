@@ -214,14 +214,6 @@ def broken_limit(name: str, value, limits: dict, tp: type) -> str | None:
     return None
 
 
-def check_sigma(name: str, value: float) -> None:
-    if not isinstance(value, (int, float)):
-        raise ConfigError(f"{name} must be a number, got {value!r}")
-    problem = broken_limit(name, value, SIGMA, float)
-    if problem:
-        raise ConfigError(problem)
-
-
 def check_step_device(step: str, device: str) -> None:
     """`device`: the option's value or, once resolved, the device's type."""
     if step == "graph" and device == "cpu":

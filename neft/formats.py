@@ -11,6 +11,8 @@ from .errors import CheckpointError
 MODEL_FORMAT = "neft.model/1"
 CHECKPOINT_FORMAT = "neft.checkpoint/1"
 RESULT_FORMAT = "neft.mc/1"
+CHECKED_CONFIG = "config.json"  # the pipeline's config as the workflow checked it (results/<name>/config.json)
+UNTAGGED = ("train.json", CHECKED_CONFIG)  # formats without a format tag
 
 
 class Closed(dict):
@@ -32,6 +34,7 @@ FOR_RESULT = dict(
     selected_val_accuracy=(*NUMBER, None),
     seconds=NUMBER,
 )
+SETTING = dict(enabled=bool, model=str, dataset=str, sigma_d=NUMBER, seeds=[int])  # of the ablations, convergence
 HISTORY_ROW = dict(epoch=int, train_loss=NUMBER, val_clean=NUMBER, val_noisy=(*NUMBER, None), head_acc=[NUMBER])
 
 # format -> (the keys its readers use, with their types; what to do when a file lacks them)
@@ -82,13 +85,25 @@ FORMATS = {
         dict(config=RUN, status=str, method_hparams=dict, selected_val_accuracy=(*NUMBER, None)),
         "delete it and rerun its train step",
     ),  # beta-search, train --resume; it has no format tag
+    CHECKED_CONFIG: (
+        dict(
+            name=str,
+            sigma_d=[NUMBER],
+            seeds=[int],
+            beta=dict,
+            ablations=SETTING,
+            convergence=dict(SETTING, methods=[str], threshold=NUMBER),
+            report=dict(stand_ins=dict),
+        ),
+        "let the workflow write it again (snakemake ... results/<name>/config.json)",
+    ),  # figures, tables, report
 }
 
 
 def check(path: str | Path, obj, fmt: str):
     """`obj`, read from `path`, if it is of format `fmt` with every key and its type; else one CheckpointError."""
     keys, fix = FORMATS[fmt]
-    if fmt != "train.json" and (not isinstance(obj, dict) or obj.get("format") != fmt):
+    if fmt not in UNTAGGED and (not isinstance(obj, dict) or obj.get("format") != fmt):
         found = obj.get("format") if isinstance(obj, dict) else type(obj).__name__
         raise CheckpointError(
             f"{path}: format {found!r}, expected {fmt!r}; pass the right file, or rerun the step "

@@ -1,11 +1,21 @@
 """Hand-made Monte-Carlo result files and the runs.csv rows aggregation makes of them, for the analysis tests."""
 
 import json
+from pathlib import Path
 
 import pandas as pd
 
+from neft import schema
 from neft.analysis.aggregate import collect
 from neft.variants import parse_variant
+
+SCHEMA = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def checked_config(**values) -> dict:
+    """A config as the workflow checks it and writes it (results/<name>/config.json): every default filled in,
+    `values` on top of them."""
+    return schema.validate({"name": "unit", **values}, schema.load(SCHEMA))
 
 
 def result(

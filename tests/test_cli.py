@@ -145,15 +145,9 @@ def test_as_flags_is_what_the_cli_parses_back(tmp_path, command, cfg):
 @pytest.mark.parametrize(
     "args,message",
     [
-        (["tables", "table1", "--out", "t.csv"], "needs --runs"),
-        (
-            ["tables", "table1", "--runs", "missing.csv", "--out", "t.csv", "--setting", "vgg8", "mnist", "0.3"],
-            "missing.csv: unreadable runs table",
-        ),
-        (
-            ["tables", "table1", "--runs", "r.csv", "--out", "t.csv", "--setting", "vgg8", "mnist", "high"],
-            "is not a number",
-        ),
+        (["tables", "table1", "--out", "t.csv"], "tables table1 needs --runs (runs.csv) and --config"),
+        (["tables", "table1", "--runs", "r.csv", "--config", "none.json", "--out", "t.csv"], "none.json: unreadable"),
+        (["figures", "figure3", "--runs", "r.csv", "--out", "f.png"], "the following arguments are required: --config"),
         (["aggregate", "x.json", "--root", ".", "--runs", "r.csv", "--summary", "s.csv"], "x.json"),
         (["fetch", "mnist", "--no-download", "--data-dir", "nodata", "--out", "f.json"], "downloads are off"),
     ],

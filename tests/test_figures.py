@@ -8,6 +8,7 @@ import pytest
 from made_runs import feedback_runs, figure_runs
 from scipy import stats
 
+from neft.analysis.grid import Grid
 from neft.errors import NeftError
 
 
@@ -35,7 +36,7 @@ def test_figure_shows_the_mean_and_ci95_of_each_point(tmp_path, name, y, mc_ci):
     from neft.analysis.figures import draw
 
     runs = figure_runs(tmp_path)
-    lines = drawn(draw(name, runs, [0.1, 0.3], [0, 1, 2], {"mnist": "fashion_mnist"}))
+    lines = drawn(draw(name, runs, Grid("unit", [0.1, 0.3], [0, 1, 2], stand_ins={"mnist": "fashion_mnist"})))
     assert set(lines) == {("VGG-8, Fashion-MNIST (for MNIST)", m) for m in ("vanilla", "noise", "ovf", "irs")}
     offsets = {}
     for (_, method), (xs, ys, lows, highs) in lines.items():
@@ -61,7 +62,7 @@ def test_figure_shows_the_mean_and_ci95_of_each_point(tmp_path, name, y, mc_ci):
 def test_figure_states_n_epochs_r_and_what_the_bars_are(tmp_path):
     from neft.analysis.figures import draw
 
-    fig = draw("figure3", figure_runs(tmp_path), [0.1, 0.3], [0, 1, 2])
+    fig = draw("figure3", figure_runs(tmp_path), Grid("unit", [0.1, 0.3], [0, 1, 2]))
     ax = fig.axes[0]
     assert ax.get_title() == (
         "VGG-8, Fashion-MNIST\nn = 1–3 seeds · 3 epochs · R = 2 · bars: CI95 over seeds, Monte-Carlo CI95 where n = 1"
@@ -79,7 +80,7 @@ def test_figure_states_n_epochs_r_and_what_the_bars_are(tmp_path):
         if line.get_gid()
     }
     assert len(set(styles.values())) == 4 and styles["vanilla"][2] == "--"
-    one_seed = draw("figure3", figure_runs(tmp_path / "b"), [0.1, 0.3], [0])
+    one_seed = draw("figure3", figure_runs(tmp_path / "b"), Grid("unit", [0.1, 0.3], [0]))
     assert "n = 1 seed · 3 epochs · R = 2 · bars: Monte-Carlo CI95" in one_seed.axes[0].get_title()
 
 
@@ -90,23 +91,28 @@ def test_figures_are_reproducible_png_300_dpi_and_pdf_with_truetype_fonts(tmp_pa
 
     runs = figure_runs(tmp_path)
     for folder in ("a", "b"):
-        figure("figure3", runs, [0.1, 0.3], [0, 1, 2], [tmp_path / folder / "f.png", tmp_path / folder / "f.pdf"])
+        figure(
+            "figure3",
+            runs,
+            Grid("unit", [0.1, 0.3], [0, 1, 2]),
+            [tmp_path / folder / "f.png", tmp_path / folder / "f.pdf"],
+        )
     for name in ("f.png", "f.pdf"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     pdf = (tmp_path / "a" / "f.pdf").read_bytes()
     assert pdf[:4] == b"%PDF" and b"/Type3" not in pdf and b"/CIDFontType2" in pdf
     assert Image.open(tmp_path / "a" / "f.png").info["dpi"] == pytest.approx((300, 300), abs=0.01)
     with pytest.raises(NeftError, match="unknown figure format"):
-        figure("figure3", runs, [0.1, 0.3], [0], [tmp_path / "f.svg"])
+        figure("figure3", runs, Grid("unit", [0.1, 0.3], [0]), [tmp_path / "f.svg"])
 
 
 def test_a_figures_csv_is_the_data_it_draws(tmp_path):
     from neft.analysis.figures import draw, figure
 
     runs = figure_runs(tmp_path)
-    figure("figure3", runs, [0.1, 0.3], [0, 1, 2], [tmp_path / "f.csv"])
+    figure("figure3", runs, Grid("unit", [0.1, 0.3], [0, 1, 2]), [tmp_path / "f.csv"])
     written = pd.read_csv(tmp_path / "f.csv")
-    lines = drawn(draw("figure3", runs, [0.1, 0.3], [0, 1, 2]))
+    lines = drawn(draw("figure3", runs, Grid("unit", [0.1, 0.3], [0, 1, 2])))
     for variant, points in written.groupby("variant"):
         (_, ys, _, _) = lines["VGG-8, Fashion-MNIST", variant]
         assert list(points.sort_values("x")["mean"]) == pytest.approx(ys)
@@ -117,7 +123,7 @@ def test_figures_draw_the_compute_matched_baseline_in_a_style_of_its_own(tmp_pat
     from neft.analysis.figures import N2, STYLES, draw
 
     runs = feedback_runs(tmp_path, matched_gain=4.0)
-    ax = draw("figure3", runs, [0.2, 0.4], [0, 1, 2]).axes[0]
+    ax = draw("figure3", runs, Grid("unit", [0.2, 0.4], [0, 1, 2])).axes[0]
     styles = {
         line.get_gid(): (line.get_color(), line.get_marker(), str(line.get_linestyle()))
         for line in ax.get_lines()
@@ -127,7 +133,7 @@ def test_figures_draw_the_compute_matched_baseline_in_a_style_of_its_own(tmp_pat
     assert styles["noise-draws4"][0].lower() == STYLES["noise-draws"]["color"].lower()
     assert "W/ Noise ×4" in [t.get_text() for t in ax.get_legend().get_texts()]
     assert N2 not in ax.get_title()  # three seeds
-    two = draw("figure3", feedback_runs(tmp_path / "two", 4.0, seeds=(0, 1)), [0.2, 0.4], [0, 1]).axes[0]
+    two = draw("figure3", feedback_runs(tmp_path / "two", 4.0, seeds=(0, 1)), Grid("unit", [0.2, 0.4], [0, 1])).axes[0]
     assert N2 in two.get_title()
 
 

@@ -154,6 +154,6 @@ def test_a_synthetic_grid_says_so_and_judges_nothing(tmp_path):
     verdicts = [line.split("|")[5].strip() for line in lines if line.startswith(("| OVF beats", "| IRS beats"))]
     assert verdicts and set(verdicts) <= {"not judged (synthetic data)", "not run"}
     assert "not judged (synthetic data)" in verdicts
-    assert SYNTHETIC in draw("figure3", runs, [0.3], [0, 1, 2]).axes[0].get_title()
+    assert SYNTHETIC in draw("figure3", runs, Grid("unit", [0.3], [0, 1, 2])).axes[0].get_title()
     real = runs.assign(dataset="mnist")
-    assert SYNTHETIC not in draw("figure3", real, [0.3], [0, 1, 2]).axes[0].get_title()
+    assert SYNTHETIC not in draw("figure3", real, Grid("unit", [0.3], [0, 1, 2])).axes[0].get_title()

@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_FILE = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 SCHEMA = schema.load(SCHEMA_FILE)  # with the train, eval and execution keys of neft/config.py
 TABLES = ("table1", "table2", "ablations", "convergence", "beta_search")
+RUNS_TABLES = ("table1", "table2", "ablations", "init", "feedback", "convergence")  # read from runs.csv
 
 
 def copy_workflow(dest: Path) -> Path:
@@ -233,6 +234,24 @@ def test_paper_grid_size():
     # variants x 5 seeds (17 of the paper, 4 of the initialisation sensitivity, 2 positive-feedback controls) + 15
     # new convergence runs
     assert len(trained) == len(evaluated) == 6 * 5 * 33 + 23 * 5 + 15
+
+
+def test_the_checked_config_is_written_for_the_analysis_and_rewritten_only_when_it_changes(work):
+    """results/<name>/config.json is the config as config.smk checked it (every default filled in); the same
+    config again, however it is written, leaves the file (and so the analysis) alone."""
+    target = "results/smoke/config.json"
+    out = snakemake("--cores", "1", target, "--configfile", "config/smoke.yaml", cwd=work)
+    assert out.returncode == 0, out.text[-3000:]
+    written = work / target
+    assert json.loads(written.read_text()) == load_config("smoke")
+    made = written.stat().st_mtime_ns
+    (work / "same.yaml").write_text("extends: config/smoke.yaml\nseeds: [0, 1]\n")  # smoke's own seeds
+    for config in ("config/smoke.yaml", "same.yaml"):
+        out = snakemake("--cores", "1", target, "--configfile", config, cwd=work)
+        assert "Nothing to be done" in out.text and written.stat().st_mtime_ns == made, out.text[-3000:]
+    (work / "other.yaml").write_text("extends: config/smoke.yaml\nconvergence: {threshold: 2.0}\n")
+    out = snakemake("--cores", "1", target, "--configfile", "other.yaml", cwd=work)
+    assert out.returncode == 0 and json.loads(written.read_text())["convergence"]["threshold"] == 2.0
 
 
 # --- validation
@@ -475,12 +494,9 @@ def test_smoke_reruns_exactly_what_a_change_affects(smoke):
     out = snakemake("-n", "--configfile", "config/smoke.yaml", cwd=smoke)
     assert "Nothing to be done" in out.text, out.text[-3000:]
     (smoke / "threshold.yaml").write_text("extends: config/smoke.yaml\nconvergence: {threshold: 2.0}\n")
-    assert planned(snakemake("-n", "--configfile", "threshold.yaml", cwd=smoke).text) == {
-        "table": 1,
-        "report": 1,
-        "report_html": 1,
-        "all": 1,
-    }  # the convergence count's
+    # a change of the checked config (config.json) redoes the analysis steps, nothing before them
+    analysis = {"checked_config": 1, "figure": 2, "table": len(RUNS_TABLES), "report": 1, "report_html": 1, "all": 1}
+    assert planned(snakemake("-n", "--configfile", "threshold.yaml", cwd=smoke).text) == analysis
     (smoke / "revsigma.yaml").write_text("extends: config/smoke.yaml\nablations: {reversed_delta_sigma: -0.1}\n")
     jobs = planned(snakemake("-n", "--configfile", "revsigma.yaml", cwd=smoke).text)
     assert (jobs["train"], jobs["evaluate"], jobs["aggregate"]) == (1, 1, 1)

@@ -20,6 +20,7 @@ import pandas as pd
 from ..errors import NeftError
 from ..variants import is_main, parse_variant
 from .aggregate import t_ci95
+from .grid import Grid
 from .names import dataset_name, model_name, variant_name
 from .render import counted, span
 from .runs import DIGITS
@@ -147,13 +148,13 @@ def clipped(line: pd.DataFrame, bounds: tuple[float, float]) -> list:
     return [below.to_numpy(), above.to_numpy()]
 
 
-def draw(name: str, runs: pd.DataFrame, sigma_d: list[float], seeds: list[int], stand_ins: dict | None = None):
+def draw(name: str, runs: pd.DataFrame, grid: Grid):
     """The matplotlib Figure (not saved): an error-bar line per main variant and panel (gid: the variant)."""
     import matplotlib
     from matplotlib.figure import Figure
 
     shown = FIGURES[name]
-    drawn = data(name, runs, sigma_d, seeds)
+    drawn = data(name, runs, grid)
     order = {key: i for i, key in enumerate(PANEL_ORDER)}
     panels = sorted(set(zip(drawn.model, drawn.dataset)), key=lambda p: (order.get(p[0], 99), order.get(p[1], 99), p))
     cols = max(1, min(3, len(panels)))
@@ -180,7 +181,7 @@ def draw(name: str, runs: pd.DataFrame, sigma_d: list[float], seeds: list[int], 
                 )
                 bars.lines[0].set_gid(variant)
             synthetic = dataset == "synthetic"
-            ax.set_title(f"{model_name(model)}, {dataset_name(dataset, stand_ins)}\n{subtitle(panel, synthetic)}")
+            ax.set_title(f"{model_name(model)}, {dataset_name(dataset, grid.stand_ins)}\n{subtitle(panel, synthetic)}")
             ax.set(xlabel="device variation $\\sigma_d$", ylabel=shown.ylabel)
             ax.set_xticks(xs, [f"{x:g}" for x in xs])
             ax.set_ylim(shown.bounds[0], None if math.isinf(shown.bounds[1]) else shown.bounds[1])
@@ -206,20 +207,13 @@ def save(fig, outs: list[Path]) -> None:
             fig.savefig(out, dpi=DPI, metadata={"CreationDate": None} if out.suffix == ".pdf" else {"Software": None})
 
 
-def data(name: str, runs: pd.DataFrame, sigma_d: list[float], seeds: list[int]) -> pd.DataFrame:
+def data(name: str, runs: pd.DataFrame, grid: Grid) -> pd.DataFrame:
     """What the figure draws: one row per panel, variant and x (mean, CI95 before clipping, n, epochs, R, beta)."""
     shown = FIGURES[name]
-    return means(points(runs, sigma_d, seeds), shown.y, shown.mc_ci)
+    return means(points(runs, grid.sigma_d, grid.seeds), shown.y, shown.mc_ci)
 
 
-def figure(
-    name: str,
-    runs: pd.DataFrame,
-    sigma_d: list[float],
-    seeds: list[int],
-    outs: list[Path],
-    stand_ins: dict | None = None,
-) -> None:
+def figure(name: str, runs: pd.DataFrame, grid: Grid, outs: list[Path]) -> None:
     """The figure as PNG and/or PDF, and its data as CSV, by each output's suffix."""
     from ..io import save_text
 
@@ -228,7 +222,7 @@ def figure(
             raise NeftError(f"{out}: unknown figure format {out.suffix!r}; use .png, .pdf or .csv (its data)")
     images = [out for out in map(Path, outs) if out.suffix != ".csv"]
     if images:
-        save(draw(name, runs, sigma_d, seeds, stand_ins), images)
+        save(draw(name, runs, grid), images)
     for out in map(Path, outs):
         if out.suffix == ".csv":
-            save_text(out, data(name, runs, sigma_d, seeds).to_csv(index=False))
+            save_text(out, data(name, runs, grid).to_csv(index=False))

@@ -1,10 +1,13 @@
 """What the config asked the analysis for: the main grid (sigma_d, seeds), the settings of the ablations and
-of the convergence count, the stand-in datasets and how each NFT method's beta was set."""
+of the convergence count, the stand-in datasets and how each NFT method's beta was set. The workflow writes
+the checked config as results/<name>/config.json; the figures, tables and report build their Grid from it."""
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
+from ..formats import CHECKED_CONFIG, read_json
 from .names import METHOD_NAMES, dataset_name, model_name
 from .render import counted, span
 from .runs import by_seed, select
@@ -45,7 +48,7 @@ class Setting:
 
 @dataclass
 class Grid:
-    """What the config asked for: the report's frame (from the pipeline's flags)."""
+    """What the config asked for: the frame of the figures, tables and report."""
 
     name: str
     sigma_d: list[float]
@@ -57,3 +60,31 @@ class Grid:
     stand_ins: dict[str, str] = field(default_factory=dict)  # paper dataset -> dataset run instead
     beta: dict[str, str] = field(default_factory=dict)  # NFT method -> how its beta was set
     synthetic: bool = False  # every run on synthetic data: nothing is judged (set by `report` from the runs)
+
+
+def setting(block: dict) -> Setting | None:
+    """The setting of the config's `ablations` or `convergence` section; None when it is disabled."""
+    if not block["enabled"]:
+        return None
+    return Setting(block["model"], block["dataset"], float(block["sigma_d"]), tuple(block["seeds"]))
+
+
+def from_config(config: dict) -> Grid:
+    """The Grid of a checked config (workflow/rules/config.smk: every default filled in)."""
+    convergence = config["convergence"]
+    return Grid(
+        name=config["name"],
+        sigma_d=[float(s) for s in config["sigma_d"]],
+        seeds=list(config["seeds"]),
+        ablation=setting(config["ablations"]),
+        convergence=setting(convergence),
+        convergence_methods=list(convergence["methods"]),
+        threshold=float(convergence["threshold"]),
+        stand_ins=dict(config["report"]["stand_ins"]),
+        beta={method: str(value) for method, value in config["beta"].items()},
+    )
+
+
+def read_grid(path: str | Path) -> Grid:
+    """The Grid of the checked config the workflow wrote (results/<name>/config.json)."""
+    return from_config(read_json(path, CHECKED_CONFIG))

@@ -17,7 +17,7 @@ import pandas as pd
 from ..formats import read_table
 from ..variants import compute_matched, of_table, parse_variant
 from .aggregate import t_ci95
-from .grid import Setting
+from .grid import Grid, Setting
 from .layouts import ablations_wide, beta_wide, by_column, convergence_wide, feedback_wide, init_wide
 from .names import method_name, variant_name
 from .render import as_markdown
@@ -316,19 +316,6 @@ def beta_search(paths: list[Path]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=BETA_COLUMNS)
 
 
-@dataclass(frozen=True)
-class Inputs:
-    """What a table's builder may read (the options of `neft tables`)."""
-
-    runs: pd.DataFrame | None = None
-    setting: Setting | None = None
-    sigma_d: tuple[float, ...] = ()  # the main grid's (tables that read it: Table.grid)
-    seeds: tuple[int, ...] = ()
-    methods: tuple[str, ...] = ("noise", "ovf", "irs")
-    threshold: float = 5.0
-    search: tuple[Path, ...] = ()
-
-
 def no_notes(long: pd.DataFrame) -> list[str]:
     return []
 
@@ -340,12 +327,15 @@ class Table:
     name: str  # its files' name (and LaTeX label)
     title: str
     label: str  # its name in the Snakemake report
-    build: Callable[[Inputs], pd.DataFrame]
+    build: Callable[[pd.DataFrame, Grid], pd.DataFrame] | None  # (runs, grid); None: from the beta search's CSVs
     layout: Callable[[pd.DataFrame], pd.DataFrame]  # for a reader: Markdown, HTML, LaTeX
     notes: Callable[[pd.DataFrame], list[str]] = no_notes  # what its cells need said, beyond the generic notes
-    setting: str | None = "ablations"  # the config section its setting (and runs.csv) comes from; None: no runs
-    options: tuple[str, ...] = ()  # what else of that section it reads (`neft tables --<option>`)
+    setting: str | None = "ablations"  # the setting it is computed at: "ablations", "convergence"; None: no runs
     grid: bool = False  # it also reads the main grid's sigma_d and seeds (and is built without a setting)
+
+    def where(self, grid: Grid) -> Setting | None:
+        """Its setting in `grid` (None: disabled, the table says 'not run')."""
+        return {"ablations": grid.ablation, "convergence": grid.convergence}[self.setting]
 
 
 TABLES = {
@@ -355,7 +345,7 @@ TABLES = {
             "table1",
             "Table 1. Mean noisy Top-1 accuracy (%) vs the number of negative feedbacks N",
             "Table 1",
-            lambda i: table1(i.runs, i.setting),
+            lambda runs, grid: table1(runs, grid.ablation),
             by_column,
             lambda t: ["* the main runs' number of feedbacks"],
         ),
@@ -364,14 +354,14 @@ TABLES = {
             "Table 2. Mean noisy Top-1 accuracy (%) of NFT from the W/O Noise model (pretrained + k epochs) "
             "and from scratch",
             "Table 2",
-            lambda i: table2(i.runs, i.setting),
+            lambda runs, grid: table2(runs, grid.ablation),
             by_column,
         ),
         Table(
             "ablations",
             "Ablations. Mean noisy Top-1 accuracy (%) of NFT and its ablated versions",
             "Ablations",
-            lambda i: ablations(i.runs, i.setting),
+            lambda runs, grid: ablations(runs, grid.ablation),
             ablations_wide,
             lambda t: ["NFT − ablated: paired by seed; above 0 the NFT run is better"],
         ),
@@ -380,7 +370,7 @@ TABLES = {
             "Initialisation sensitivity (beyond the paper). Mean noisy Top-1 accuracy (%) with the public "
             "code's initialisation and with PyTorch's default",
             "Initialisation",
-            lambda i: init_sensitivity(i.runs, i.setting),
+            lambda runs, grid: init_sensitivity(runs, grid.ablation),
             init_wide,
             lambda t: ["PyTorch − reference and − W/ Noise: paired by seed, with the paired t-test's outcome"],
         ),
@@ -389,7 +379,7 @@ TABLES = {
             "Is it the feedback? (beyond the paper) OVF against W/ Noise with as many noise draws per step, and "
             "OVF/IRS against positive feedback (+β): mean noisy Top-1 accuracy differences (points)",
             "Is it the feedback?",
-            lambda i: feedback(i.runs, i.setting, i.sigma_d, i.seeds),
+            lambda runs, grid: feedback(runs, grid.ablation, tuple(grid.sigma_d), tuple(grid.seeds)),
             feedback_wide,
             lambda t: [
                 "difference: the first minus the second, paired by seed, at eval σ = σ_d; outcome: paired t-test, "
@@ -403,20 +393,19 @@ TABLES = {
             "convergence",
             "Convergence. Non-converged runs of each method",
             "Convergence",
-            lambda i: convergence(i.runs, i.setting, list(i.methods), i.threshold),
+            lambda runs, grid: convergence(runs, grid.convergence, grid.convergence_methods, grid.threshold),
             convergence_wide,
             lambda t: [
                 f"non-converged: diverged, or more than {t.threshold.iloc[0]:g} points below the "
                 f"mean accuracy of the runs that finished"
             ],
             setting="convergence",
-            options=("methods", "threshold"),
         ),
         Table(
             "beta",
             "β search. Mean noisy validation accuracy (%) of each candidate β",
             "β search",
-            lambda i: beta_search(list(i.search)),
+            None,
             beta_wide,
             lambda t: ["mean noisy validation accuracy (%) of each candidate's selected epoch; the highest is chosen"],
             setting=None,
