@@ -13,15 +13,23 @@ from neft.errors import NeftError
 
 
 def drawn(fig) -> dict:
-    """{(panel title, method): (x, y, bar bottoms, bar tops)}, read back from the Figure's error bars."""
+    """{(panel title, variant): (x, y, bar bottoms, bar tops)} of each point, read back from the Figure: its line
+    (gid: the variant) and its error bars (gid: '<variant> CI95', a vertical line between caps)."""
     out = {}
     for ax in fig.axes:
-        for bars in ax.containers:
-            line, _, (segments,) = bars.lines
-            ends = [(s[0][1], s[1][1]) for s in segments.get_segments()]
-            out[ax.get_title().splitlines()[0], line.get_gid()] = (
-                list(line.get_xdata()),
-                list(line.get_ydata()),
+        lines = [line for line in ax.lines if line.get_gid() and not line.get_gid().endswith(" CI95")]
+        for line in lines:
+            variant = line.get_gid()
+            points = sorted((x, y) for x, y in zip(line.get_xdata(), line.get_ydata()) if not math.isnan(y))
+            bars = {}
+            for bar in (b for b in ax.lines if b.get_gid() == f"{variant} CI95"):
+                x, ys = bar.get_xdata()[3], [y for y in bar.get_ydata() if not math.isnan(y)]
+                if ys:  # seaborn also draws an empty bar where the variant has no point
+                    bars[round(x, 9)] = (min(ys), max(ys))
+            ends = [bars.get(round(x, 9), (math.nan, math.nan)) for x, _ in points]
+            out[ax.get_title().splitlines()[0], variant] = (
+                [x for x, _ in points],
+                [y for _, y in points],
                 [lo for lo, _ in ends],
                 [hi for _, hi in ends],
             )
@@ -77,7 +85,7 @@ def test_figure_states_n_epochs_r_and_what_the_bars_are(tmp_path):
     styles = {
         line.get_gid(): (line.get_color(), line.get_marker(), line.get_linestyle())
         for line in ax.get_lines()
-        if line.get_gid()
+        if line.get_gid() and not line.get_gid().endswith(" CI95")
     }
     assert len(set(styles.values())) == 4 and styles["vanilla"][2] == "--"
     one_seed = draw("figure3", figure_runs(tmp_path / "b"), Grid("unit", [0.1, 0.3], [0]))
@@ -127,7 +135,7 @@ def test_figures_draw_the_compute_matched_baseline_in_a_style_of_its_own(tmp_pat
     styles = {
         line.get_gid(): (line.get_color(), line.get_marker(), str(line.get_linestyle()))
         for line in ax.get_lines()
-        if line.get_gid()
+        if line.get_gid() and not line.get_gid().endswith(" CI95")
     }
     assert set(styles) == {"noise", "noise-draws4", "ovf"} and len(set(styles.values())) == 3
     assert styles["noise-draws4"][0].lower() == STYLES["noise-draws"]["color"].lower()
