@@ -56,8 +56,9 @@ def test_the_analysis_wing_imports_no_torch():
 def test_what_the_snakefile_imports_needs_no_torch():
     """The workflow's helpers import these at Snakemake's start, for every command it runs."""
     code = (
-        "import sys; import neft.config, neft.schema, neft.variants, neft.layout, neft.analysis.tables, "
-        "neft.analysis.figures; print(sorted(m for m in ('torch', 'torchvision') if m in sys.modules))"
+        "import sys; import neft.catalogue, neft.config, neft.io, neft.schema, neft.variants, neft.layout, "
+        "neft.analysis.tables, neft.analysis.figures; "
+        "print(sorted(m for m in ('torch', 'torchvision') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == "[]", out.stdout + out.stderr

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from ..config import OVF_FEEDBACKS
+from ..catalogue import METHODS, nft_methods
 from ..variants import VARIANTS, compute_matched, of_table, parse_variant
 from .comparisons import (
     Panel,
@@ -113,7 +113,8 @@ def figure_section(runs, claims, grid: Grid, irs_notes: dict, figure: str) -> Se
     )
     for panel in panels(runs, claims, grid.stand_ins):
         short = panel_shortfalls(runs, claims, panel)
-        for method in ("ovf", "irs"):
+        for method in nft_methods():
+            judged = panel.paper_dataset and paper_improvement(claims, panel, method) is not None  # the paper's claim
             found = comparisons(runs, panel, method, grid, column)
             claimed = None if ekl else paper_improvement(claims, panel, method)
             v = verdict(list(found.values()), short, lower_is_better=ekl, claimed=claimed, synthetic=grid.synthetic)
@@ -125,9 +126,9 @@ def figure_section(runs, claims, grid: Grid, irs_notes: dict, figure: str) -> Se
             note = irs_notes.get(panel, "") if method == "irs" else ""
             section.add(
                 claim,
-                paper_text if panel.paper_dataset else "–",
+                paper_text if judged else "–",
                 best_text(found, ekl),
-                v if panel.paper_dataset else None,
+                v if judged else None,
                 "σ_d (lower EKL)" if ekl else "σ_d",
                 note,
             )
@@ -156,11 +157,12 @@ def convergence_section(runs, claims, grid: Grid) -> Section:
     counts = long.set_index("method")
     papers = {"noise": paper["non_converged"]["noise_injection"], **paper["non_converged"]}
     short = setting_shortfalls(runs, claims, setting, claims["convergence"])
-    ran = {m: m in counts.index and counts.runs[m] > 0 for m in ("noise", "ovf", "irs")}
-    for method in ("noise", "ovf", "irs"):
+    ran = {m: m in counts.index and counts.runs[m] > 0 for m in ("noise", *nft_methods())}
+    for method in ran:
         ours = f"{counts.non_converged[method]} of {counts.runs[method]}" if ran[method] else "not run"
-        if method == "noise":
-            section.add("W/ Noise non-converged runs", f"{papers[method]} of {paper['runs']}", ours, None)
+        said = f"{papers[method]} of {paper['runs']}" if method in papers else "–"
+        if method == "noise" or method not in papers:  # the paper's baseline, or a method it has no count of
+            section.add(f"{NAMES[method]} non-converged runs", said, ours, None)
             continue
         v, note = Verdict(NOT_RUN, 0, 0, 0, ""), ""
         if ran[method] and ran["noise"]:
@@ -172,7 +174,7 @@ def convergence_section(runs, claims, grid: Grid) -> Section:
             note = f"Fisher's exact test, one-sided: p = {fewer:.3f} (fewer), {more:.3f} (more)"
         section.add(
             f"{NAMES[method]} has fewer non-converged runs than W/ Noise",
-            f"{papers[method]} of {paper['runs']}",
+            said,
             ours,
             v,
             note=note,
@@ -207,7 +209,7 @@ def table1_section(runs, claims, grid: Grid) -> Section:
         return section
     long = table1(runs, setting)
     short = setting_shortfalls(runs, claims, setting, claims["ablations"])
-    for method in ("ovf", "irs"):
+    for method in nft_methods():
         main = long[(long.method == method) & long.main]
         if main.empty:  # the main run (the paper's N) did not run here
             continue
@@ -216,15 +218,15 @@ def table1_section(runs, claims, grid: Grid) -> Section:
         acc = {n: setting.accuracy(runs, r.variant) for n, r in mine.iterrows()}
         empty = pd.Series(dtype=float)
         c = paired(acc.get(n_main[method], empty), acc.get(1, empty))
-        paper = claims["ablations"][of_table("table1")[0].claim][method]
+        paper = claims["ablations"][of_table("table1")[0].claim].get(method, [])  # none: the paper has no claim
         known = n_main[method] <= len(paper) and paper[n_main[method] - 1] is not None
         claimed = paper[n_main[method] - 1] - paper[0] if known else None
         v = verdict([c], short, claimed=claimed, synthetic=grid.synthetic)
         section.add(
             f"{NAMES[method]}: N = {n_main[method]} beats N = 1",
-            ", ".join(f"N={i + 1}: {x:.2f}" for i, x in enumerate(paper) if x is not None),
+            ", ".join(f"N={i + 1}: {x:.2f}" for i, x in enumerate(paper) if x is not None) or "–",
             f"N = {n_main[method]} − N = 1: {c.text()}",
-            v,
+            v if paper else None,
             "comparison",
         )
     section.extra = table_markdown("table1", long, runs, grid.stand_ins, setting)
@@ -246,14 +248,14 @@ def ablations_section(runs, claims, grid: Grid) -> Section:
     long = ablations(runs, setting)
     for r in long.itertuples():
         c = paired(setting.accuracy(runs, r.method), setting.accuracy(runs, r.variant))
-        claim = VARIANTS[parse_variant(r.variant)[1]].claim
+        claim = VARIANTS[parse_variant(r.variant)[1]].claim if r.method in nft else None  # the paper's number
         drop = paper_drop(paper[claim], r.method, nft[r.method]) if claim else None
         v = verdict([c], short, claimed=drop, synthetic=grid.synthetic)
         section.add(
             f"{NAMES[r.method]} beats its {r.ablation} version",
             paper_ablation(paper[claim], r.method, nft[r.method]) if claim else "–",
             f"NFT − ablated: {c.text()}",
-            v,
+            v if r.method in nft else None,
             "comparison",
         )
     section.extra = table_markdown("ablations", long, runs, grid.stand_ins, setting)
@@ -294,7 +296,7 @@ def table2_section(runs, claims, grid: Grid) -> Section:
         return section
     paper, long = claims["ablations"][of_table("table2")[0].claim], table2(runs, setting)
     short = setting_shortfalls(runs, claims, setting, claims["ablations"])
-    for method in ("ovf", "irs"):
+    for method in nft_methods():
         mine = long[long.method == method]
         scratch = setting.accuracy(runs, method)
         found = [
@@ -303,19 +305,19 @@ def table2_section(runs, claims, grid: Grid) -> Section:
             if r.epochs and r.variant != method
         ]
         # the paper's smallest gain of scratch over pre+k (k > 0), as the size a comparison must reach
-        columns = dict(zip(paper["columns"], paper[method], strict=True))
-        scratch_paper = columns.pop(paper["columns"][-1])
-        claimed = min(scratch_paper - x for c, x in columns.items() if c != "pre+0")
+        columns = dict(zip(paper["columns"], paper.get(method, []), strict=False))  # none: the paper has no claim
+        scratch_paper = columns.pop(paper["columns"][-1], None)
+        claimed = min(scratch_paper - x for c, x in columns.items() if c != "pre+0") if columns else None
         v = verdict(found, short, need="all", claimed=claimed, synthetic=grid.synthetic)
         section.add(
             f"{NAMES[method]} from scratch beats pretrained + k epochs",
-            ", ".join(f"{c}: {x:.2f}" for c, x in zip(paper["columns"], paper[method])),
+            ", ".join(f"{c}: {x:.2f}" for c, x in zip(paper["columns"], paper.get(method, []))) or "–",
             "; ".join(
                 f"scratch − {r.column}: {c.text()}"
                 for r, c in zip([r for r in mine.itertuples() if r.epochs and r.variant != method], found)
             )
             or "–",
-            v,
+            v if method in paper else None,
             "k",
         )
     section.extra = table_markdown("table2", long, runs, grid.stand_ins, setting)
@@ -339,7 +341,7 @@ def feedback_section(runs, claims, grid: Grid) -> tuple[Section, list[str]]:
         "Is it the feedback?",
         FEEDBACK_RULE,
         f"Beyond the paper and its public code. OVF trains on N + 1 noisy forwards per step, W/ Noise on one, so "
-        f"'OVF beats W/ Noise' mixes the feedback with {OVF_FEEDBACKS + 1} times as many noise samples. "
+        f"'OVF beats W/ Noise' mixes the feedback with {METHODS['ovf'].feedbacks + 1} times as many noise samples. "
         f"{variant_name(matched)} is W/ Noise with as many noise draws per step (the mean of their losses); +β "
         f"flips the feedback's sign. Accuracy at eval σ = σ_d, {seeds_text(grid.seeds)}; positive feedback at "
         f"the ablations' setting.",

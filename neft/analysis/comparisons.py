@@ -98,9 +98,10 @@ def comparisons(runs, panel: Panel, method: str, grid: Grid, column: str, versus
 
 
 def paper_improvement(claims, panel: Panel, method: str) -> float | None:
-    """The paper's largest improvement of `method` over W/ Noise on the panel (Figure 3), if it has the panel."""
+    """The paper's largest improvement of `method` over W/ Noise on the panel (Figure 3), if it has the panel and
+    the method."""
     table = claims["figure3_max_improvement_over_noise_injection"]
-    return table[f"{panel.model}/{panel.paper_dataset}"][method] if panel.paper_dataset else None
+    return table[f"{panel.model}/{panel.paper_dataset}"].get(method) if panel.paper_dataset else None
 
 
 def best_text(found: dict[float, Paired], lower_is_better: bool = False) -> str:

@@ -18,22 +18,24 @@ from typing import NamedTuple
 
 import pandas as pd
 
+from ..catalogue import DATASETS, METHODS, MODELS
 from ..errors import NeftError
-from ..variants import is_main, parse_variant
+from ..variants import VARIANTS, is_main, parse_variant
 from .aggregate import t_ci95
 from .grid import Grid
 from .names import dataset_name, model_name, variant_name
 from .render import counted, span
 from .runs import DIGITS
 
-PANEL_ORDER = ["vgg8", "resnet18", "mnist", "fashion_mnist", "cifar10", "cifar100", "tinyimagenet"]  # the paper's
-STYLES = {  # Okabe-Ito colours (told apart under the common colour-vision deficiencies), a marker and a dash each
-    "vanilla": dict(color="#000000", marker="o", linestyle="--", markerfacecolor="white"),
-    "noise": dict(color="#0072B2", marker="s", linestyle=":"),
-    "noise-draws": dict(color="#CC79A7", marker="v", linestyle=(0, (5, 1.5, 1, 1.5, 1, 1.5))),
-    "ovf": dict(color="#D55E00", marker="^", linestyle="-"),
-    "irs": dict(color="#009E73", marker="D", linestyle="-."),
-}  # keyed by series: a method, or <method>-<tag> of a main variant; in this order in the legend
+PANEL_ORDER = [*MODELS, *DATASETS]  # the catalogue's order: the paper's
+STYLES = {  # keyed by series: a method, or <method>-<tag> of a main variant after it; in this order in the legend
+    key: style
+    for name, method in METHODS.items()
+    for key, style in [
+        (name, method.style),
+        *((f"{name}-{v.tag}", v.style) for v in VARIANTS.values() if v.main and name in v.methods),
+    ]
+}
 
 
 class Figure(NamedTuple):

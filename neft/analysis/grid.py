@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..catalogue import nft_methods
 from ..formats import CHECKED_CONFIG, read_json
 from .names import METHOD_NAMES, dataset_name, model_name
 from .render import counted, span
@@ -55,7 +56,7 @@ class Grid:
     seeds: list[int]
     ablation: Setting | None = None
     convergence: Setting | None = None
-    convergence_methods: list[str] = field(default_factory=lambda: ["noise", "ovf", "irs"])
+    convergence_methods: list[str] = field(default_factory=lambda: ["noise", *nft_methods()])
     threshold: float = 5.0
     stand_ins: dict[str, str] = field(default_factory=dict)  # paper dataset -> dataset run instead
     beta: dict[str, str] = field(default_factory=dict)  # NFT method -> how its beta was set

@@ -6,6 +6,7 @@ import math
 
 import pandas as pd
 
+from ..catalogue import nft_methods
 from ..variants import of_table
 from .comparisons import Panel, comparisons, main_series, panel_rows, panels, point
 from .grid import Grid
@@ -19,14 +20,14 @@ from .verdicts import BETTER, WORSE, Paired, outcomes
 
 def per_sigma(runs, claims, grid: Grid, column: str) -> tuple[str, list[str]]:
     """Figure 3 (accuracy) or Figure 4 (EKL) as numbers, per panel: each method's mean ± CI95 over seeds at
-    eval sigma = sigma_d, and OVF's and IRS's paired difference from W/ Noise with its Holm-corrected
+    eval sigma = sigma_d, and each NFT method's paired difference from W/ Noise with its Holm-corrected
     outcome; and the same in words."""
     ekl = column == "ekl"
     parts, words = [], []
     for panel in panels(runs, claims, grid.stand_ins):
         if panel_rows(runs, panel).empty:
             continue
-        found = {m: comparisons(runs, panel, m, grid, column) for m in ("ovf", "irs")}
+        found = {m: comparisons(runs, panel, m, grid, column) for m in nft_methods()}
         judged = {
             m: dict(
                 zip(
@@ -199,7 +200,7 @@ def init_section(runs, grid: Grid) -> tuple[str, str]:
     beats = "; ".join(
         f"{NAMES[m]} − W/ Noise: {ref.minus_noise[m]:+.2f} ({ref.minus_noise_outcome[m]}) with the "
         f"reference init, {pt.minus_noise[m]:+.2f} ({pt.minus_noise_outcome[m]}) with PyTorch's"
-        for m in ("ovf", "irs")
+        for m in nft_methods()
         if not (pd.isna(ref.minus_noise[m]) or pd.isna(pt.minus_noise[m]))
     )
     other = (
@@ -221,7 +222,7 @@ def setting_table(runs: pd.DataFrame, claims: dict, grid: Grid) -> str:
     paper_panels = [k.split("/") for k in claims["figure3_max_improvement_over_noise_injection"]]
     data = ", ".join(dataset_name(d, grid.stand_ins) for d in sorted(set(main.dataset)))
     betas = []
-    for method in ("ovf", "irs"):
+    for method in nft_methods():
         values = main[main.method == method].groupby("model").beta.first()
         if len(values):
             source = {"default": "the public code's value", "search": "searched on the validation split"}.get(

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..catalogue import nft_methods
 from ..formats import read_table
 from ..variants import compute_matched, of_table, parse_variant
 from .aggregate import t_ci95
@@ -196,7 +197,7 @@ def init_sensitivity(runs: pd.DataFrame, setting: Setting) -> pd.DataFrame:
     for method in pytorch.methods:
         change = paired(acc[method, "pytorch"], acc[method, "reference"])
         for init in inits:
-            vs = paired(acc[method, init], acc["noise", init]) if method in ("ovf", "irs") else None
+            vs = paired(acc[method, init], acc["noise", init]) if method in nft_methods() else None
             tested = vs is not None and vs.n > 0
             rows.append(
                 dict(

@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import Dataset
 
+from .. import catalogue
 from ..errors import DataError
 from ..registry import Registry
 
@@ -42,7 +43,7 @@ class DatasetSpec:
         )
 
 
-DATASETS: Registry[DatasetSpec] = Registry("dataset")
+DATASETS: Registry[DatasetSpec] = Registry("dataset", catalogue.DATASETS)  # each module imported on first use
 
 
 def register(spec: DatasetSpec) -> DatasetSpec:
@@ -70,6 +71,3 @@ def read_or_explain(
         raise DataError(
             f"{name}: files in {folder} are corrupt or truncated ({reason}); delete them and download again"
         ) from None
-
-
-from . import cifar, mnist, synthetic, tinyimagenet  # noqa: E402,F401  (they register themselves)

@@ -20,6 +20,7 @@ from neft.config import as_flags
 from neft.errors import NeftError
 from neft.io import save_text
 from neft.layout import RUN, WILDCARDS, Run, num
+from neft.catalogue import nft_methods
 from neft.variants import METHOD, VARIANTS, main_variants, parse_variant
 
 
