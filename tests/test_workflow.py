@@ -159,14 +159,35 @@ def test_quick_first_is_a_part_of_quick(work):
     assert len(commands[0]) == 2 * len(first) and commands[0] < commands[1]
 
 
+def sizes() -> dict[str, tuple[int, int, int]]:
+    """BENCHMARKS.md's Grid sizes and times: config -> (trainings, evaluations, all jobs), the docs' one place."""
+    text = (ROOT / "BENCHMARKS.md").read_text()
+    rows = re.findall(r"^\| config/([\w-]+)\.yaml \| (\d+) \| (\d+) \| (\d+) \|", text, re.M)
+    return {name: tuple(map(int, counts)) for name, *counts in rows}
+
+
 @pytest.mark.parametrize("name", ["paper", "quick", "quick-first", "smoke"])
 def test_dry_run_plans_the_grid(work, name):
+    """The jobs the grid plans are those the config asks for, and those BENCHMARKS.md says (the docs quote it)."""
     evaluated, trained = expected_runs(load_config(name))
     out = snakemake("-n", "--configfile", f"config/{name}.yaml", cwd=work)
     assert out.returncode == 0, out.text
     jobs = planned(out.text)
     assert (jobs["train"], jobs["evaluate"]) == (len(trained), len(evaluated))
+    assert sizes()[name] == (jobs["train"], jobs["evaluate"], sum(jobs.values())), "update BENCHMARKS.md"
     assert not (work / "results").exists()
+
+
+def test_every_snakemake_target_in_the_docs_is_one_the_workflow_knows(work):
+    """`snakemake <target>` in README.md and docs/, and each target of docs/pipeline.md's table, is a rule."""
+    known = set(snakemake("--list-rules", cwd=work).text.split())
+    docs = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    written = {(d.name, m[1]) for d in docs for m in re.finditer(r"snakemake ([a-z_][a-z0-9_]*)\b", d.read_text())}
+    pipeline = (ROOT / "docs" / "pipeline.md").read_text()
+    table = pipeline[pipeline.index("## Targets") : pipeline.index("### Figures and tables")]
+    written |= {("pipeline.md", m[1]) for m in re.finditer(r"^\| `(\w+)`", table, re.M)}
+    assert len(written) > 10 and {"figure3", "table1", "report"} <= {t for _, t in written}
+    assert not {(doc, target) for doc, target in written if target not in known}
 
 
 def planned_trainings(text: str) -> dict[str, str]:
@@ -333,18 +354,6 @@ def test_every_key_is_typed_described_defaulted_and_closed():
             assert full.get("additionalProperties") is False, path
 
 
-def test_schema_names_are_the_registries():
-    from neft.datasets import DATASETS
-    from neft.init import INITS
-    from neft.methods import METHODS
-    from neft.models import MODELS
-    from neft.noise import DEVICE_KINDS
-
-    registries = {"model": MODELS, "dataset": DATASETS, "method": METHODS, "init": INITS, "device_kind": DEVICE_KINDS}
-    for name, registry in registries.items():
-        assert SCHEMA["$defs"][name]["enum"] == registry.names(), name
-
-
 def test_neft_options_are_declared_once():
     """train, eval and execution name their keys; each key's schema is its neft/config.py field's, none is
     written out in the schema file too."""
@@ -421,6 +430,7 @@ def smoke(tmp_path_factory):
     out = snakemake("--cores", "2", "--configfile", "config/smoke.yaml", cwd=work, timeout=900)
     assert out.returncode == 0, out.text[-5000:]
     print(f"smoke DAG: {time.monotonic() - started:.0f} s")
+    assert "The replication report: results/smoke/report.html" in out.text  # the Snakefile's onsuccess says where
     return work
 
 
