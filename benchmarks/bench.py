@@ -40,6 +40,7 @@ from neft.cli import make_parser
 from neft.config import EvalConfig, TrainConfig
 from neft.data import ResidentBatches
 from neft.datasets import DatasetSpec, synthetic
+from neft.device import place
 from neft.layers import NoisyWeight
 from neft.mc import mc_evaluate
 from neft.methods import METHODS, Method
@@ -101,10 +102,11 @@ class ReferenceStyle:
 
 
 def make_step(
-    name: str, method: str, device, width: float, x, classes: int, precision: str, kind="eager", reference=False
+    name: str, step: str, device, width: float, x, classes: int, precision: str, kind="eager", reference=False
 ):
-    """One training step of `method` (sigma_d 0.2) on the fixed batch x with random labels, run the `kind` way."""
+    """One training step of `step` (STEPS; sigma_d 0.2) on the fixed batch x with random labels, run the `kind` way."""
     y = torch.randint(classes, (len(x),), device=device, generator=torch.Generator(device=device).manual_seed(1))
+    method, options = STEPS[step]
     cfg = TrainConfig(
         model=name,
         dataset="cifar10",
@@ -112,10 +114,9 @@ def make_step(
         sigma_d=0.0 if method == "vanilla" else 0.2,
         width=width,
         device=str(device),
+        **options,
     )
-    model = build_model(name, x.shape[1], classes, x.shape[-1], width).to(device)
-    if device.type == "cuda":
-        model.to(memory_format=torch.channels_last)
+    model = place(build_model(name, x.shape[1], classes, x.shape[-1], width), device)
     m = METHODS.get(method)(cfg, model, cfg.noise_law()).to(device)
     opt = torch.optim.Adam([*model.parameters(), *m.parameters()], lr=1e-3)
     g = torch.Generator(device=device).manual_seed(0)
@@ -131,7 +132,14 @@ def make_step(
     return reference_step if reference else step
 
 
-METHOD_NAMES = ("vanilla", "noise", "ovf", "irs")
+# the timed steps: method and options; "noise x4" is W/ Noise with OVF's N + 1 = 4 noise draws per step
+STEPS = {
+    "vanilla": ("vanilla", {}),
+    "noise": ("noise", {}),
+    "ovf": ("ovf", {}),
+    "irs": ("irs", {}),
+    "noise x4": ("noise", {"n_draws": 4}),
+}
 
 
 def step_key(kind: str, method: str) -> str:
@@ -140,20 +148,28 @@ def step_key(kind: str, method: str) -> str:
 
 
 def bench_steps(
-    name: str, device, width: float, rounds: int, steps: int, precision: str, kinds: list[str], reference: bool
+    name: str,
+    device,
+    width: float,
+    channels: int,
+    rounds: int,
+    steps: int,
+    precision: str,
+    kinds: list[str],
+    reference: bool,
 ) -> dict:
     """Median seconds per training step (batch 128, 32x32) of each method and step kind, and reference-style."""
-    x = torch.randn(128, 3, 32, 32, device=device)
+    x = torch.randn(128, channels, 32, 32, device=device)
     runners = {
-        step_key(kind, method): make_step(name, method, device, width, x, 10, precision, kind)
+        step_key(kind, step): make_step(name, step, device, width, x, 10, precision, kind)
         for kind in kinds
-        for method in METHOD_NAMES
+        for step in STEPS
     }
     if reference:
         runners.update(
             {
                 f"reference {method}": make_step(name, method, device, width, x, 10, precision, reference=True)
-                for method in METHOD_NAMES[1:]
+                for method in TARGETS
             }
         )
     times = {k: [] for k in runners}
@@ -177,14 +193,21 @@ def peak_memory(device, fn) -> float | None:
 
 
 def bench_mc(
-    name: str, device, width: float, images: int, runs: int, precision: str, batch: int, reference: bool, compiled: bool
+    name: str,
+    device,
+    width: float,
+    channels: int,
+    images: int,
+    runs: int,
+    precision: str,
+    batch: int,
+    reference: bool,
+    compiled: bool,
 ) -> dict:
     """Seconds per MC run over `images` 32x32 images: the in-place loop (and compiled), and reference-style."""
     torch.manual_seed(0)
-    model = build_model(name, 3, 10, 32, width).to(device)
-    if device.type == "cuda":
-        model.to(memory_format=torch.channels_last)
-    x = torch.randn(images, 3, 32, 32, device=device)
+    model = place(build_model(name, channels, 10, 32, width), device)
+    x = torch.randn(images, channels, 32, 32, device=device)
     y = torch.randint(10, (images,), device=device)
     law = NoiseLaw()
     mc_evaluate(model, law, x, y, [0.1], 2, 0, batch, precision)  # warm-up
@@ -211,7 +234,7 @@ def bench_mc(
     torch.save(model.state_dict(), buffer)
 
     def reference_run():
-        fresh = build_model(name, 3, 10, 32, width)
+        fresh = build_model(name, channels, 10, 32, width)
         buffer.seek(0)
         fresh.load_state_dict(torch.load(buffer, weights_only=True))
         fresh.to(device).eval()
@@ -235,9 +258,7 @@ def bench_epoch(device, width: float, precision: str, steps: int | None, kind: s
         device=device,
     )
     cfg = TrainConfig(model="vgg8", dataset="mnist", method="vanilla", sigma_d=0.0, width=width)
-    model = build_model("vgg8", 1, 10, 32, width).to(device)
-    if device.type == "cuda":
-        model.to(memory_format=torch.channels_last)
+    model = place(build_model("vgg8", 1, 10, 32, width), device)
     method = METHODS.get("vanilla")(cfg, model, cfg.noise_law())
     train_step = TrainStep(kind, model, method, torch.optim.Adam(model.parameters(), lr=1e-3), device, precision)
     g = torch.Generator(device=device).manual_seed(0)
@@ -260,7 +281,7 @@ def bench_tiny_imagenet_memory(device, width: float, precision: str) -> dict:
     for method in ("ovf", "irs"):
         step = make_step("resnet18", method, device, width, x, 200, precision)
         out[f"{method} training step"] = peak_memory(device, step)
-    model = build_model("resnet18", 3, 200, 64, width).to(device).to(memory_format=torch.channels_last)
+    model = place(build_model("resnet18", 3, 200, 64, width), device)
     x, y = torch.randn(10000, 3, 64, 64, device=device), torch.randint(200, (10000,), device=device)
     out["MC, 10k images"] = peak_memory(
         device, lambda: mc_evaluate(model, NoiseLaw(), x, y, [0.1], 2, 0, 1000, precision)
@@ -276,19 +297,22 @@ def measure(args, save) -> dict:
     if gpu:
         torch.backends.cudnn.benchmark = True
     mc_images = args.mc_images or (10000 if gpu else 1000)
+    mc_batch = args.mc_batch or (2500 if gpu else 256)
     print(
         f"# neft benchmark: {device_name(device)}, torch {torch.__version__}, width {args.width}, {precision}, "
-        f"steps {' '.join(kinds)}, {time.strftime('%Y-%m-%d')}",
+        f"{args.channels}-channel input, steps {' '.join(kinds)}, MC batch {mc_batch}, {time.strftime('%Y-%m-%d')}",
         flush=True,
     )
     record = {
         "device": device_name(device),
         "torch": str(torch.__version__),
         "width": args.width,
+        "channels": args.channels,
         "precision": precision,
         "steps": kinds,
         "date": time.strftime("%Y-%m-%d"),
         "mc_images": mc_images,
+        "mc_batch": mc_batch,
         "rows": [],
     }
     rows = record["rows"]
@@ -297,6 +321,7 @@ def measure(args, save) -> dict:
             name,
             device,
             args.width,
+            args.channels,
             args.rounds or (7 if gpu else 3),
             10 if gpu else 2,
             precision,
@@ -327,6 +352,10 @@ def measure(args, save) -> dict:
                         ratio <= target,
                     )
                 )
+            ratio = t[step_key(kind, "noise x4")] / t[step_key(kind, "ovf")]
+            rows.append(
+                (f"{name}: {kind} noise x4 step / {kind} ovf step", "0.9-1.1", f"{ratio:.2f}", abs(ratio - 1) <= 0.1)
+            )
         if args.reference:
             for method in TARGETS:
                 rows.append(
@@ -341,10 +370,11 @@ def measure(args, save) -> dict:
             name,
             device,
             args.width,
+            args.channels,
             mc_images,
             20 if gpu else 3,
             precision,
-            2500 if gpu else 500,
+            mc_batch,
             args.reference,
             args.mc_compile,
         )
@@ -438,6 +468,9 @@ def job_seconds(argv: list[str], m: dict, reference: bool) -> tuple[float, str]:
             step, clean = steps[step_key(kind, cfg.method)], steps[step_key(kind, "vanilla")]
         if cfg.method == "ovf":  # measured with N = 3; each oriented forward costs about the same
             step = clean + (step - clean) * (cfg.n_feedback or 3) / 3
+        if cfg.n_draws > 1:  # measured with 4 draws (reference-style, or files without it: 4 single-draw steps)
+            four = None if reference else steps.get(step_key(kind, "noise x4"))
+            step = clean + ((four or 4 * step) - clean) * cfg.n_draws / 4
         mc_run = m[f"{cfg.model}_mc"]["reference_s" if reference else "fast_s"] * 1e4 / m["mc_images"]
         validation = (1 + cfg.val_mc_runs) * cfg.val_size / 1e4 * mc_run
         return cfg.epochs * scale * (math.ceil(images / cfg.batch_size) * step + validation), kind
@@ -515,6 +548,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--width", type=float, default=1.0, help="channel multiplier (1.0 = the paper's models)")
+    parser.add_argument("--channels", type=int, default=3, help="input channels (1: MNIST-like, 3: CIFAR-like)")
+    parser.add_argument("--mc-batch", type=int, default=None, help="MC images per forward (2500 on CUDA, 256 on CPU)")
     parser.add_argument("--precision", default=None, help="default: bf16 on CUDA, fp32 on CPU")
     parser.add_argument("--rounds", type=int, default=None, help="interleaved timing rounds (7 on CUDA, 3 on CPU)")
     parser.add_argument(

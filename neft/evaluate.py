@@ -14,7 +14,7 @@ import torch
 from .checkpoint import load_weights, read_model_file
 from .config import EvalConfig
 from .data import evaluation_data
-from .device import resolve_device, set_precision
+from .device import place, resolve_device, set_precision
 from .errors import CheckpointError
 from .formats import RESULT_FORMAT
 from .io import check_writable, save_json, save_text
@@ -59,9 +59,7 @@ class Session:
         """(model holding the file's weights, what runs it: the model or its compiled form)."""
         key = tuple(sorted(meta["model_args"].items()))
         if key not in self.models:
-            model = build_model(**meta["model_args"]).to(self.device)
-            if self.device.type == "cuda":
-                model.to(memory_format=torch.channels_last)
+            model = place(build_model(**meta["model_args"]), self.device)
             self.models[key] = model, torch.compile(model) if self.cfg.compile else model
         model, runner = self.models[key]
         load_weights(model, meta, path)

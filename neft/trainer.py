@@ -33,7 +33,7 @@ from torch import nn
 from . import checkpoint as ckpt_io
 from .config import TrainConfig
 from .data import training_data
-from .device import resolve_device, set_precision
+from .device import place, resolve_device, set_precision
 from .errors import CheckpointError, WriteError
 from .formats import read_json
 from .io import check_writable, folder_lock, save_json, save_torch
@@ -45,6 +45,9 @@ from .seeding import derive_seed
 from .step import TrainStep
 
 log = logging.getLogger("neft")
+# images per validation forward pass, by device type: a CPU is fastest with batches whose activations stay in
+# its caches (BENCHMARKS.md, CPU), a GPU with large ones; the accuracies are the same
+VAL_BATCH = {"cpu": 256}
 
 
 class Interrupted(Exception):
@@ -224,10 +227,8 @@ def new_run(cfg: TrainConfig, spec, law, device: torch.device, started: float) -
         ckpt_io.check_compatible(pretrained, model.args, cfg.init_from)
         ckpt_io.load_weights(model, pretrained, cfg.init_from)
     method = METHODS.get(cfg.method)(cfg, model, law)
-    model.to(device)
+    place(model, device)
     method.to(device)
-    if device.type == "cuda":
-        model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(
         [*model.parameters(), *method.parameters()], lr=cfg.learning_rate, weight_decay=cfg.weight_decay
     )
@@ -267,7 +268,8 @@ def validate(state: RunState, cfg: TrainConfig, data, law, train_loss: float, ep
     none at sigma_d = 0) into the history; the model kept if it is the best so far (or the last, for
     select: last)."""
     model, sums = state.model, state.sums
-    val_clean = float(score(model.eval(), data.val_x, data.val_y, 1000, cfg.precision)[0]) * 100 / len(data.val_y)
+    batch = VAL_BATCH.get(data.val_x.device.type, 1000)
+    val_clean = float(score(model.eval(), data.val_x, data.val_y, batch, cfg.precision)[0]) * 100 / len(data.val_y)
     val_noisy = None
     if cfg.sigma_d > 0:
         noisy = mc_evaluate(
@@ -278,7 +280,8 @@ def validate(state: RunState, cfg: TrainConfig, data, law, train_loss: float, ep
             [cfg.sigma_d],
             cfg.val_mc_runs,
             cfg.seed,
-            precision=cfg.precision,
+            batch,
+            cfg.precision,
             tag="val",
         )[0]
         val_noisy = noisy.mean

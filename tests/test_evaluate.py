@@ -1,5 +1,6 @@
-"""Evaluation start-up: several models in one process give each the result it gets alone; the test split
-cached by `neft fetch` is the transformed split, read without torchvision; a bad cache file is not used."""
+"""Evaluation start-up: several models in one process give each the result it gets alone; models train and
+are evaluated in channels-last layout on the CPU; the test split cached by `neft fetch` is the transformed
+split, read without torchvision; a bad cache file is not used."""
 
 import json
 import subprocess
@@ -9,6 +10,7 @@ import pytest
 import torch
 from helpers import tiny
 
+from neft.checkpoint import read_model_file
 from neft.config import EvalConfig
 from neft.data import cache_file, evaluation_data
 from neft.datasets import DATASETS
@@ -37,6 +39,16 @@ def test_several_models_in_one_session_get_what_each_gets_alone(trained, tmp_pat
     assert len(session.models) == 2 and len(session.test_sets) == 1  # two widths, one data set
     for a, b in zip(together, alone):
         assert a["results"] == b["results"] and a["n_test"] == b["n_test"] == 200
+
+
+def test_models_train_and_are_evaluated_in_channels_last_on_the_cpu(trained, tmp_path):
+    """oneDNN's fast layout (BENCHMARKS.md, CPU): the trained weights are stored in it, the evaluated ones use it."""
+    path = trained / "noise" / "model.pt"
+    meta = read_model_file(path)
+    model, _ = Session(EvalConfig(device="cpu", data_dir=str(tmp_path))).model(meta, path)
+    for weights in (meta["state_dict"], model.state_dict()):
+        conv = weights["stages.1.0.weight"]  # 8 -> 16 channels: the two layouts differ
+        assert conv.is_contiguous(memory_format=torch.channels_last) and not conv.is_contiguous()
 
 
 def test_cached_test_split_is_the_transformed_one_and_needs_no_torchvision(trained, tmp_path):

@@ -45,12 +45,16 @@ def test_a_model_in_training_mode_is_evaluated_in_eval_mode_and_left_as_it_was()
     assert model.training and all(torch.equal(buffers[k], v) for k, v in model.named_buffers())
 
 
-def test_same_seed_identical_runs_and_weights_restored():
+@pytest.mark.parametrize("layout", [torch.contiguous_format, torch.channels_last])
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_same_seed_identical_runs_whatever_the_batch_and_weights_restored(layout, precision):
+    """The batch size is a speed setting only (the trainer validates in batches that suit the device)."""
     model, x, y = setup()
+    model.to(memory_format=layout)
     before = copy.deepcopy(model.state_dict())
-    a = mc_evaluate(model, NoiseLaw(), x, y, [0.1, 0.3], runs=4, seed=3, batch_size=128)
-    b = mc_evaluate(model, NoiseLaw(), x, y, [0.1, 0.3], runs=4, seed=3, batch_size=300)
-    c = mc_evaluate(model, NoiseLaw(), x, y, [0.1, 0.3], runs=4, seed=4)
+    a = mc_evaluate(model, NoiseLaw(), x, y, [0.1, 0.3], runs=4, seed=3, batch_size=128, precision=precision)
+    b = mc_evaluate(model, NoiseLaw(), x, y, [0.1, 0.3], runs=4, seed=3, batch_size=300, precision=precision)
+    c = mc_evaluate(model, NoiseLaw(), x, y, [0.1, 0.3], runs=4, seed=4, precision=precision)
     assert [r.accuracy for r in a] == [r.accuracy for r in b]
     assert [r.accuracy for r in a] != [r.accuracy for r in c]
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())

@@ -455,6 +455,9 @@ def test_smoke_makes_every_output(smoke):
     # keep_models: false -> every model.pt was a temp file, gone once evaluated; train.json stays
     assert not list((smoke / "results/smoke/runs").rglob("model.pt"))
     assert len(list((smoke / "results/smoke/runs").rglob("train.json"))) == len(expected_runs(load_config("smoke"))[1])
+    # each job computes on the threads its rule is given (smoke: 1; Snakemake sets OMP_NUM_THREADS, torch follows)
+    results = [*(smoke / "results/smoke/runs").rglob("train.json"), *(smoke / "results/smoke/mc").rglob("*.json")]
+    assert all(json.loads(f.read_text())["provenance"]["device"].endswith(", 1 threads)") for f in results)
 
 
 @pytest.mark.slow
@@ -618,7 +621,9 @@ def test_gpu_kit_measures_each_benchmark_into_its_json(tmp_path):
     for part in ("bench", "sharing", "precision", "bench-compile"):
         assert f"{part}: exit 0" in log, log[-3000:]
     bench = json.loads((out_dir / "bench.json").read_text())
-    assert set(bench["vgg8_step_s"]) == {"vanilla", "noise", "ovf", "irs"} and bench["vgg8_mc"]["fast_s"] > 0
+    assert (
+        set(bench["vgg8_step_s"]) == {"vanilla", "noise", "ovf", "irs", "noise x4"} and bench["vgg8_mc"]["fast_s"] > 0
+    )
     assert "# one.yaml: 2 trainings, 2 evaluations planned" in log and "reference-style:" not in log
     sharing = json.loads((out_dir / "sharing.json").read_text())
     assert [r["jobs"] for r in sharing["results"]] == [1, 2] and {"device", "torch", "git_commit"} <= set(sharing)
