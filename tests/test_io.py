@@ -21,8 +21,8 @@ def test_a_file_is_written_whole_and_readable_by_the_group(tmp_path):
 def test_a_failed_write_leaves_the_old_file_and_no_temp_file(tmp_path):
     out = tmp_path / "r.txt"
     save_text(out, "old\n")
-    with pytest.raises(TypeError):
-        save_text(out, None)  # fails while writing
+    with pytest.raises(AttributeError):
+        save_text(out, None)  # fails while writing: None has no encode
     assert out.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["r.txt"]
     with pytest.raises(WriteError, match="it is a folder"):
         save_text(tmp_path, "x")
