@@ -128,5 +128,6 @@ def test_the_feedback_table_pairs_ovf_with_the_compute_matched_baseline_and_nft_
     write(TABLES["feedback"], long, [tmp_path / "f.md"], "Is it the feedback?")
     md = " ".join((tmp_path / "f.md").read_text().split())
     assert "| IRS − IRS (positive feedback (+β)) | VGG-8 / MNIST | 0.3 | +0.00 (identical seeds) (n=3) | n.s. |" in md
+    assert "n = 1: the mean alone" not in md  # a σ_d column (0.2) is no mean without its CI
     # without the ablations' setting the compute-matched rows stay
     assert set(feedback(runs, None, (0.2, 0.4), (0, 1, 2)).versus) == {"noise-draws4", "noise"}

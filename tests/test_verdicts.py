@@ -98,6 +98,14 @@ def test_inconclusive_says_how_many_seeds_would_detect_the_papers_effect():
     assert power[0] < 0.8 <= power[1]
     assert seeds_needed(2.0, TIE.std, comparisons=4) > n  # Holm's first step over 4 sigma_d
     assert verdict([TIE], []).needed == "the paper gives no size to detect"
+    # short of the paper's setting a +5 is not excluded, but three seeds would have detected it at TIE's spread:
+    # the effect here is smaller than the paper's
+    reduced = verdict([TIE], ["width 0.125"], claimed=5.0)
+    assert reduced.word == INDICATIVE[INCONCLUSIVE] and seeds_needed(5.0, TIE.std) <= 3
+    assert reduced.needed == (
+        f"3 seeds would detect the paper's +5.00 at this spread (paired SD {TIE.std:.2f}): the effect here is "
+        "smaller than the paper's"
+    )
     assert "more than 1000 seeds" in verdict([TIE], [], claimed=0.01).needed
 
 

@@ -173,7 +173,7 @@ def for_reader(spec, long: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     table = spec.layout(long)
     if not len(table):
         return table, []
-    cells = table.to_numpy().ravel().tolist()
+    cells = table.drop(columns=["σ_d", "seeds"], errors="ignore").to_numpy().ravel().tolist()  # the values
     said = ["mean ± CI95 over seeds (Student t)"] if any(" ± " in c for c in cells) else []
     said += spec.notes(long)
     said += ["n = 1: the mean alone, no CI95"] if any(NO_CI.match(c) for c in cells) else []

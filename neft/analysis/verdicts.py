@@ -188,13 +188,16 @@ def judge(outcome: str, shortfall: str, synthetic: bool = False) -> str:
 
 
 def needed_text(tested: list[Paired], claimed: float | None) -> str:
-    """'about 7 seeds would detect the paper's +6.26 at this spread (paired SD 3.10)', or why it can't be said."""
+    """How many seeds would detect the paper's effect at this spread, or why it can't be said; where the seeds
+    here would already have detected it, that the effect here is smaller than the paper's."""
     spreads = [c.std for c in tested if c.n >= 2 and not math.isnan(c.std)]
     if claimed is None:
         return "the paper gives no size to detect"
     if not spreads:
         return "one seed: no spread to size it from"
     std = math.sqrt(sum(s * s for s in spreads) / len(spreads))  # pooled over the comparisons
-    n = seeds_needed(claimed, std, len(tested))
-    how_many = f"about {n} seeds" if n else f"more than {MAX_SEEDS} seeds"
-    return f"{how_many} would detect the paper's {claimed:+.2f} at this spread (paired SD {std:.2f})"
+    n, have = seeds_needed(claimed, std, len(tested)), min(c.n for c in tested)
+    at = f"the paper's {claimed:+.2f} at this spread (paired SD {std:.2f})"
+    if n is not None and n <= have:
+        return f"{have} seeds would detect {at}: the effect here is smaller than the paper's"
+    return f"{f'about {n} seeds' if n else f'more than {MAX_SEEDS} seeds'} would detect {at}"
