@@ -53,6 +53,7 @@ FIGURES = {
     ),
 }
 DODGE = 0.1  # x offset between neighbouring methods, as a fraction of the smallest sigma_d step
+BARS = {"linewidth": 0.9, "zorder": 1.9}  # thinner than the lines, beneath their markers (as matplotlib's errorbar)
 CAPSIZE = 0.03  # width of an error bar's caps, as a fraction of the smallest sigma_d step
 DPI = 300
 RC = {
@@ -190,7 +191,7 @@ def panel_plot(ax, seeds: pd.DataFrame, panel: pd.DataFrame, shown: Figure) -> l
         markers=[style["marker"] for style in styles],
         linestyles=[style["linestyle"] for style in styles],
         capsize=CAPSIZE,
-        err_kws={"linewidth": 0.9},
+        err_kws=BARS,
         linewidth=RC["lines.linewidth"],
         markersize=RC["lines.markersize"],
         markeredgewidth=1.0,
@@ -209,7 +210,7 @@ def panel_plot(ax, seeds: pd.DataFrame, panel: pd.DataFrame, shown: Figure) -> l
         for point in panel[(panel.variant == variant) & (panel.n == 1) & panel.ci95.notna()].itertuples():
             low, high = max(point.mean - point.ci95, shown.bounds[0]), min(point.mean + point.ci95, shown.bounds[1])
             cap = CAPSIZE * width(xs)
-            bar(ax, point.x + offset, low, high, cap, color=style["color"], linewidth=0.9, gid=f"{variant} CI95")
+            bar(ax, point.x + offset, low, high, cap, color=style["color"], gid=f"{variant} CI95", **BARS)
     return variants
 
 
