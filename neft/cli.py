@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from . import yamlfile
-from .config import EvalConfig, TrainConfig, check_integer, check_number, check_sigma, field_type, from_dict
+from .config import EvalConfig, TrainConfig, check_integer, check_number, field_type, from_dict
 from .errors import ConfigError, NeftError
 from .io import check_paths, check_readable
 from .layout import RUN_FILES
@@ -48,16 +48,6 @@ def typed(tp, flag: str):
         return value
 
     parse.__name__ = tp.__name__
-    return parse
-
-
-def sigma(flag: str):
-    def parse(text: str) -> float:
-        value = typed(float, flag)(text)
-        check_sigma(flag, value)
-        return value
-
-    parse.__name__ = "float"
     return parse
 
 
@@ -259,82 +249,46 @@ def figures_options(p) -> None:
     from .analysis.figures import FIGURES
 
     p.add_argument("name", choices=list(FIGURES))
-    add_grid_options(p)
+    add_analysis_options(p)
 
 
 def run_figures(args, cfg) -> None:
-    from .analysis.aggregate import read_runs
     from .analysis.figures import figure
+    from .analysis.grid import read_grid
+    from .analysis.runs import read_runs
 
-    figure(args.name, read_runs(args.runs), args.sigma_d, args.seeds, args.out, pairs(args.stand_in, "--stand-in"))
+    grid = read_grid(args.config)
+    figure(args.name, read_runs(args.runs), grid, args.out)
 
 
 def tables_options(p) -> None:
     from .analysis.tables import TABLES
 
     p.add_argument("name", choices=list(TABLES))
-    p.add_argument("--runs", type=path("--runs"), help="runs.csv written by aggregate (all tables but beta)")
-    p.add_argument(
-        "--out", nargs="+", required=True, type=path("--out"), help="output files: .csv (tidy), .md, .html, .tex"
-    )
-    p.add_argument(
-        "--setting",
-        nargs=3,
-        metavar=("MODEL", "DATASET", "SIGMA_D"),
-        help="where the ablation runs (none: the table says 'not run')",
-    )
-    p.add_argument(
-        "--seeds", nargs="+", type=typed(int, "--seeds"), action=Once, default=[], help="seeds of the setting"
-    )
-    p.add_argument(
-        "--grid-sigma-d",
-        nargs="+",
-        type=sigma("--grid-sigma-d"),
-        action=Once,
-        default=[],
-        help="feedback: the main grid's sigma_d",
-    )
-    p.add_argument(
-        "--grid-seeds", nargs="+", type=typed(int, "--grid-seeds"), action=Once, default=[], help="feedback: its seeds"
-    )
-    p.add_argument("--methods", nargs="+", default=["noise", "ovf", "irs"], help="convergence: methods counted")
-    p.add_argument(
-        "--threshold",
-        type=typed(float, "--threshold"),
-        default=5.0,
-        help="convergence: points below the mean = non-converged",
-    )
+    add_analysis_options(p, required=False)
     p.add_argument(
         "--search", nargs="*", default=[], type=path("--search"), help="beta: the CSV files written by beta-search"
     )
-    add_stand_in_option(p)
 
 
 def run_tables(args, cfg) -> None:
     import pandas as pd
 
-    from .analysis.aggregate import read_runs
-    from .analysis.tables import TABLES, Inputs, title, write
+    from .analysis.grid import read_grid
+    from .analysis.render import write
+    from .analysis.runs import read_runs
+    from .analysis.tables import TABLES, beta_search, title
 
     table = TABLES[args.name]
-    inputs = Inputs(
-        methods=tuple(distinct("--methods", args.methods)),
-        threshold=args.threshold,
-        search=tuple(args.search),
-        sigma_d=tuple(args.grid_sigma_d),
-        seeds=tuple(args.grid_seeds),
-    )
-    if table.setting:  # computed from runs.csv at a setting
-        if args.runs is None:
-            raise ConfigError(
-                f"tables {args.name} needs --runs (and --setting MODEL DATASET SIGMA_D, without "
-                f"which the table says 'not run')"
-            )
-        where = setting(args.setting, args.seeds, "setting")  # its one line before runs.csv's
-        inputs = dataclasses.replace(inputs, setting=where, runs=read_runs(args.runs))
-    built = not table.setting or inputs.setting is not None or table.grid
-    long = table.build(inputs) if built else pd.DataFrame()
-    write(args.name, long, args.out, title(args.name, inputs.setting, inputs.runs, pairs(args.stand_in, "--stand-in")))
+    if table.setting is None:  # the beta search's, from its CSV files
+        write(table, beta_search(args.search), args.out, table.title)
+        return
+    if args.runs is None or args.config is None:
+        raise ConfigError(f"tables {args.name} needs --runs (runs.csv) and --config (the grid's config.json)")
+    grid = read_grid(args.config)  # its one line before runs.csv's
+    runs, where = read_runs(args.runs), table.where(grid)
+    long = table.build(runs, grid) if where is not None or table.grid else pd.DataFrame()
+    write(table, long, args.out, title(args.name, where, runs, grid.stand_ins))
 
 
 def html_options(p) -> None:
@@ -349,19 +303,7 @@ def run_html(args, cfg) -> None:
 
 
 def report_options(p) -> None:
-    add_grid_options(p)
-    p.add_argument("--name", default="neft", help="the config's name, for the title")
-    p.add_argument("--ablation", nargs=3, metavar=("MODEL", "DATASET", "SIGMA_D"), help="the ablations' setting")
-    p.add_argument("--ablation-seeds", nargs="+", type=typed(int, "--ablation-seeds"), action=Once, default=[])
-    p.add_argument("--convergence", nargs=3, metavar=("MODEL", "DATASET", "SIGMA_D"), help="the convergence setting")
-    p.add_argument("--convergence-seeds", nargs="+", type=typed(int, "--convergence-seeds"), action=Once, default=[])
-    p.add_argument("--convergence-methods", nargs="+", default=["noise", "ovf", "irs"])
-    p.add_argument(
-        "--threshold",
-        type=typed(float, "--threshold"),
-        default=5.0,
-        help="convergence: points below the mean = non-converged",
-    )
+    add_analysis_options(p)
     p.add_argument("--figures", nargs="*", default=[], type=path("--figures"), help="figure files to show")
     p.add_argument("--tables", nargs="*", default=[], type=path("--tables"), help="table files to link")
     p.add_argument(
@@ -371,30 +313,14 @@ def report_options(p) -> None:
         type=path("--benchmarks"),
         help="Snakemake benchmark files (.../benchmarks/<rule>/...)",
     )
-    p.add_argument(
-        "--beta",
-        nargs="*",
-        default=[],
-        metavar="METHOD=SOURCE",
-        help="how each NFT method's beta was set (default, search or a number), for the settings table",
-    )
 
 
 def run_report(args, cfg) -> None:
-    from .analysis.aggregate import read_runs
-    from .analysis.report import Grid, report
+    from .analysis.grid import read_grid
+    from .analysis.report import report
+    from .analysis.runs import read_runs
 
-    grid = Grid(
-        args.name,
-        args.sigma_d,
-        args.seeds,
-        setting(args.ablation, args.ablation_seeds, "ablation"),
-        setting(args.convergence, args.convergence_seeds, "convergence"),
-        distinct("--convergence-methods", args.convergence_methods),
-        args.threshold,
-        pairs(args.stand_in, "--stand-in"),
-        pairs(args.beta, "--beta"),
-    )
+    grid = read_grid(args.config)
     report(read_runs(args.runs), args.out[0], grid, args.figures, args.tables, args.benchmarks)
 
 
@@ -442,14 +368,14 @@ COMMANDS = {
         "Figure 3 (accuracy) or Figure 4 (EKL) vs sigma_d from runs.csv",
         figures_options,
         run_figures,
-        reads=("runs",),
+        reads=("runs", "config"),
         writes=("out",),
     ),
     "tables": Command(
         "Table 1, Table 2, ablations, convergence count or beta search table",
         tables_options,
         run_tables,
-        reads=("runs", "search"),
+        reads=("runs", "config", "search"),
         writes=("out",),
     ),
     "html": Command(
@@ -463,7 +389,7 @@ COMMANDS = {
         "the replication report: numbers beside the paper's, verdict per claim",
         report_options,
         run_report,
-        reads=("runs", "figures", "tables", "benchmarks"),
+        reads=("runs", "config", "figures", "tables", "benchmarks"),
         writes=("out",),
     ),
 }
@@ -481,67 +407,16 @@ def make_parser(command_name: str | None = None) -> Parser:
     return parser
 
 
-def add_grid_options(p) -> None:
-    p.add_argument("--runs", required=True, type=path("--runs"), help="runs.csv written by aggregate")
+def add_analysis_options(p, required: bool = True) -> None:
+    """What the figures, tables and report read: runs.csv and the grid's checked config; what they write."""
+    p.add_argument("--runs", required=required, type=path("--runs"), help="runs.csv written by aggregate")
+    p.add_argument(
+        "--config",
+        required=required,
+        type=path("--config"),
+        help="the grid's config as the workflow checked it (results/<name>/config.json)",
+    )
     p.add_argument("--out", nargs="+", required=True, type=path("--out"), help="output file(s)")
-    p.add_argument(
-        "--sigma-d",
-        nargs="+",
-        type=sigma("--sigma-d"),
-        action=Once,
-        required=True,
-        help="training sigma_d of the main grid",
-    )
-    p.add_argument(
-        "--seeds", nargs="+", type=typed(int, "--seeds"), action=Once, required=True, help="seeds of the main grid"
-    )
-    add_stand_in_option(p)
-
-
-def add_stand_in_option(p) -> None:
-    p.add_argument(
-        "--stand-in",
-        nargs="*",
-        default=[],
-        metavar="PAPER=USED",
-        help="dataset USED stands in for the paper's dataset PAPER (named so; the report checks PAPER's claims on it)",
-    )
-
-
-def pairs(values: list[str], option: str) -> dict[str, str]:
-    """KEY=VALUE words (e.g. --stand-in PAPER=USED) -> a dict; one line naming the option for a word without '='."""
-    found = dict(v.split("=", 1) for v in values if "=" in v)
-    if len(found) != len(values):
-        raise ConfigError(f"{option} takes KEY=VALUE pairs, got {' '.join(values)}")
-    return found
-
-
-def setting(values: list[str] | None, seeds: list[int], option: str):
-    """--OPTION MODEL DATASET SIGMA_D plus its seeds -> tables.Setting (None when not given)."""
-    from .analysis.tables import Setting
-
-    if values is None:
-        return None
-    try:
-        sigma_d = sigma(f"--{option}")(values[2])
-    except ValueError:
-        raise ConfigError(f"--{option}: sigma_d {values[2]!r} is not a number") from None
-    return Setting(values[0], values[1], sigma_d, tuple(seeds))
-
-
-class Once(argparse.Action):
-    """An option listing values each once: a seed or a sigma given twice would be counted twice."""
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        setattr(namespace, self.dest, distinct(option_string, values))
-
-
-def distinct(option: str, values: list[str]) -> list[str]:
-    """Values of an option that names each thing once (a method counted twice is a typo, not a request)."""
-    twice = sorted({v for v in values if values.count(v) > 1})
-    if twice:
-        raise ConfigError(f"{option} names {', '.join(map(str, twice))} more than once")
-    return values
 
 
 def check_files(args: argparse.Namespace, cfg=None) -> None:

@@ -15,6 +15,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 
+from . import catalogue
 from .errors import ConfigError
 
 STEP_KINDS = ("eager", "compile", "graph")  # neft/step.py
@@ -24,7 +25,6 @@ SIGMA = dict(minimum=0, maximum=1, why="relative to a device's max conductance")
 DEVICE = dict(pattern=r"auto|cpu|cuda(:[0-9]+)?", why="auto, cpu, cuda or cuda:N")
 PRECISION = dict(choices=("fp32", "tf32", "bf16"))
 MAX_WIDTH = 16  # a VGG-8 of width 16 has 3e9 weights: more is a typo, and a model no memory holds
-OVF_FEEDBACKS = 3  # OVF's default number of feedbacks N (public code)
 
 
 def opt(default, help: str, **limits):
@@ -64,7 +64,9 @@ class TrainConfig:
     # recipe (reference defaults)
     epochs: int = opt(200, "training epochs", minimum=1)
     batch_size: int = opt(128, "images per step", minimum=1)
-    lr: float | None = opt(None, "Adam learning rate; default 1e-3 for vgg8, 1e-2 for resnet18", above=0)
+    lr: float | None = opt(
+        None, "Adam learning rate; default per model (neft/catalogue.py): 1e-3 for vgg8, 1e-2 for resnet18", above=0
+    )
     weight_decay: float = opt(0.0, "Adam weight decay", minimum=0)
     select: str = opt(
         "val", "model selection: 'val' = best noisy validation accuracy, 'last' = last epoch", choices=("val", "last")
@@ -86,7 +88,10 @@ class TrainConfig:
         None, "negative-feedback coefficient beta; default per model/dataset from the reference", above=0
     )
     n_feedback: int | None = opt(
-        None, "number of feedbacks N; default OVF 3 (OVF_FEEDBACKS), IRS 3 (vgg8) / 4 (resnet18)", minimum=1, maximum=5
+        None,
+        "number of feedbacks N; default per method and model (neft/catalogue.py): OVF 3, IRS 3 (vgg8) / 4 (resnet18)",
+        minimum=1,
+        maximum=5,
     )
     delta_sigma: float = opt(0.05, "OVF: sigma step of the oriented forwards (negative = reversed ablation)")
     reverse_decay: bool = opt(False, "ablation: reverse the decay factors gamma_n")
@@ -141,12 +146,18 @@ class TrainConfig:
         check_fields(self)
         check_registries(self)
         self.noise_law()
-        if self.method == "vanilla" and self.sigma_d != 0:
-            raise ConfigError(f"method vanilla trains without noise: sigma_d must be 0, got {self.sigma_d}")
+        method = catalogue.METHODS[self.method]
+        if not method.noisy and self.sigma_d != 0:
+            raise ConfigError(f"method {self.method} trains without noise: sigma_d must be 0, got {self.sigma_d}")
         if self.n_draws != 1 and self.method != "noise":
             raise ConfigError(f"n_draws is an option of method noise, not {self.method}; leave it at 1")
-        if self.positive_feedback and self.method not in ("ovf", "irs"):
-            raise ConfigError(f"positive_feedback is an option of methods ovf and irs, not {self.method}")
+        if self.positive_feedback and not method.nft:
+            raise ConfigError(
+                f"positive_feedback is an option of the NFT methods ({', '.join(catalogue.nft_methods())}), "
+                f"not {self.method}"
+            )
+        if method.nft and self.beta is None:
+            catalogue.default_beta(self.method, self.model, self.dataset)  # one line where there is none
         check_step_device(self.step, self.device)
 
     def noise_law(self):
@@ -156,7 +167,7 @@ class TrainConfig:
 
     @property
     def learning_rate(self) -> float:
-        return self.lr if self.lr is not None else {"resnet18": 1e-2}.get(self.model, 1e-3)
+        return self.lr if self.lr is not None else catalogue.MODELS[self.model].lr
 
 
 @dataclass
@@ -219,14 +230,6 @@ def broken_limit(name: str, value, limits: dict, tp: type) -> str | None:
     if "pattern" in limits and not re.fullmatch(limits["pattern"], value):
         return f"{name} must be {limits['why']}; got {reprlib.repr(value)}"
     return None
-
-
-def check_sigma(name: str, value: float) -> None:
-    if not isinstance(value, (int, float)):
-        raise ConfigError(f"{name} must be a number, got {value!r}")
-    problem = broken_limit(name, value, SIGMA, float)
-    if problem:
-        raise ConfigError(problem)
 
 
 def check_step_device(step: str, device: str) -> None:

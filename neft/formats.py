@@ -14,6 +14,8 @@ from .errors import CheckpointError
 MODEL_FORMAT = "neft.model/1"
 CHECKPOINT_FORMAT = "neft.checkpoint/1"
 RESULT_FORMAT = "neft.mc/1"
+CHECKED_CONFIG = "config.json"  # the pipeline's config as the workflow checked it (results/<name>/config.json)
+UNTAGGED = ("train.json", CHECKED_CONFIG)  # formats without a format tag
 
 
 class Closed(dict):
@@ -69,6 +71,13 @@ class Maybe:
     spec: object
 
 
+@dataclass(frozen=True)
+class Distinct:
+    """A list of values of `spec`, each given once (a seed listed twice would be counted twice)."""
+
+    spec: object
+
+
 NUMBER = (int, float)
 TENSOR = "tensor"  # torch.Tensor, looked up only when a torch file is checked (the analysis steps never import torch)
 PERCENT, PERCENT_OR_NULL = Number(0, 100), Number(0, 100, none=True)
@@ -101,6 +110,8 @@ RESULT_ROW = dict(
     ci95=Number(0),
     ekl=Number(0, nan=True),
 )
+SEEDS = Distinct(Number(integer=True))
+SETTING = dict(enabled=bool, model=str, dataset=str, sigma_d=SIGMA, seeds=SEEDS)  # of the ablations, convergence
 
 # format -> (the keys its readers use, with their types and ranges; what to do when a file lacks them)
 FORMATS = {
@@ -151,13 +162,25 @@ FORMATS = {
         dict(config=RUN, status=STATUS, method_hparams=HPARAMS, selected_val_accuracy=PERCENT_OR_NULL),
         "delete it and rerun its train step",
     ),  # beta-search, train --resume; it has no format tag
+    CHECKED_CONFIG: (
+        dict(
+            name=str,
+            sigma_d=Distinct(SIGMA),
+            seeds=SEEDS,
+            beta=dict,
+            ablations=SETTING,
+            convergence=dict(SETTING, methods=Distinct(str), threshold=NUMBER),
+            report=dict(stand_ins=dict),
+        ),
+        "let the workflow write it again (snakemake ... results/<name>/config.json)",
+    ),  # figures, tables, report
 }
 
 
 def check(path: str | Path, obj, fmt: str):
     """`obj`, read from `path`, if it is of format `fmt` with every key and its type; else one CheckpointError."""
     keys, fix = FORMATS[fmt]
-    if fmt != "train.json" and (not isinstance(obj, dict) or obj.get("format") != fmt):
+    if fmt not in UNTAGGED and (not isinstance(obj, dict) or obj.get("format") != fmt):
         found = obj.get("format") if isinstance(obj, dict) else type(obj).__name__
         raise CheckpointError(
             f"{path}: format {found!r}, expected {fmt!r}; pass the right file, or rerun the step "
@@ -226,6 +249,12 @@ def _problem(value, spec, where: str) -> str | None:
             return f"{'missing' if missing else 'unexpected'} key {where}{(missing or extra)[0]}"
         present = ((k, sub.spec if isinstance(sub, Maybe) else sub) for k, sub in spec.items() if k in value)
         return next(filter(None, (_problem(value[k], sub, f"{where}{k}.") for k, sub in present)), None)
+    if isinstance(spec, Distinct):
+        problem = _problem(value, [spec.spec], where)
+        if problem:
+            return problem
+        twice = [v for i, v in enumerate(value) if v in value[:i]]
+        return f"{where.rstrip('.')} lists {twice[0]!r} more than once" if twice else None
     if isinstance(spec, list):
         if not isinstance(value, list):
             return _wrong(value, "a list", where)

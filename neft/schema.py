@@ -1,7 +1,8 @@
 """The pipeline config's JSON Schema (workflow/schemas/config.schema.yaml), completed from the config
 dataclasses: a section of neft options there (train, eval, execution) names its dataclass and keys
 (`options_of: {config: TrainConfig, keys: [...]}`), and each key's type, limits, default and description
-are those of the field (config.opt), so they have one source. `validate` checks a config against it and
+are those of the field (config.opt), so they have one source; the names of models, datasets and methods are
+the catalogue's (neft/catalogue.py). `validate` checks a config against it and
 fills in every default. Importing this module imports no torch."""
 
 import copy
@@ -9,7 +10,7 @@ import dataclasses
 import typing
 from pathlib import Path
 
-from . import yamlfile
+from . import catalogue, yamlfile
 from .config import EvalConfig, TrainConfig, field_type
 
 CONFIGS = {"TrainConfig": TrainConfig, "EvalConfig": EvalConfig}
@@ -34,16 +35,34 @@ def field_schema(f: dataclasses.Field) -> dict:
     return {**out, "default": default, "description": f.metadata["help"]}
 
 
-def expand(schema: dict) -> dict:
-    """`schema` with each `options_of` replaced by the properties it names."""
-    for section in schema["properties"].values():
-        spec = section.pop("options_of", None)
-        if spec:
-            fields = {f.name: f for f in dataclasses.fields(CONFIGS[spec["config"]])}
-            section["properties"] = {
-                **{k: field_schema(fields[k]) for k in spec["keys"]},
-                **section.get("properties", {}),
-            }
+def names_of(kind: str) -> list[str]:
+    """The names the catalogue holds of a kind (models, datasets, methods, nft_methods, noisy_methods), in its order."""
+    kinds = dict(
+        models=list(catalogue.MODELS),
+        datasets=list(catalogue.DATASETS),
+        methods=list(catalogue.METHODS),
+        nft_methods=list(catalogue.nft_methods()),
+        noisy_methods=list(catalogue.noisy_methods()),
+    )
+    return kinds[kind]
+
+
+def expand(schema):
+    """`schema` with each `options_of` replaced by the properties it names, each `names_of` by an enum of the
+    catalogue's names, and each `properties_of` by one property per name (a copy of its `each`)."""
+    if isinstance(schema, list):
+        return [expand(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    per_name, options = schema.get("properties_of"), schema.get("options_of")
+    schema = {key: expand(value) for key, value in schema.items() if key not in ("properties_of", "options_of")}
+    if "names_of" in schema:
+        schema["enum"] = sorted(names_of(schema.pop("names_of")))
+    if per_name:
+        schema["properties"] = {name: expand(per_name["each"]) for name in names_of(per_name["names_of"])}
+    if options:
+        fields = {f.name: f for f in dataclasses.fields(CONFIGS[options["config"]])}
+        schema["properties"] = {**{k: field_schema(fields[k]) for k in options["keys"]}, **schema.get("properties", {})}
     return schema
 
 

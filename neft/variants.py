@@ -13,10 +13,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .config import OVF_FEEDBACKS
+from .catalogue import METHODS, nft_methods
 from .errors import NeftError
 
 METHOD = "[a-z]+"  # a method's registry name
+NFT = nft_methods()  # the variants of the NFT methods apply to each of them
 VARIANT = re.compile(rf"({METHOD})(?:-([a-z]+?)([0-9.]*))?")  # <method>[-<tag><value>]
 
 
@@ -31,6 +32,7 @@ class Variant:
     claim: str | None = None  # its number in claims.yaml (under `ablations`); None: beyond the paper
     pretrained: bool = False  # starts from the W/O Noise model of its seed (train --init-from)
     main: bool = False  # trained in the main grid beside the methods, at every sigma_d (Figure 3 and 4)
+    style: dict | None = None  # a main variant's line in the figures (as a method's in neft/catalogue.py)
 
     def values(self, ablations: dict, method: str) -> list[str]:
         """The values of the tag that the config's `ablations` asks for, for `method`: a list (per method
@@ -53,7 +55,7 @@ VARIANTS = {
         Variant(
             "n",
             "number of feedbacks N",
-            ("ovf", "irs"),
+            NFT,
             "table1",
             lambda n, cfg: {"n_feedback": int(n)},
             key="n_feedback",
@@ -62,7 +64,7 @@ VARIANTS = {
         Variant(
             "pre",
             "pretrained + k epochs",
-            ("ovf", "irs"),
+            NFT,
             "table2",
             lambda k, cfg: {"epochs": int(k)},
             key="pretrained_epochs",
@@ -72,7 +74,7 @@ VARIANTS = {
         Variant(
             "revdecay",
             "reversed decay",
-            ("ovf", "irs"),
+            NFT,
             "ablations",
             lambda _, cfg: {"reverse_decay": True},
             key="reversed_decay",
@@ -99,7 +101,7 @@ VARIANTS = {
         Variant(
             "initpytorch",
             "PyTorch's default initialisation",
-            ("vanilla", "noise", "ovf", "irs"),
+            tuple(METHODS),
             "init",
             lambda _, cfg: {"init": "pytorch"},
             key="init_sensitivity",
@@ -107,7 +109,7 @@ VARIANTS = {
         Variant(
             "posfb",
             "positive feedback (+β)",
-            ("ovf", "irs"),
+            NFT,
             "feedback",
             lambda _, cfg: {"positive_feedback": True},
             key="positive_feedback",
@@ -119,15 +121,16 @@ VARIANTS = {
             "feedback",
             lambda k, cfg: {"n_draws": int(k)},
             main=True,
+            style=dict(color="#CC79A7", marker="v", linestyle=(0, (5, 1.5, 1, 1.5, 1, 1.5))),
         ),
-        Variant("beta", "β-search candidate", ("ovf", "irs"), "beta", lambda b, cfg: {"beta": b}),
+        Variant("beta", "β-search candidate", NFT, "beta", lambda b, cfg: {"beta": b}),
     ]
 }
 
 
 def compute_matched() -> str:
     """The W/ Noise variant with as many noise draws per step as OVF has forwards (K = N + 1): 'noise-draws4'."""
-    return VARIANTS["draws"].name("noise", str(OVF_FEEDBACKS + 1))
+    return VARIANTS["draws"].name("noise", str(METHODS["ovf"].feedbacks + 1))
 
 
 def main_variants(methods: list[str], compute_matched_on: bool) -> list[str]:

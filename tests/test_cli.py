@@ -140,3 +140,20 @@ def test_as_flags_is_what_the_cli_parses_back(tmp_path, command, cfg):
     paths = ["--out", str(tmp_path)] if command == "train" else ["--model", "m.pt", "--out", "r.json"]
     args = make_parser(command).parse_args([command, *paths, *as_flags(options)])
     assert build_config(type(cfg), args) == cfg
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["tables", "table1", "--out", "t.csv"], "tables table1 needs --runs (runs.csv) and --config"),
+        (["tables", "table1", "--runs", "r.csv", "--config", "none.json", "--out", "t.csv"], "none.json: unreadable"),
+        (["figures", "figure3", "--runs", "r.csv", "--out", "f.png"], "the following arguments are required: --config"),
+        (["aggregate", "x.json", "--root", ".", "--runs", "r.csv", "--summary", "s.csv"], "x.json"),
+        (["fetch", "mnist", "--no-download", "--data-dir", "nodata", "--out", "f.json"], "downloads are off"),
+    ],
+)
+def test_analysis_commands_fail_in_one_line(tmp_path, args, message):
+    out = subprocess.run(
+        [sys.executable, "-m", "neft", *args], capture_output=True, text=True, cwd=tmp_path, timeout=120
+    )
+    assert out.returncode == 2 and out.stderr.count("\n") == 1 and message in out.stderr

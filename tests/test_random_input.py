@@ -6,6 +6,7 @@ example trains anything; the analysis steps run for real, on files made once by 
 
 import contextlib
 import io
+import json
 import math
 import os
 import re
@@ -18,6 +19,7 @@ import yaml
 from helpers import tiny
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from made_runs import checked_config
 
 import neft.evaluate
 import neft.fetch
@@ -301,22 +303,42 @@ def written(*names: str) -> st.SearchStrategy:
 
 
 WRITE = written("o.md", "o.csv", "o.tex", "o.png", "o.pdf")
-NAME = mostly(["vgg8", "resnet18", "synthetic", "mnist", "cifar10", "irs", "ovf", "noise", "vanilla"], TEXT)
-GRID_NUMBER = mostly(["0", "0.1", "0.3", "1", "0.05"], NUMBER_TEXT)
-SEED = mostly(["0", "1", "-1", "7"], NUMBER_TEXT)
+SIGMA = st.sampled_from([0.0, 0.05, 0.1, 0.3, 1.0])
+SEEDS = st.lists(st.integers(0, 7), min_size=1, max_size=3, unique=True)
+MODEL, DATASET = st.sampled_from(["vgg8", "resnet18"]), st.sampled_from(["synthetic", "mnist", "cifar10"])
 
 
 def some(strategy, min_size=1):
-    """1 to 4 different values (a value given twice is refused: rows report-seeds-twice, aggregate-file-twice)."""
+    """1 to 4 different values (a value given twice is refused: rows config-json-seeds-twice, aggregate-file-twice)."""
     return st.lists(strategy, min_size=min_size, max_size=4, unique=True)
 
 
 @st.composite
-def analysis_lines(draw) -> list[str]:
-    """A command line of an analysis step that names the grid's files, with random values and options."""
+def grid_config(draw) -> bytes:
+    """The grid's checked config (config.json, as the workflow writes it) with random values of what the analysis
+    reads: the main grid, the settings of the ablations and of the convergence count, stand-in datasets."""
+
+    def setting(**more) -> dict:
+        where = dict(model=draw(MODEL), dataset=draw(DATASET), sigma_d=draw(SIGMA), seeds=draw(SEEDS))
+        return dict(where, enabled=draw(st.booleans()), **more)
+
+    methods = st.lists(st.sampled_from(["noise", "ovf", "irs"]), min_size=1, max_size=3, unique=True)
+    values = dict(
+        sigma_d=draw(st.lists(SIGMA, min_size=1, max_size=4, unique=True)),
+        seeds=draw(SEEDS),
+        ablations=setting(),
+        convergence=setting(methods=draw(methods), threshold=draw(st.sampled_from([0.5, 5.0, 50.0]))),
+        report={"stand_ins": draw(st.dictionaries(DATASET, DATASET, max_size=2))},
+    )
+    return json.dumps(checked_config(**values)).encode()
+
+
+@st.composite
+def analysis_lines(draw) -> tuple[list[str], dict[str, bytes]]:
+    """A command line of an analysis step that names the grid's files, with random values and options, and the
+    files it writes first (the grid's config.json)."""
     command = draw(st.sampled_from(["aggregate", "beta-search", "figures", "tables", "report"]))
     maybe = lambda *tokens, p=0.5: list(tokens) if draw(st.floats(0, 1)) < p else []  # noqa: E731
-    where = lambda option: [option, draw(NAME), draw(NAME), draw(GRID_NUMBER)]  # noqa: E731
     if command == "aggregate":
         return [
             command,
@@ -327,57 +349,34 @@ def analysis_lines(draw) -> list[str]:
             draw(WRITE),
             "--summary",
             draw(WRITE),
-        ]
+        ], {}
     if command == "beta-search":
-        return [command, *draw(some(mostly(["run/train.json"], READ))), "--out", draw(WRITE), "--csv", draw(WRITE)]
-    grid = ["--sigma-d", *draw(some(GRID_NUMBER)), "--seeds", *draw(some(SEED))]
+        return [command, *draw(some(mostly(["run/train.json"], READ))), "--out", draw(WRITE), "--csv", draw(WRITE)], {}
+    read = ["--runs", draw(mostly(["runs.csv"], READ)), "--config", draw(mostly(["config.json"], READ))]
+    files = {"config.json": draw(grid_config())}
     if command == "figures":
-        return [
-            command,
-            draw(st.sampled_from(["figure3", "figure4"])),
-            "--runs",
-            draw(mostly(["runs.csv"], READ)),
-            "--out",
-            *draw(some(written("o.png", "o.pdf"))),
-            *grid,
-        ]
+        figure = draw(st.sampled_from(["figure3", "figure4"]))
+        return [command, figure, *read, "--out", *draw(some(written("o.png", "o.pdf", "o.csv")))], files
     if command == "tables":
         return [
             command,
-            draw(st.sampled_from(["table1", "table2", "ablations", "convergence", "beta"])),
-            "--runs",
-            draw(mostly(["runs.csv"], READ)),
+            draw(st.sampled_from(["table1", "table2", "ablations", "convergence", "init", "feedback", "beta"])),
+            *maybe(*read, p=0.9),
             "--out",
             *draw(some(written("o.md", "o.csv", "o.tex"))),
-            *maybe(*where("--setting"), "--seeds", *draw(some(SEED)), p=0.9),
-            *maybe("--methods", *draw(some(NAME))),
-            *maybe("--threshold", draw(GRID_NUMBER)),
             *maybe("--search", *draw(some(mostly(["beta.csv"], READ), 0))),
-        ]
-    ablation = ["--ablation", draw(NAME), draw(NAME), draw(GRID_NUMBER)]
+        ], files
     return [
         command,
-        "--runs",
-        draw(mostly(["runs.csv"], READ)),
+        *read,
         "--out",
         draw(written("o.md")),
-        *grid,
-        *maybe(*ablation, "--ablation-seeds", *draw(some(SEED))),
-        *maybe(
-            *where("--convergence"),
-            "--convergence-seeds",
-            *draw(some(SEED)),
-            "--convergence-methods",
-            *draw(some(NAME)),
-        ),
-        *maybe("--stand-in", *draw(some(st.sampled_from(["mnist=synthetic", "a=b", "x", "="]) | TEXT, 0))),
         *maybe("--benchmarks", *draw(some(mostly(["bench.tsv"], READ), 0))),
-        *maybe("--name", draw(TEXT)),
-        *maybe("--threshold", draw(GRID_NUMBER)),
-    ]
+    ], files
 
 
 @SETTINGS
-@given(argv=analysis_lines())
-def test_an_analysis_step_on_real_files_with_random_options_gives_exit_0_or_one_line_and_2(grid, argv):
-    assert_one_line_or_success(*run(argv, copy_of=grid))
+@given(line=analysis_lines())
+def test_an_analysis_step_on_real_files_with_random_options_gives_exit_0_or_one_line_and_2(grid, line):
+    argv, files = line
+    assert_one_line_or_success(*run(argv, files, copy_of=grid))

@@ -24,11 +24,13 @@ import numpy as np
 import pytest
 import torch
 from helpers import BOMB
+from made_runs import checked_config
 from PIL import Image
 from test_datasets import idx_set, write_idx
 
-from neft.analysis.aggregate import COLUMNS, TEXT, aggregate
+from neft.analysis.aggregate import aggregate
 from neft.analysis.results import read_result
+from neft.analysis.runs import COLUMNS, TEXT
 from neft.cli import main
 from neft.config import EvalConfig, TrainConfig, as_flags
 from neft.errors import NeftError
@@ -70,6 +72,7 @@ def made(tmp_path_factory) -> Path:
     layout.parent.mkdir(parents=True)
     layout.write_bytes((made / "r.json").read_bytes())
     aggregate([layout], made / "mc", made / "runs.csv", made / "summary.csv")
+    (made / "config.json").write_text(json.dumps(checked_config(sigma_d=[0.1], seeds=[0])))
     with pytest.raises(Interrupted):
         train(TrainConfig(**TRAIN), made / "cut", stop={"stop": signal.SIGTERM})  # checkpoint after one step
     train(TrainConfig(**TRAIN, lr=1e30), made / "diverged")  # NaN in epoch 1: no weights kept
@@ -328,19 +331,19 @@ CASES = [  # id, command line ({made}: the made files), a fragment of the line i
     ),
     (
         "figures-out-is-runs",
-        ["figures", "figure3", "--runs", "runs.csv", "--out", "runs.csv", "--sigma-d", "0.1", "--seeds", "0"],
+        ["figures", "figure3", "--runs", "runs.csv", "--config", "{made}/config.json", "--out", "runs.csv"],
         "--out runs.csv would overwrite --runs runs.csv",
         runs_table,
     ),
     (
         "tables-out-twice",
-        ["tables", "table1", "--runs", "runs.csv", "--out", "t.md", "./t.md", "--setting", "vgg8", "synthetic", "0.1"],
+        ["tables", "table1", "--runs", "runs.csv", "--config", "{made}/config.json", "--out", "t.md", "./t.md"],
         "--out ./t.md would overwrite --out t.md",
         runs_table,
     ),
     (
         "report-out-is-a-figure",
-        ["report", "--runs", "runs.csv", "--out", "f.png", "--sigma-d", "0.1", "--seeds", "0", "--figures", "f.png"],
+        ["report", "--runs", "runs.csv", "--config", "{made}/config.json", "--out", "f.png", "--figures", "f.png"],
         "--out f.png would overwrite --figures f.png",
         runs_table,
     ),
@@ -479,13 +482,13 @@ CASES = [  # id, command line ({made}: the made files), a fragment of the line i
     ),
     (
         "runs-csv-missing-column",
-        ["figures", "figure3", "--runs", "runs.csv", "--out", "f.png", "--sigma-d", "0.1", "--seeds", "0"],
+        ["figures", "figure3", "--runs", "runs.csv", "--config", "{made}/config.json", "--out", "f.png"],
         "runs.csv: not a runs table (missing file)",
         lambda tmp, made: runs_table(tmp, made, columns=COLUMNS[:-1]),
     ),
     (
         "runs-csv-text-in-numbers",
-        ["tables", "table1", "--runs", "runs.csv", "--out", "t.md", "--setting", "vgg8", "synthetic", "0.1"],
+        ["tables", "table1", "--runs", "runs.csv", "--config", "{made}/config.json", "--out", "t.md"],
         "runs.csv: column accuracy holds text where numbers belong",
         lambda tmp, made: runs_table(tmp, made, accuracy="high"),
     ),
@@ -495,12 +498,10 @@ CASES = [  # id, command line ({made}: the made files), a fragment of the line i
             "report",
             "--runs",
             "{made}/runs.csv",
+            "--config",
+            "{made}/config.json",
             "--out",
             "r.md",
-            "--sigma-d",
-            "0.1",
-            "--seeds",
-            "0",
             "--benchmarks",
             "none.tsv",
         ],
@@ -508,29 +509,10 @@ CASES = [  # id, command line ({made}: the made files), a fragment of the line i
         None,
     ),
     (
-        "report-methods-twice",
-        [
-            "report",
-            "--runs",
-            "{made}/runs.csv",
-            "--out",
-            "r.md",
-            "--sigma-d",
-            "0.1",
-            "--seeds",
-            "0",
-            "--convergence",
-            "vgg8",
-            "synthetic",
-            "0.1",
-            "--convergence-seeds",
-            "0",
-            "--convergence-methods",
-            "irs",
-            "irs",
-        ],
-        "--convergence-methods names irs more than once",
-        None,
+        "config-json-incomplete",
+        ["report", "--runs", "{made}/runs.csv", "--config", "c.json", "--out", "r.md"],
+        "c.json: missing key sigma_d, so not a complete 'config.json' file; let the workflow write it again",
+        text("c.json", '{"name": "grid"}'),
     ),
     (
         "beta-table-missing",
@@ -623,10 +605,10 @@ CASES = [  # id, command line ({made}: the made files), a fragment of the line i
         irs_train_json,
     ),
     (
-        "report-seeds-twice",
-        ["report", "--runs", "{made}/runs.csv", "--out", "r.md", "--sigma-d", "0.1", "--seeds", "0", "0"],
-        "--seeds names 0 more than once",
-        None,
+        "config-json-seeds-twice",
+        ["report", "--runs", "{made}/runs.csv", "--config", "c.json", "--out", "r.md"],
+        "c.json: seeds lists 0 more than once, so not a complete 'config.json' file; let the workflow write it again",
+        text("c.json", json.dumps({**checked_config(), "seeds": [0, 0]})),
     ),
     (
         "runs-csv-accuracy-out-of-range",

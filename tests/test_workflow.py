@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_FILE = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 SCHEMA = schema.load(SCHEMA_FILE)  # with the train, eval and execution keys of neft/config.py
 TABLES = ("table1", "table2", "ablations", "convergence", "beta_search")
+RUNS_TABLES = ("table1", "table2", "ablations", "init", "feedback", "convergence")  # read from runs.csv
 
 
 def copy_workflow(dest: Path) -> Path:
@@ -159,14 +160,35 @@ def test_quick_first_is_a_part_of_quick(work):
     assert len(commands[0]) == 2 * len(first) and commands[0] < commands[1]
 
 
-@pytest.mark.parametrize("name", ["paper", "quick", "quick-first", "gpu-first", "smoke"])
+def sizes() -> dict[str, tuple[int, int, int]]:
+    """BENCHMARKS.md's Grid sizes and times: config -> (trainings, evaluations, all jobs), the docs' one place."""
+    text = (ROOT / "BENCHMARKS.md").read_text()
+    rows = re.findall(r"^\| config/([\w-]+)\.yaml \| (\d+) \| (\d+) \| (\d+) \|", text, re.M)
+    return {name: tuple(map(int, counts)) for name, *counts in rows}
+
+
+@pytest.mark.parametrize("name", ["paper", "quick", "quick-first", "gpu-first", "cpu", "smoke"])
 def test_dry_run_plans_the_grid(work, name):
+    """The jobs the grid plans are those the config asks for, and those BENCHMARKS.md says (the docs quote it)."""
     evaluated, trained = expected_runs(load_config(name))
     out = snakemake("-n", "--configfile", f"config/{name}.yaml", cwd=work)
     assert out.returncode == 0, out.text
     jobs = planned(out.text)
     assert (jobs["train"], jobs["evaluate"]) == (len(trained), len(evaluated))
+    assert sizes()[name] == (jobs["train"], jobs["evaluate"], sum(jobs.values())), "update BENCHMARKS.md"
     assert not (work / "results").exists()
+
+
+def test_every_snakemake_target_in_the_docs_is_one_the_workflow_knows(work):
+    """`snakemake <target>` in README.md and docs/, and each target of docs/pipeline.md's table, is a rule."""
+    known = set(snakemake("--list-rules", cwd=work).text.split())
+    docs = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    written = {(d.name, m[1]) for d in docs for m in re.finditer(r"snakemake ([a-z_][a-z0-9_]*)\b", d.read_text())}
+    pipeline = (ROOT / "docs" / "pipeline.md").read_text()
+    table = pipeline[pipeline.index("## Targets") : pipeline.index("### Figures and tables")]
+    written |= {("pipeline.md", m[1]) for m in re.finditer(r"^\| `(\w+)`", table, re.M)}
+    assert len(written) > 10 and {"figure3", "table1", "report"} <= {t for _, t in written}
+    assert not {(doc, target) for doc, target in written if target not in known}
 
 
 def planned_trainings(text: str) -> dict[str, str]:
@@ -234,6 +256,24 @@ def test_paper_grid_size():
     # variants x 5 seeds (17 of the paper, 4 of the initialisation sensitivity, 2 positive-feedback controls) + 15
     # new convergence runs
     assert len(trained) == len(evaluated) == 6 * 5 * 33 + 23 * 5 + 15
+
+
+def test_the_checked_config_is_written_for_the_analysis_and_rewritten_only_when_it_changes(work):
+    """results/<name>/config.json is the config as config.smk checked it (every default filled in); the same
+    config again, however it is written, leaves the file (and so the analysis) alone."""
+    target = "results/smoke/config.json"
+    out = snakemake("--cores", "1", target, "--configfile", "config/smoke.yaml", cwd=work)
+    assert out.returncode == 0, out.text[-3000:]
+    written = work / target
+    assert json.loads(written.read_text()) == load_config("smoke")
+    made = written.stat().st_mtime_ns
+    (work / "same.yaml").write_text("extends: config/smoke.yaml\nseeds: [0, 1]\n")  # smoke's own seeds
+    for config in ("config/smoke.yaml", "same.yaml"):
+        out = snakemake("--cores", "1", target, "--configfile", config, cwd=work)
+        assert "Nothing to be done" in out.text and written.stat().st_mtime_ns == made, out.text[-3000:]
+    (work / "other.yaml").write_text("extends: config/smoke.yaml\nconvergence: {threshold: 2.0}\n")
+    out = snakemake("--cores", "1", target, "--configfile", "other.yaml", cwd=work)
+    assert out.returncode == 0 and json.loads(written.read_text())["convergence"]["threshold"] == 2.0
 
 
 # --- validation
@@ -331,18 +371,6 @@ def test_every_key_is_typed_described_defaulted_and_closed():
             assert full.get("additionalProperties") is False, path
 
 
-def test_schema_names_are_the_registries():
-    from neft.datasets import DATASETS
-    from neft.init import INITS
-    from neft.methods import METHODS
-    from neft.models import MODELS
-    from neft.noise import DEVICE_KINDS
-
-    registries = {"model": MODELS, "dataset": DATASETS, "method": METHODS, "init": INITS, "device_kind": DEVICE_KINDS}
-    for name, registry in registries.items():
-        assert SCHEMA["$defs"][name]["enum"] == registry.names(), name
-
-
 def test_neft_options_are_declared_once():
     """train, eval and execution name their keys; each key's schema is its neft/config.py field's, none is
     written out in the schema file too."""
@@ -419,6 +447,7 @@ def smoke(tmp_path_factory):
     out = snakemake("--cores", "2", "--configfile", "config/smoke.yaml", cwd=work, timeout=900)
     assert out.returncode == 0, out.text[-5000:]
     print(f"smoke DAG: {time.monotonic() - started:.0f} s")
+    assert "The replication report: results/smoke/report.html" in out.text  # the Snakefile's onsuccess says where
     return work
 
 
@@ -495,12 +524,9 @@ def test_smoke_reruns_exactly_what_a_change_affects(smoke):
     out = snakemake("-n", "--configfile", "config/smoke.yaml", cwd=smoke)
     assert "Nothing to be done" in out.text, out.text[-3000:]
     (smoke / "threshold.yaml").write_text("extends: config/smoke.yaml\nconvergence: {threshold: 2.0}\n")
-    assert planned(snakemake("-n", "--configfile", "threshold.yaml", cwd=smoke).text) == {
-        "table": 1,
-        "report": 1,
-        "report_html": 1,
-        "all": 1,
-    }  # the convergence count's
+    # a change of the checked config (config.json) redoes the analysis steps, nothing before them
+    analysis = {"checked_config": 1, "figure": 2, "table": len(RUNS_TABLES), "report": 1, "report_html": 1, "all": 1}
+    assert planned(snakemake("-n", "--configfile", "threshold.yaml", cwd=smoke).text) == analysis
     (smoke / "revsigma.yaml").write_text("extends: config/smoke.yaml\nablations: {reversed_delta_sigma: -0.1}\n")
     jobs = planned(snakemake("-n", "--configfile", "revsigma.yaml", cwd=smoke).text)
     assert (jobs["train"], jobs["evaluate"], jobs["aggregate"]) == (1, 1, 1)

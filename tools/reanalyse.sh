@@ -9,4 +9,4 @@ shift
 cd "$(dirname "$0")/.."
 # mtime triggers only: the training and evaluation jobs' code or parameters may have changed since they ran
 exec snakemake --cores 2 --configfile "config/$name.yaml" --rerun-triggers mtime --forcerun aggregate \
-  --allowed-rules aggregate figure table beta_table report report_html "$@"
+  --allowed-rules checked_config aggregate figure table beta_table report report_html "$@"

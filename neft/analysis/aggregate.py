@@ -12,71 +12,13 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import NeftError
-from ..formats import Number, read_table
 from ..layout import RUN, Run, parse_run
 from ..stats import ci95_halfwidth
 from ..variants import parse_variant
 from .results import read_result
+from .runs import COLUMNS, DIGITS, ROW
 
 KEYS = ["model", "dataset", "variant", "method", "sigma_d"]  # a group of seeds
-ROW = ["model", "dataset", "variant", "sigma_d", "seed", "eval_sigma"]  # one row of runs.csv
-COLUMNS = [
-    "model",
-    "dataset",
-    "variant",
-    "method",
-    "sigma_d",
-    "seed",
-    "status",
-    "eval_sigma",
-    "runs",
-    "accuracy",
-    "mc_std",
-    "mc_ci95",
-    "ekl",
-    "mc_ekl_ci95",
-    "diverged_epoch",
-    "heads_anti_aligned",
-    "beta",
-    "n_feedback",
-    "epochs",
-    "width",
-    "train_subset",
-    "val_accuracy",
-    "init",
-    "selection",
-    "n_test",
-    "train_seconds",
-    "eval_seconds",
-    "device",
-    "git_commit",
-    "date",
-    "file",
-]  # runs.csv
-TEXT = {
-    "model",
-    "dataset",
-    "variant",
-    "method",
-    "status",
-    "init",
-    "selection",
-    "device",
-    "git_commit",
-    "date",
-    "file",
-}  # the other columns hold numbers
-DIGITS = 6  # sigmas are compared after rounding: 0.1 + 0.2 must find 0.3
-# the numbers of runs.csv a step would misread (empty: a run without weights, or a statistic of one value)
-RANGES = dict(
-    sigma_d=Number(0, 1),
-    eval_sigma=Number(0, 1, nan=True),
-    runs=Number(2, nan=True),
-    accuracy=Number(0, 100, nan=True),
-    mc_std=Number(0, nan=True),
-    mc_ci95=Number(0, nan=True),
-    ekl=Number(0, nan=True),
-)
 
 
 def t_ci95(values) -> float:
@@ -193,17 +135,3 @@ def aggregate(paths: list[Path], root: Path, runs_csv: Path, summary_csv: Path) 
     save_text(runs_csv, runs.to_csv(index=False))
     save_text(summary_csv, summary.to_csv(index=False))
     return runs, summary
-
-
-def read_runs(path: Path) -> pd.DataFrame:
-    """runs.csv as written by `aggregate`, checked for its columns and their kinds (sigmas rounded, so equality
-    tests are safe)."""
-    runs = read_table(path, "runs table", COLUMNS, TEXT, "rerun the aggregate step", ranges=RANGES)
-    runs["sigma_d"] = runs["sigma_d"].round(DIGITS)
-    for bad, what in [
-        (runs.duplicated(ROW), "repeats the run and sigma of an earlier line"),
-        (runs.eval_sigma.notna() & runs.accuracy.isna(), "has no accuracy at its sigma"),
-    ]:
-        if bad.any():
-            raise NeftError(f"{path}: line {bad.idxmax() + 2} {what}; rerun the aggregate step")  # + the header
-    return runs

@@ -4,10 +4,11 @@ W/ Noise ×(N+1) (beyond the paper).
 
 As in the paper, W/O Noise is trained once (sigma_d = 0): its point at sigma_d = s is its MC result at
 eval sigma s (drawn dashed, open markers). Every other method's point at s is the model trained at s,
-evaluated at s. A point is the mean over seeds; its bar is the Student-t CI95 over seeds, or with one
+evaluated at s. seaborn draws each panel from the per-seed rows of runs.csv (pointplot): a point is the
+mean over seeds, its bar the Student-t CI95 over seeds (seaborn's error-bar function here), or with one
 seed the Monte-Carlo CI95 over that seed's R runs, clipped at what the quantity can be (0 and 100 %,
 EKL >= 0). Each panel states n (seeds), epochs and R (and that n = 2 gives wide intervals, and that
-synthetic data means nothing); the beta of OVF and IRS is in the legend. The lines are offset a little
+synthetic data means nothing); the beta of OVF and IRS is in the legend. seaborn offsets the lines a little
 along x (dodge) so that points at one sigma_d do not hide each other; the ticks stay at the true sigma_d.
 """
 
@@ -18,21 +19,25 @@ from typing import NamedTuple
 
 import pandas as pd
 
+from ..catalogue import DATASETS, METHODS, MODELS
 from ..errors import NeftError
 from ..io import write_atomic
-from ..variants import is_main, parse_variant
-from .aggregate import DIGITS, t_ci95
+from ..variants import VARIANTS, is_main, parse_variant
+from .aggregate import t_ci95
+from .grid import Grid
 from .names import dataset_name, model_name, variant_name
-from .tables import counted, span
+from .render import counted, span
+from .runs import DIGITS
 
-PANEL_ORDER = ["vgg8", "resnet18", "mnist", "fashion_mnist", "cifar10", "cifar100", "tinyimagenet"]  # the paper's
-STYLES = {  # Okabe-Ito colours (told apart under the common colour-vision deficiencies), a marker and a dash each
-    "vanilla": dict(color="#000000", marker="o", linestyle="--", markerfacecolor="white"),
-    "noise": dict(color="#0072B2", marker="s", linestyle=":"),
-    "noise-draws": dict(color="#CC79A7", marker="v", linestyle=(0, (5, 1.5, 1, 1.5, 1, 1.5))),
-    "ovf": dict(color="#D55E00", marker="^", linestyle="-"),
-    "irs": dict(color="#009E73", marker="D", linestyle="-."),
-}  # keyed by series: a method, or <method>-<tag> of a main variant; in this order in the legend
+PANEL_ORDER = [*MODELS, *DATASETS]  # the catalogue's order: the paper's
+STYLES = {  # keyed by series: a method, or <method>-<tag> of a main variant after it; in this order in the legend
+    key: style
+    for name, method in METHODS.items()
+    for key, style in [
+        (name, method.style),
+        *((f"{name}-{v.tag}", v.style) for v in VARIANTS.values() if v.main and name in v.methods),
+    ]
+}
 
 
 class Figure(NamedTuple):
@@ -50,6 +55,8 @@ FIGURES = {
     ),
 }
 DODGE = 0.1  # x offset between neighbouring methods, as a fraction of the smallest sigma_d step
+BARS = {"linewidth": 0.9, "zorder": 1.9}  # thinner than the lines, beneath their markers (as matplotlib's errorbar)
+CAPSIZE = 0.03  # width of an error bar's caps, as a fraction of the smallest sigma_d step
 DPI = 300
 RC = {
     "pdf.fonttype": 42,
@@ -140,21 +147,83 @@ def label(variant: str, betas: pd.Series) -> str:
     return variant_name(variant) + (f" (β = {' / '.join(f'{b:g}' for b in values)})" if values else "")
 
 
-def clipped(line: pd.DataFrame, bounds: tuple[float, float]) -> list:
-    """Error bars (below, above) of mean ± ci95, cut where the quantity ends."""
-    low, high = bounds
-    below = line["mean"] - (line["mean"] - line.ci95).clip(lower=low)
-    above = (line["mean"] + line.ci95).clip(upper=high) - line["mean"]
-    return [below.to_numpy(), above.to_numpy()]
+def interval(bounds: tuple[float, float]):
+    """seaborn's error-bar function: the Student-t CI95 over the seeds of a point, cut where the quantity ends."""
+
+    def ci95(values: pd.Series) -> tuple[float, float]:
+        mean, half = values.mean(), t_ci95(values)
+        return max(mean - half, bounds[0]), min(mean + half, bounds[1])
+
+    return ci95
 
 
-def draw(name: str, runs: pd.DataFrame, sigma_d: list[float], seeds: list[int], stand_ins: dict | None = None):
-    """The matplotlib Figure (not saved): an error-bar line per main variant and panel (gid: the variant)."""
+def width(xs) -> float:
+    """seaborn's unit along a numeric x (native_scale): the smallest step between the points, else 1."""
+    steps = [b - a for a, b in zip(xs, xs[1:])]
+    return min(steps) if steps else 1.0
+
+
+def bar(ax, x: float, low: float, high: float, cap: float, **kwargs) -> None:
+    """An error bar drawn as seaborn's pointplot draws one: a vertical line with caps `cap` wide."""
+    xs = [x - cap / 2, x + cap / 2, math.nan, x, x, math.nan, x - cap / 2, x + cap / 2]
+    ax.plot(xs, [low, low, math.nan, low, high, math.nan, high, high], **kwargs)
+
+
+def panel_plot(ax, seeds: pd.DataFrame, panel: pd.DataFrame, shown: Figure) -> list[str]:
+    """One panel: seaborn's pointplot of the per-seed points (mean, Student-t CI95 bars, dodged), the Monte-Carlo
+    CI95 where a point has one seed; gids name each variant's line ('ovf') and bars ('ovf CI95'). Returns the
+    variants drawn, in the legend's order."""
+    import seaborn as sns
+    from matplotlib.colors import to_hex
+
+    variants = sorted(set(panel.variant), key=lambda v: list(STYLES).index(series(v)))
+    styles = [STYLES[series(v)] for v in variants]
+    xs = sorted(seeds.x.unique())
+    sns.pointplot(
+        seeds,
+        x="x",
+        y=shown.y,
+        hue="variant",
+        hue_order=variants,
+        native_scale=True,
+        dodge=DODGE * (len(variants) - 1) if len(variants) > 1 else False,
+        estimator="mean",
+        errorbar=interval(shown.bounds),
+        palette=[style["color"] for style in styles],
+        markers=[style["marker"] for style in styles],
+        linestyles=[style["linestyle"] for style in styles],
+        capsize=CAPSIZE,
+        err_kws=BARS,
+        linewidth=RC["lines.linewidth"],
+        markersize=RC["lines.markersize"],
+        markeredgewidth=1.0,
+        legend=False,
+        ax=ax,
+    )
+    colours = {to_hex(style["color"]): (v, style) for v, style in zip(variants, styles)}
+    for line in list(ax.lines):
+        variant, style = colours[to_hex(line.get_color())]
+        if line.get_marker() in ("None", "", None):
+            line.set_gid(f"{variant} CI95")
+            continue
+        line.set_gid(variant)
+        line.set_markerfacecolor(style.get("markerfacecolor", style["color"]))
+        offset = line.get_xdata()[0] - xs[0]  # seaborn's dodge of this variant
+        for point in panel[(panel.variant == variant) & (panel.n == 1) & panel.ci95.notna()].itertuples():
+            low, high = max(point.mean - point.ci95, shown.bounds[0]), min(point.mean + point.ci95, shown.bounds[1])
+            cap = CAPSIZE * width(xs)
+            bar(ax, point.x + offset, low, high, cap, color=style["color"], gid=f"{variant} CI95", **BARS)
+    return variants
+
+
+def draw(name: str, runs: pd.DataFrame, grid: Grid):
+    """The matplotlib Figure (not saved): seaborn's pointplot of each panel (see panel_plot)."""
     import matplotlib
     from matplotlib.figure import Figure
 
     shown = FIGURES[name]
-    drawn = data(name, runs, sigma_d, seeds)
+    tidy = points(runs, grid.sigma_d, grid.seeds).dropna(subset=[shown.y])
+    drawn = means(tidy, shown.y, shown.mc_ci)
     order = {key: i for i, key in enumerate(PANEL_ORDER)}
     panels = sorted(set(zip(drawn.model, drawn.dataset)), key=lambda p: (order.get(p[0], 99), order.get(p[1], 99), p))
     cols = max(1, min(3, len(panels)))
@@ -164,28 +233,23 @@ def draw(name: str, runs: pd.DataFrame, sigma_d: list[float], seeds: list[int], 
         axes = list(fig.subplots(rows, cols, squeeze=False).flat)
         for ax, (model, dataset) in zip(axes, panels):
             panel = drawn[(drawn.model == model) & (drawn.dataset == dataset)]
+            seeds = tidy[(tidy.model == model) & (tidy.dataset == dataset)]
+            variants = panel_plot(ax, seeds, panel, shown)
             xs = sorted(panel.x.unique())
-            step = DODGE * (min(b - a for a, b in zip(xs, xs[1:])) if len(xs) > 1 else 0.1)
-            shown_series = sorted(set(panel.variant), key=lambda v: list(STYLES).index(series(v)))
-            for i, variant in enumerate(shown_series):
-                line = panel[panel.variant == variant].sort_values("x")
-                offset = (i - (len(shown_series) - 1) / 2) * step
-                bars = ax.errorbar(
-                    line.x + offset,
-                    line["mean"],
-                    yerr=clipped(line, shown.bounds),
-                    label=label(variant, line.beta),
-                    capsize=2.5,
-                    elinewidth=0.9,
-                    **STYLES[series(variant)],
-                )
-                bars.lines[0].set_gid(variant)
             synthetic = dataset == "synthetic"
-            ax.set_title(f"{model_name(model)}, {dataset_name(dataset, stand_ins)}\n{subtitle(panel, synthetic)}")
+            ax.set_title(f"{model_name(model)}, {dataset_name(dataset, grid.stand_ins)}\n{subtitle(panel, synthetic)}")
             ax.set(xlabel="device variation $\\sigma_d$", ylabel=shown.ylabel)
             ax.set_xticks(xs, [f"{x:g}" for x in xs])
             ax.set_ylim(shown.bounds[0], None if math.isinf(shown.bounds[1]) else shown.bounds[1])
-            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, frameon=False)  # below: hides no point
+            handles = {line.get_gid(): line for line in ax.lines}
+            ax.legend(
+                [handles[v] for v in variants],
+                [label(v, panel[panel.variant == v].beta) for v in variants],
+                loc="upper center",
+                bbox_to_anchor=(0.5, -0.16),  # below: hides no point
+                ncols=2,
+                frameon=False,
+            )
         for ax in axes[len(panels) :] if panels else []:
             ax.axis("off")
         if not panels:
@@ -207,20 +271,13 @@ def save(fig, outs: list[Path]) -> None:
             write_atomic(out, partial(fig.savefig, format=out.suffix[1:], dpi=DPI, metadata=metadata))
 
 
-def data(name: str, runs: pd.DataFrame, sigma_d: list[float], seeds: list[int]) -> pd.DataFrame:
+def data(name: str, runs: pd.DataFrame, grid: Grid) -> pd.DataFrame:
     """What the figure draws: one row per panel, variant and x (mean, CI95 before clipping, n, epochs, R, beta)."""
     shown = FIGURES[name]
-    return means(points(runs, sigma_d, seeds), shown.y, shown.mc_ci)
+    return means(points(runs, grid.sigma_d, grid.seeds), shown.y, shown.mc_ci)
 
 
-def figure(
-    name: str,
-    runs: pd.DataFrame,
-    sigma_d: list[float],
-    seeds: list[int],
-    outs: list[Path],
-    stand_ins: dict | None = None,
-) -> None:
+def figure(name: str, runs: pd.DataFrame, grid: Grid, outs: list[Path]) -> None:
     """The figure as PNG and/or PDF, and its data as CSV, by each output's suffix."""
     from ..io import save_text
 
@@ -229,7 +286,7 @@ def figure(
             raise NeftError(f"{out}: unknown figure format {out.suffix!r}; use .png, .pdf or .csv (its data)")
     images = [out for out in map(Path, outs) if out.suffix != ".csv"]
     if images:
-        save(draw(name, runs, sigma_d, seeds, stand_ins), images)
+        save(draw(name, runs, grid), images)
     for out in map(Path, outs):
         if out.suffix == ".csv":
-            save_text(out, data(name, runs, sigma_d, seeds).to_csv(index=False))
+            save_text(out, data(name, runs, grid).to_csv(index=False))

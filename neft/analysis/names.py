@@ -1,17 +1,12 @@
-"""Display names of methods, variants, models and datasets, for figures, tables and the report."""
+"""Display names of methods, variants, models and datasets (neft/catalogue.py), for figures, tables and the
+report."""
 
+from ..catalogue import DATASETS, METHODS, MODELS
 from ..variants import VARIANTS, parse_variant
 
-METHOD_NAMES = {"vanilla": "W/O Noise", "noise": "W/ Noise", "ovf": "OVF", "irs": "IRS"}
-MODEL_NAMES = {"vgg8": "VGG-8", "resnet18": "ResNet-18"}
-DATASET_NAMES = {
-    "mnist": "MNIST",
-    "fashion_mnist": "Fashion-MNIST",
-    "cifar10": "CIFAR-10",
-    "cifar100": "CIFAR-100",
-    "tinyimagenet": "Tiny ImageNet",
-    "synthetic": "synthetic",
-}
+METHOD_NAMES = {name: method.display for name, method in METHODS.items()}
+MODEL_NAMES = {name: model.display for name, model in MODELS.items()}
+DATASET_NAMES = {name: dataset.display for name, dataset in DATASETS.items()}
 
 
 def method_name(method: str) -> str:

@@ -1,82 +1,28 @@
 """Table 1 (number of feedbacks), Table 2 (pretrained + k epochs), the other ablations, the initialisation
 sensitivity, the convergence count and the beta search, computed from the per-seed rows of runs.csv (see aggregate.py).
-Each is registered in TABLES with its builder, title, layout for a reader and notes; the variants each
-shows are those variants.py assigns to it.
+Each is registered in TABLES with its builder, title, layout for a reader (layouts.py) and notes; the
+variants each shows are those variants.py assigns to it.
 
 Every accuracy is the MC mean of a run at the ablation's sigma_d, averaged over the setting's seeds
 (Student-t CI95 over seeds). Each table is written as a tidy CSV, and for a reader as Markdown, HTML
-and LaTeX: the setting in the title, one "mean ± CI95" cell per method and column (the mean alone with
-one seed, and a note saying so), numbers right-aligned. Differences are always NFT minus the other run
-(positive: NFT better).
+and LaTeX (render.py). Differences are always NFT minus the other run (positive: NFT better).
 """
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from tabulate import tabulate
 
-from ..errors import NeftError
+from ..catalogue import nft_methods
 from ..formats import read_table
-from ..io import save_text
 from ..variants import compute_matched, of_table, parse_variant
-from .aggregate import DIGITS, t_ci95
-from .names import METHOD_NAMES as NAMES  # report.py imports it from here too
-from .names import dataset_name, method_name, model_name, variant_name
-
-
-@dataclass(frozen=True)
-class Setting:
-    """Where an ablation or the convergence count runs: one model/dataset/sigma_d, some seeds."""
-
-    model: str
-    dataset: str
-    sigma_d: float
-    seeds: tuple[int, ...]
-
-    def rows(self, runs: pd.DataFrame, variant: str, sigma_d: float | None = None) -> pd.DataFrame:
-        """The per-seed rows of `variant` trained at sigma_d (default: the setting's), any eval sigma."""
-        sd = self.sigma_d if sigma_d is None else sigma_d
-        return runs[
-            (runs.model == self.model)
-            & (runs.dataset == self.dataset)
-            & (runs.variant == variant)
-            & (runs.sigma_d == round(sd, DIGITS))
-            & runs.seed.isin(self.seeds)
-        ]
-
-    def accuracy(self, runs: pd.DataFrame, variant: str, sigma_d: float | None = None) -> pd.Series:
-        """MC mean accuracy at the setting's sigma_d, by seed (a run that diverged before any kept epoch has
-        none; one that diverged later has its kept epoch's)."""
-        rows = self.rows(runs, variant, sigma_d)
-        rows = rows[rows.eval_sigma == round(self.sigma_d, DIGITS)]
-        return rows.set_index("seed")["accuracy"].dropna().sort_index()
-
-    def describe(self, runs: pd.DataFrame | None = None, stand_ins: dict | None = None) -> str:
-        """'ResNet-18, Fashion-MNIST (for MNIST), σ_d = 0.3, seeds 0 1 (n = 2), 3 epochs, R = 200': epochs and
-        R (MC runs) of the setting's main runs, where `runs` has them."""
-        text = (
-            f"{model_name(self.model)}, {dataset_name(self.dataset, stand_ins)}, σ_d = {self.sigma_d:g}, "
-            f"seeds {' '.join(map(str, self.seeds))} (n = {len(self.seeds)})"
-        )
-        main = pd.concat([self.rows(runs, m) for m in NAMES]) if runs is not None else pd.DataFrame()
-        if len(main):
-            text += f", {counted(main.epochs, 'epoch')}" if main.epochs.notna().any() else ""
-            text += f", R = {span(main.runs)}" if main.runs.notna().any() else ""
-        return text
-
-
-def span(values: pd.Series) -> str:
-    """'3' or '1–3'."""
-    lo, hi = int(values.min()), int(values.max())
-    return f"{lo}" if lo == hi else f"{lo}–{hi}"
-
-
-def counted(values: pd.Series, unit: str) -> str:
-    """'1 epoch', '2–3 epochs'."""
-    return f"{span(values)} {unit}{'' if values.max() == 1 else 's'}"
+from .aggregate import t_ci95
+from .grid import Grid, Setting
+from .layouts import ablations_wide, beta_wide, by_column, convergence_wide, feedback_wide, init_wide
+from .names import method_name, variant_name
+from .render import as_markdown
+from .runs import by_seed, select
 
 
 def stats(acc: pd.Series) -> dict:
@@ -85,33 +31,9 @@ def stats(acc: pd.Series) -> dict:
     )
 
 
-ACCURACY = (0.0, 100.0)  # what a mean accuracy (%) can be: its intervals are clipped there
-
-
-def cell(mean: float, ci95: float, sign: bool = False, bounds: tuple[float, float] | None = ACCURACY, digits=2) -> str:
-    """'85.12 ± 1.30'; '99.10 [97.20, 100.00]' where the interval is clipped at `bounds` (none for a difference,
-    `sign`); '85.12 (identical seeds)' for a CI95 of 0 (seeds that agree exactly); the mean alone without a CI (one
-    seed); '–' without a mean."""
-    if pd.isna(mean):
-        return "–"
-    text = f"{mean:+.{digits}f}" if sign else f"{mean:.{digits}f}"
-    if pd.isna(ci95):
-        return text
-    if ci95 == 0:
-        return f"{text} (identical seeds)"
-    low, high = mean - ci95, mean + ci95
-    if bounds and not sign and (low < bounds[0] or high > bounds[1]):
-        return f"{text} [{max(low, bounds[0]):.{digits}f}, {min(high, bounds[1]):.{digits}f}]"
-    return f"{text} ± {ci95:.{digits}f}"
-
-
 def tagged(runs: pd.DataFrame, setting: Setting, method: str, tag: str) -> list[tuple[float, str]]:
     """(value, variant) of the `method-<tag><value>` runs present at the setting, by value."""
-    here = runs[
-        (runs.model == setting.model)
-        & (runs.dataset == setting.dataset)
-        & (runs.sigma_d == round(setting.sigma_d, DIGITS))
-    ]
+    here = select(runs, model=setting.model, dataset=setting.dataset, sigma_d=setting.sigma_d)
     found = {(parse_variant(v)[2], v) for v in here.variant.unique() if parse_variant(v)[:2] == (method, tag)}
     return sorted(found)
 
@@ -275,7 +197,7 @@ def init_sensitivity(runs: pd.DataFrame, setting: Setting) -> pd.DataFrame:
     for method in pytorch.methods:
         change = paired(acc[method, "pytorch"], acc[method, "reference"])
         for init in inits:
-            vs = paired(acc[method, init], acc["noise", init]) if method in ("ovf", "irs") else None
+            vs = paired(acc[method, init], acc["noise", init]) if method in nft_methods() else None
             tested = vs is not None and vs.n > 0
             rows.append(
                 dict(
@@ -329,16 +251,9 @@ FEEDBACK_COLUMNS = [
 
 def grid_accuracy(runs: pd.DataFrame, model: str, dataset: str, variant: str, sigma_d: float, seeds) -> pd.Series:
     """MC mean accuracy at eval sigma = sigma_d of `variant` trained at sigma_d, by seed."""
-    sd = round(sigma_d, DIGITS)
-    rows = runs[
-        (runs.model == model)
-        & (runs.dataset == dataset)
-        & (runs.variant == variant)
-        & (runs.sigma_d == sd)
-        & (runs.eval_sigma == sd)
-        & runs.seed.isin(list(seeds))
-    ]
-    return rows.set_index("seed")["accuracy"].dropna().sort_index()
+    return by_seed(
+        select(runs, model=model, dataset=dataset, variant=variant, sigma_d=sigma_d, eval_sigma=sigma_d, seed=seeds)
+    )
 
 
 def feedback(runs: pd.DataFrame, setting: Setting | None, sigma_d: tuple, seeds: tuple) -> pd.DataFrame:
@@ -402,219 +317,6 @@ def beta_search(paths: list[Path]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=BETA_COLUMNS)
 
 
-# --- for a reader: Markdown, HTML, LaTeX
-def wide(long: pd.DataFrame, index: str, columns: str) -> pd.DataFrame:
-    """One cell per (index, column), columns in the order they first appear: 'mean ± CI95', '(n = k)' where
-    fewer seeds finished than elsewhere in the table, ' *' on the main runs' setting."""
-    if long.empty:
-        return pd.DataFrame()
-    most = long.n_seeds.max()
-
-    def text(row) -> str:
-        fewer = f" (n = {int(row.n_seeds)})" if 0 < row.n_seeds < most else ""
-        return cell(row["mean"], row.ci95) + fewer + (" *" if bool(row.get("main", False)) else "")
-
-    cells = long.assign(cell=[text(row) for _, row in long.iterrows()])
-    table = cells.pivot_table(index=index, columns=columns, values="cell", aggfunc="first", sort=False)
-    table = table.reindex(columns=list(dict.fromkeys(long[columns]))).fillna("–")
-    table.index = [method_name(i) for i in table.index]
-    return table.reset_index(names=index)
-
-
-def by_column(t: pd.DataFrame) -> pd.DataFrame:
-    return wide(t, "method", "column")
-
-
-def ablations_wide(t: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "method": t.method.map(method_name),
-            "ablation": t.ablation,
-            "NFT": [cell(m, c) for m, c in zip(t.nft_mean, t.nft_ci95)],
-            "ablated": [cell(m, c) for m, c in zip(t["mean"], t.ci95)],
-            "NFT − ablated": [cell(m, c, sign=True) for m, c in zip(t.nft_minus_ablated, t.nft_minus_ablated_ci95)],
-        }
-    )
-
-
-def convergence_wide(t: pd.DataFrame) -> pd.DataFrame:
-    ran = t.runs > 0
-    counts = {
-        c: t[c].where(ran).map(lambda v: "not run" if pd.isna(v) else f"{v:.0f}")
-        for c in ("runs", "diverged", "below_threshold", "non_converged")
-    }
-    return pd.DataFrame(
-        {
-            "method": t.method.map(method_name),
-            "runs": counts["runs"],
-            "diverged": counts["diverged"],
-            "below threshold": counts["below_threshold"],
-            "non-converged": counts["non_converged"],
-            "mean accuracy": [cell(m, c) if r else "not run" for m, c, r in zip(t["mean"], t.ci95, ran)],
-        }
-    )
-
-
-def beta_wide(t: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "model": t.model.map(model_name),
-            "dataset": t.dataset.map(dataset_name),
-            "method": t.method.map(method_name),
-            "σ_d": t.sigma_d.map("{:g}".format),
-            "β": t.beta.map("{:g}".format),
-            "n (seeds)": t.n_seeds.map(str),
-            "validation accuracy": [cell(m, c) for m, c in zip(t.val_accuracy, t.val_ci95)],
-            "chosen": t.chosen.map({True: "yes", False: ""}),
-        }
-    )
-
-
-def feedback_wide(t: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "comparison": t.comparison,
-            "panel": [f"{model_name(m)} / {dataset_name(d)}" for m, d in zip(t.model, t.dataset)],
-            "σ_d": t.sigma_d.map("{:g}".format),
-            "difference": [f"{cell(d, c, sign=True)} (n={n})" for d, c, n in zip(t["diff"], t.ci95, t.n_paired)],
-            "outcome": t.outcome,
-            "seeds": t.seeds,
-        }
-    )
-
-
-def init_wide(long: pd.DataFrame) -> pd.DataFrame:
-    """One row per method: accuracy under each initialisation, the change, and the difference from W/ Noise."""
-    by = long.set_index(["method", "init"])
-    rows = []
-    for method in dict.fromkeys(long.method):
-        ref, pt = by.loc[(method, "reference")], by.loc[(method, "pytorch")]
-        row = {
-            "method": method_name(method),
-            "reference init": cell(ref["mean"], ref.ci95),
-            "PyTorch init": cell(pt["mean"], pt.ci95),
-            "PyTorch − reference": cell(pt.change, pt.change_ci95, sign=True),
-        }
-        for name, r in (("reference", ref), ("PyTorch", pt)):
-            row[f"− W/ Noise ({name})"] = (
-                "–"
-                if pd.isna(r.minus_noise)
-                else f"{cell(r.minus_noise, r.minus_noise_ci95, sign=True)} ({r.minus_noise_outcome})"
-            )
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-NUMBER = re.compile(r"^[+−-]?\d")
-NO_CI = re.compile(r"^[+−-]?\d+\.\d+( \(n = \d+\))?( \*)?$")  # a mean shown without its CI95
-
-
-def notes(name: str, long: pd.DataFrame, table: pd.DataFrame) -> list[str]:
-    cells = table.drop(columns=["σ_d", "seeds"], errors="ignore").to_numpy().ravel().tolist()  # the values
-    said = ["mean ± CI95 over seeds (Student t)"] if any(" ± " in c for c in cells) else []
-    said += TABLES[name].notes(long)
-    said += ["n = 1: the mean alone, no CI95"] if any(NO_CI.match(c) for c in cells) else []
-    said += ["–: not run, or every seed diverged"] if "–" in cells else []
-    return said
-
-
-def alignment(table: pd.DataFrame) -> list[str]:
-    """'right' for a column of numbers (placeholders aside), else 'left'."""
-
-    def numeric(column) -> bool:
-        values = [v for v in column if v not in ("–", "not run", "")]
-        return bool(values) and all(NUMBER.match(v) for v in values)
-
-    return ["right" if numeric(table[c]) else "left" for c in table.columns]
-
-
-LATEX = {
-    "σ_d": r"$\sigma_d$",
-    "β": r"$\beta$",
-    "±": r"$\pm$",
-    "−": "$-$",
-    "–": "--",
-    "—": "---",
-    "<": "$<$",
-    ">": "$>$",
-    "~": r"\textasciitilde{}",
-    "\\": r"\textbackslash{}",
-    "^": r"\^{}",
-    **{c: "\\" + c for c in "&%$#_{}"},
-}
-LATEX_TOKENS = re.compile(
-    r"(\d+)~(\d+)|(?<!\w)-(?=\d)|" + "|".join(map(re.escape, sorted(LATEX, key=len, reverse=True)))
-)
-
-
-def latex(text: str) -> str:
-    """Plain text -> LaTeX text: specials escaped; σ_d, β, ± and a number's minus sign as math; '1~3' as
-    $1{\\sim}3$."""
-
-    def token(m: re.Match) -> str:
-        return f"${m[1]}{{\\sim}}{m[2]}$" if m[1] else "$-$" if m[0] == "-" else LATEX[m[0]]
-
-    return LATEX_TOKENS.sub(token, text)
-
-
-def latex_table(name: str, table: pd.DataFrame, title: str, said: list[str]) -> str:
-    caption = latex(re.sub(r"^Table \d+\. ", "", title))  # LaTeX numbers its tables itself
-    if len(table):
-        spec = "".join("r" if a == "right" else "l" for a in alignment(table))
-        rows = [
-            " & ".join(map(latex, table.columns)) + r" \\",
-            r"\midrule",
-            *(" & ".join(map(latex, row)) + r" \\" for row in table.itertuples(index=False)),
-        ]
-        body = [
-            rf"\begin{{tabular}}{{{spec}}}",
-            r"\toprule",
-            *rows,
-            r"\bottomrule",
-            r"\end{tabular}",
-            *([rf"\par\smallskip{{\footnotesize {latex('; '.join(said))}.}}"] if said else []),
-        ]
-    else:
-        body = ["Not run."]
-    return "\n".join(
-        [
-            f"% {title}",
-            r"% needs \usepackage{booktabs} in the preamble",
-            r"\begin{table}[htbp]",
-            r"\centering",
-            rf"\caption{{{caption}}}",
-            rf"\label{{tab:{name}}}",
-            *body,
-            r"\end{table}",
-            "",
-        ]
-    )
-
-
-def markdown(table: pd.DataFrame, title: str, said: list[str]) -> str:
-    grid = (
-        tabulate(
-            table, headers="keys", tablefmt="pipe", showindex=False, disable_numparse=True, colalign=alignment(table)
-        )
-        if len(table)
-        else "not run"
-    )
-    return "\n\n".join([f"**{title}**", grid, *(n.replace("*", "\\*") for n in said)]) + "\n"
-
-
-@dataclass(frozen=True)
-class Inputs:
-    """What a table's builder may read (the options of `neft tables`)."""
-
-    runs: pd.DataFrame | None = None
-    setting: Setting | None = None
-    sigma_d: tuple[float, ...] = ()  # the main grid's (tables that read it: Table.grid)
-    seeds: tuple[int, ...] = ()
-    methods: tuple[str, ...] = ("noise", "ovf", "irs")
-    threshold: float = 5.0
-    search: tuple[Path, ...] = ()
-
-
 def no_notes(long: pd.DataFrame) -> list[str]:
     return []
 
@@ -623,80 +325,93 @@ def no_notes(long: pd.DataFrame) -> list[str]:
 class Table:
     """A table: how it is computed (the tidy CSV), titled, laid out for a reader and annotated."""
 
+    name: str  # its files' name (and LaTeX label)
     title: str
     label: str  # its name in the Snakemake report
-    build: Callable[[Inputs], pd.DataFrame]
+    build: Callable[[pd.DataFrame, Grid], pd.DataFrame] | None  # (runs, grid); None: from the beta search's CSVs
     layout: Callable[[pd.DataFrame], pd.DataFrame]  # for a reader: Markdown, HTML, LaTeX
     notes: Callable[[pd.DataFrame], list[str]] = no_notes  # what its cells need said, beyond the generic notes
-    setting: str | None = "ablations"  # the config section its setting (and runs.csv) comes from; None: no runs
-    options: tuple[str, ...] = ()  # what else of that section it reads (`neft tables --<option>`)
+    setting: str | None = "ablations"  # the setting it is computed at: "ablations", "convergence"; None: no runs
     grid: bool = False  # it also reads the main grid's sigma_d and seeds (and is built without a setting)
+
+    def where(self, grid: Grid) -> Setting | None:
+        """Its setting in `grid` (None: disabled, the table says 'not run')."""
+        return {"ablations": grid.ablation, "convergence": grid.convergence}[self.setting]
 
 
 TABLES = {
-    "table1": Table(
-        "Table 1. Mean noisy Top-1 accuracy (%) vs the number of negative feedbacks N",
-        "Table 1",
-        lambda i: table1(i.runs, i.setting),
-        by_column,
-        lambda t: ["* the main runs' number of feedbacks"],
-    ),
-    "table2": Table(
-        "Table 2. Mean noisy Top-1 accuracy (%) of NFT from the W/O Noise model (pretrained + k epochs) "
-        "and from scratch",
-        "Table 2",
-        lambda i: table2(i.runs, i.setting),
-        by_column,
-    ),
-    "ablations": Table(
-        "Ablations. Mean noisy Top-1 accuracy (%) of NFT and its ablated versions",
-        "Ablations",
-        lambda i: ablations(i.runs, i.setting),
-        ablations_wide,
-        lambda t: ["NFT − ablated: paired by seed; above 0 the NFT run is better"],
-    ),
-    "init": Table(
-        "Initialisation sensitivity (beyond the paper). Mean noisy Top-1 accuracy (%) with the public "
-        "code's initialisation and with PyTorch's default",
-        "Initialisation",
-        lambda i: init_sensitivity(i.runs, i.setting),
-        init_wide,
-        lambda t: ["PyTorch − reference and − W/ Noise: paired by seed, with the paired t-test's outcome"],
-    ),
-    "feedback": Table(
-        "Is it the feedback? (beyond the paper) OVF against W/ Noise with as many noise draws per step, and "
-        "OVF/IRS against positive feedback (+β): mean noisy Top-1 accuracy differences (points)",
-        "Is it the feedback?",
-        lambda i: feedback(i.runs, i.setting, i.sigma_d, i.seeds),
-        feedback_wide,
-        lambda t: [
-            "difference: the first minus the second, paired by seed, at eval σ = σ_d; outcome: paired t-test, "
-            "Holm-corrected over a comparison's σ_d (one seed: the sign only); above 0 the first is better",
-            "W/ Noise ×(N+1): W/ Noise with N + 1 noise draws per step (mean of their losses), as many as OVF's "
-            "forwards; +β: the feedback term's sign flipped",
-        ],
-        grid=True,
-    ),
-    "convergence": Table(
-        "Convergence. Non-converged runs of each method",
-        "Convergence",
-        lambda i: convergence(i.runs, i.setting, list(i.methods), i.threshold),
-        convergence_wide,
-        lambda t: [
-            f"non-converged: diverged, or more than {t.threshold.iloc[0]:g} points below the "
-            f"mean accuracy of the runs that finished"
-        ],
-        setting="convergence",
-        options=("methods", "threshold"),
-    ),
-    "beta": Table(
-        "β search. Mean noisy validation accuracy (%) of each candidate β",
-        "β search",
-        lambda i: beta_search(list(i.search)),
-        beta_wide,
-        lambda t: ["mean noisy validation accuracy (%) of each candidate's selected epoch; the highest is chosen"],
-        setting=None,
-    ),
+    t.name: t
+    for t in [
+        Table(
+            "table1",
+            "Table 1. Mean noisy Top-1 accuracy (%) vs the number of negative feedbacks N",
+            "Table 1",
+            lambda runs, grid: table1(runs, grid.ablation),
+            by_column,
+            lambda t: ["* the main runs' number of feedbacks"],
+        ),
+        Table(
+            "table2",
+            "Table 2. Mean noisy Top-1 accuracy (%) of NFT from the W/O Noise model (pretrained + k epochs) "
+            "and from scratch",
+            "Table 2",
+            lambda runs, grid: table2(runs, grid.ablation),
+            by_column,
+        ),
+        Table(
+            "ablations",
+            "Ablations. Mean noisy Top-1 accuracy (%) of NFT and its ablated versions",
+            "Ablations",
+            lambda runs, grid: ablations(runs, grid.ablation),
+            ablations_wide,
+            lambda t: ["NFT − ablated: paired by seed; above 0 the NFT run is better"],
+        ),
+        Table(
+            "init",
+            "Initialisation sensitivity (beyond the paper). Mean noisy Top-1 accuracy (%) with the public "
+            "code's initialisation and with PyTorch's default",
+            "Initialisation",
+            lambda runs, grid: init_sensitivity(runs, grid.ablation),
+            init_wide,
+            lambda t: ["PyTorch − reference and − W/ Noise: paired by seed, with the paired t-test's outcome"],
+        ),
+        Table(
+            "feedback",
+            "Is it the feedback? (beyond the paper) OVF against W/ Noise with as many noise draws per step, and "
+            "OVF/IRS against positive feedback (+β): mean noisy Top-1 accuracy differences (points)",
+            "Is it the feedback?",
+            lambda runs, grid: feedback(runs, grid.ablation, tuple(grid.sigma_d), tuple(grid.seeds)),
+            feedback_wide,
+            lambda t: [
+                "difference: the first minus the second, paired by seed, at eval σ = σ_d; outcome: paired t-test, "
+                "Holm-corrected over a comparison's σ_d (one seed: the sign only); above 0 the first is better",
+                "W/ Noise ×(N+1): W/ Noise with N + 1 noise draws per step (mean of their losses), as many as OVF's "
+                "forwards; +β: the feedback term's sign flipped",
+            ],
+            grid=True,
+        ),
+        Table(
+            "convergence",
+            "Convergence. Non-converged runs of each method",
+            "Convergence",
+            lambda runs, grid: convergence(runs, grid.convergence, grid.convergence_methods, grid.threshold),
+            convergence_wide,
+            lambda t: [
+                f"non-converged: diverged, or more than {t.threshold.iloc[0]:g} points below the "
+                f"mean accuracy of the runs that finished"
+            ],
+            setting="convergence",
+        ),
+        Table(
+            "beta",
+            "β search. Mean noisy validation accuracy (%) of each candidate β",
+            "β search",
+            None,
+            beta_wide,
+            lambda t: ["mean noisy validation accuracy (%) of each candidate's selected epoch; the highest is chosen"],
+            setting=None,
+        ),
+    ]
 }
 
 
@@ -706,26 +421,6 @@ def title(name: str, setting: Setting | None, runs: pd.DataFrame | None, stand_i
     return TABLES[name].title + (f" — {where}{setting.describe(runs, stand_ins)}" if setting else "")
 
 
-def as_markdown(name: str, long: pd.DataFrame, title: str) -> str:
-    """The Markdown of a table: written as the table's .md file and shown in the report."""
-    table = TABLES[name].layout(long) if not long.empty else pd.DataFrame()
-    return markdown(table, title, notes(name, long, table) if len(table) else [])
-
-
-def write(name: str, long: pd.DataFrame, outs: list[Path], title: str) -> None:
-    """CSV (tidy), Markdown, HTML and LaTeX (for a reader), chosen by each output's suffix."""
-    from .html import page
-
-    for out in map(Path, outs):  # before writing anything
-        if out.suffix not in (".csv", ".md", ".html", ".tex"):
-            raise NeftError(f"{out}: unknown table format {out.suffix!r}; use .csv, .md, .html or .tex")
-    table = TABLES[name].layout(long) if not long.empty else pd.DataFrame()
-    said = notes(name, long, table) if len(table) else []
-    text = {
-        ".csv": lambda: long.to_csv(index=False),
-        ".md": lambda: as_markdown(name, long, title),
-        ".html": lambda: page(as_markdown(name, long, title), title),
-        ".tex": lambda: latex_table(name, table, title, said),
-    }
-    for out in map(Path, outs):
-        save_text(out, text[out.suffix]())
+def table_markdown(name: str, long: pd.DataFrame, runs, stand_ins: dict, setting: Setting | None) -> str:
+    """The table as the tables step writes it (same builder, title, layout and notes): for the report."""
+    return as_markdown(TABLES[name], long, title(name, setting, runs, stand_ins))

@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import Dataset
 
+from .. import catalogue
 from ..errors import DataError
 from ..io import kind
 from ..registry import Registry
@@ -45,7 +46,7 @@ class DatasetSpec:
         )
 
 
-DATASETS: Registry[DatasetSpec] = Registry("dataset")
+DATASETS: Registry[DatasetSpec] = Registry("dataset", catalogue.DATASETS)  # each module imported on first use
 
 
 def register(spec: DatasetSpec) -> DatasetSpec:
@@ -116,6 +117,3 @@ def check_labels(name: str, path: Path, labels, n: int, num_classes: int) -> Non
             f"{name}: {path} holds label {int(outside[0])}, outside the {num_classes} classes (0 to "
             f"{num_classes - 1}); delete it and download again"
         )
-
-
-from . import cifar, mnist, synthetic, tinyimagenet  # noqa: E402,F401  (they register themselves)

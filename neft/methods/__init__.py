@@ -4,17 +4,14 @@ submodules: trained and checkpointed with it, never part of the saved inference 
 
 from torch import Tensor, nn
 
+from .. import catalogue
 from ..layers import noisy_layers, perturbed
 from ..noise import NoiseLaw
 from ..registry import Registry
 
-BETA_FALLBACK = {"fashion_mnist": "mnist", "synthetic": "mnist"}
-
 
 class Method(nn.Module):
     """Base: holds sigma_d and the noise law, and draws noisy forward passes of the backbone."""
-
-    default_beta: dict[str, dict[str, float]] = {}  # model -> dataset -> beta, for NFT methods
 
     def __init__(self, cfg, model: nn.Module, law: NoiseLaw):
         super().__init__()
@@ -33,19 +30,13 @@ class Method(nn.Module):
         return self.law.perturbations(weights, sigma, z)
 
     def resolve_beta(self, cfg) -> float:
-        """beta from the config, else the reference default for this model and dataset (datasets the
-        reference did not run borrow the beta of the nearest one it did, see BETA_FALLBACK)."""
-        if cfg.beta is not None:
-            return cfg.beta
-        table = self.default_beta[cfg.model]
-        return table[cfg.dataset if cfg.dataset in table else BETA_FALLBACK.get(cfg.dataset, "cifar10")]
+        """beta from the config, else the public code's for this model and dataset (neft/catalogue.py)."""
+        return cfg.beta if cfg.beta is not None else catalogue.default_beta(cfg.method, cfg.model, cfg.dataset)
 
     def loss(self, model: nn.Module, x: Tensor, y: Tensor, generator) -> tuple[Tensor, dict[str, Tensor]]:
         raise NotImplementedError
 
 
-METHODS: Registry[type[Method]] = Registry("method")
-
-from . import injection, irs, ovf, vanilla  # noqa: E402,F401  (they register themselves)
+METHODS: Registry[type[Method]] = Registry("method", catalogue.METHODS)  # each imported on first use
 
 __all__ = ["METHODS", "Method", "perturbed"]

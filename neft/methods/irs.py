@@ -12,6 +12,7 @@ subtracting them (a control beyond the paper).
 import torch
 from torch import nn
 
+from .. import catalogue
 from ..errors import ConfigError
 from ..init import initialise
 from ..layers import NoisyLinear, noisy_layers
@@ -32,14 +33,9 @@ def snapshot_head(in_channels: int, pool: int | None, num_classes: int, hidden: 
 
 @METHODS.register("irs")
 class IRS(Method):
-    default_beta = {
-        "vgg8": {"mnist": 1e-2, "cifar10": 1e-1},
-        "resnet18": {"mnist": 1e-1, "cifar10": 1e-3, "cifar100": 1e-3, "tinyimagenet": 1e-2},
-    }
-
     def __init__(self, cfg, model, law):
         super().__init__(cfg, model, law)
-        n = cfg.n_feedback or model.irs_default
+        n = cfg.n_feedback or catalogue.feedbacks("irs", cfg.model)
         if n > len(model.irs_taps):
             raise ConfigError(f"n_feedback {n} > the {len(model.irs_taps)} IRS snapshot places of {cfg.model}")
         num_classes, width = model.args["num_classes"], model.args["width"]

@@ -13,21 +13,16 @@ All forwards run in training mode, so BatchNorm's running statistics also see th
 in the public code.
 """
 
-from ..config import OVF_FEEDBACKS
+from .. import catalogue
 from . import METHODS, Method, perturbed
 from .feedback import feedback_sign, nft_loss
 
 
 @METHODS.register("ovf")
 class OVF(Method):
-    default_beta = {
-        "vgg8": {"mnist": 1e-3, "cifar10": 1e-3},
-        "resnet18": {"mnist": 1e-4, "cifar10": 1e-1, "cifar100": 1e-1, "tinyimagenet": 1e-2},
-    }
-
     def __init__(self, cfg, model, law):
         super().__init__(cfg, model, law)
-        n = cfg.n_feedback or OVF_FEEDBACKS
+        n = cfg.n_feedback or catalogue.feedbacks("ovf", cfg.model)
         self.beta = self.resolve_beta(cfg)
         self.sign = feedback_sign(cfg)
         self.sigmas = [max(0.0, cfg.sigma_d + k * cfg.delta_sigma) for k in range(1, n + 1)]

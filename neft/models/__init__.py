@@ -7,10 +7,11 @@ returns (logits, [those features]).
 
 from torch import nn
 
+from .. import catalogue
 from ..init import initialise
 from ..registry import Registry
 
-MODELS: Registry[type[nn.Module]] = Registry("model")
+MODELS: Registry[type[nn.Module]] = Registry("model", catalogue.MODELS)  # each imported on first use
 
 
 def build_model(
@@ -30,6 +31,3 @@ def build_model(
 def channels(n: int, width: float) -> int:
     """Layer width n scaled by the width multiplier (at least 1 channel)."""
     return max(1, round(n * width))
-
-
-from . import resnet, vgg  # noqa: E402,F401  (they register themselves)

@@ -43,7 +43,6 @@ class ResNet18(nn.Module):
         self.fc = NoisyLinear(widths[3], num_classes)
         # IRS snapshots after the stem and after stages 1-4 (channels, pool size)
         self.irs_taps = [(widths[0], 6), (widths[0], 6), (widths[1], 4), (widths[2], 3), (widths[3], 2)]
-        self.irs_default = 4
 
     def forward(self, x: Tensor, taps: bool = False):
         x = self.stem(x)

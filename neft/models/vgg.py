@@ -30,7 +30,6 @@ class VGG8(nn.Module):
         self.fc2 = NoisyLinear(c1024, num_classes)
         # (channels, pool size); the last tap is the 1024-d FC feature, read without pooling
         self.irs_taps = [(c64, 6), (c128, 4), (c256, 3), (c512, 2), (c1024, None)]
-        self.irs_default = 3
 
     def forward(self, x: Tensor, taps: bool = False):
         features = []

@@ -1,6 +1,8 @@
 # The config, checked before any job: read with its `extends` chain and validated against
 # workflow/schemas/config.schema.yaml, whose train, eval and execution keys neft/schema.py takes from
 # neft/config.py (one source for their types, limits and defaults); a bad key stops the run in one line.
+# The analysis steps read it as checked, from results/<name>/config.json (rule checked_config).
+import json
 import math
 import os
 import re
@@ -16,7 +18,9 @@ from neft.analysis.figures import FIGURES
 from neft.analysis.tables import TABLES
 from neft.config import as_flags
 from neft.errors import NeftError
+from neft.io import save_text
 from neft.layout import RUN, WILDCARDS, Run, num
+from neft.catalogue import nft_methods
 from neft.variants import METHOD, VARIANTS, main_variants, parse_variant
 
 

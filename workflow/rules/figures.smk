@@ -5,6 +5,7 @@
 rule figure:
     input:
         runs=rules.aggregate.output.runs,
+        config=rules.checked_config.output[0],
     output:
         **figure_outputs("{figure}", lambda w: FIGURES[w.figure].label),
     log:
@@ -13,9 +14,6 @@ rule figure:
         figure="|".join(FIGURES),
     conda:
         "../envs/neft.yaml"
-    params:
-        grid=GRID_FLAGS,
-        stand_ins=STAND_IN_FLAGS,
     shell:
-        "python -m neft figures {wildcards.figure} --runs {input.runs} --out {output.png} {output.pdf} {output.data}"
-        " {params.grid} {params.stand_ins} > {log} 2>&1"
+        "python -m neft figures {wildcards.figure} --runs {input.runs} --config {input.config}"
+        " --out {output.png} {output.pdf} {output.data} > {log} 2>&1"

@@ -26,7 +26,7 @@ def ablation_runs():
         def at_setting(variant, method):
             return Run(a["model"], a["dataset"], variant, 0 if method == "vanilla" else a["sigma_d"], seed)
 
-        yield from (at_setting(method, method) for method in ("vanilla", "ovf", "irs"))
+        yield from (at_setting(method, method) for method in ("vanilla", *nft_methods()))
         for variant in VARIANTS.values():
             for method in variant.methods if variant.key else []:
                 for value in variant.values(a, method):

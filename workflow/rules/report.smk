@@ -7,6 +7,7 @@ TABLE_FILES = [*expand(list(rules.table.output), table=RUNS_TABLES), *rules.beta
 rule report:
     input:
         runs=rules.aggregate.output.runs,
+        config=rules.checked_config.output[0],
         figures=FIGURE_PNGS,
         tables=[*expand(rules.table.output.md, table=RUNS_TABLES), rules.beta_table.output.md],
         benchmarks=at(rules.train.benchmark, EVALUATED + [c for s in SEARCHES for c in beta_candidates(*s)])
@@ -17,11 +18,9 @@ rule report:
         f"{RESULTS}/logs/report.log",
     conda:
         "../envs/neft.yaml"
-    params:
-        flags=report_flags(),
     shell:
-        "python -m neft report --runs {input.runs} --out {output} --figures {input.figures} --tables {input.tables}"
-        " --benchmarks {input.benchmarks} {params.flags} > {log} 2>&1"
+        "python -m neft report --runs {input.runs} --config {input.config} --out {output} --figures {input.figures}"
+        " --tables {input.tables} --benchmarks {input.benchmarks} > {log} 2>&1"
 
 
 rule report_html:

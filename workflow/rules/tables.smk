@@ -7,6 +7,7 @@ RUNS_TABLES = [name for name, table in TABLES.items() if table.setting]
 rule table:
     input:
         runs=rules.aggregate.output.runs,
+        config=rules.checked_config.output[0],
     output:
         **table_outputs("{table}", lambda w: TABLES[w.table].label),
     log:
@@ -15,12 +16,9 @@ rule table:
         table="|".join(RUNS_TABLES),
     conda:
         "../envs/neft.yaml"
-    params:
-        options=lambda w: table_flags(w.table),
-        stand_ins=STAND_IN_FLAGS,
     shell:
-        "python -m neft tables {wildcards.table} --runs {input.runs} --out {output} {params.options}"
-        " {params.stand_ins} > {log} 2>&1"
+        "python -m neft tables {wildcards.table} --runs {input.runs} --config {input.config} --out {output}"
+        " > {log} 2>&1"
 
 
 rule beta_table:
