@@ -165,7 +165,10 @@ def test_positive_feedback_flips_the_sign_of_the_feedback_term():
     "options,message",
     [
         (dict(method="ovf", n_draws=4), "n_draws is an option of method noise"),
-        (dict(method="noise", positive_feedback=True), "positive_feedback is an option of methods ovf and irs"),
+        (
+            dict(method="noise", positive_feedback=True),
+            r"positive_feedback is an option of the NFT methods \(ovf, irs\), not noise",
+        ),
         (dict(method="noise", n_draws=0), "n_draws must be >= 1"),
     ],
 )

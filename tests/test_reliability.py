@@ -612,13 +612,13 @@ CASES = [  # id, command line ({made}: the made files), a fragment of the line i
     ),
     (
         "runs-csv-accuracy-out-of-range",
-        ["tables", "table1", "--runs", "runs.csv", "--out", "t.md", "--setting", "vgg8", "synthetic", "0.1"],
+        ["tables", "table1", "--runs", "runs.csv", "--config", "{made}/config.json", "--out", "t.md"],
         "runs.csv: line 2: accuracy is 150.0, expected a finite number in [0, 100] or NaN; rerun the aggregate step",
         lambda tmp, made: runs_table(tmp, made, accuracy="150"),
     ),
     (
         "runs-csv-row-twice",
-        ["figures", "figure3", "--runs", "runs.csv", "--out", "f.png", "--sigma-d", "0.1", "--seeds", "0"],
+        ["figures", "figure3", "--runs", "runs.csv", "--config", "{made}/config.json", "--out", "f.png"],
         "runs.csv: line 3 repeats the run and sigma of an earlier line; rerun the aggregate step",
         lambda tmp, made: runs_table(tmp, made, rows=2),
     ),
