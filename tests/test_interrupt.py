@@ -47,7 +47,7 @@ def uninterrupted(tmp_path_factory):
 
 
 def start(args: list[str], cwd, **kwargs) -> subprocess.Popen:
-    env = {**os.environ, "OMP_NUM_THREADS": "2"}  # the thread count of this process (conftest): same float sums
+    env = {**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads())}  # this process's (conftest): same float sums
     return subprocess.Popen(
         [sys.executable, "-m", "neft", *args],
         cwd=cwd,
