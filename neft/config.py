@@ -285,7 +285,7 @@ def check_fields(cfg) -> None:
                 f"{f.name} must list at least {f.metadata['min_items']} value{'s' * (f.metadata['min_items'] > 1)}"
             )
         rounded = [round(v, 6) for v in value] if f.metadata.get("unique") else []  # as seeds see them (seeding.py)
-        twice = next((v for v in rounded if rounded.count(v) > 1), None)
+        twice = first_repeated(rounded)
         if twice is not None:
             raise ConfigError(f"{f.name} lists {twice:g} more than once; give each value once")
         for item in value if isinstance(value, list) else [value]:
@@ -315,6 +315,11 @@ def from_dict(cls, values: dict, where: str = "config"):
     if unknown:
         raise ConfigError(f"{where}: unknown key {reprlib.repr(unknown[0])}; known keys: {', '.join(sorted(known))}")
     return cls(**values)
+
+
+def first_repeated(values: list):
+    """The first value the list gives a second time; None when it gives each once."""
+    return next((v for i, v in enumerate(values) if v in values[:i]), None)
 
 
 def as_flags(options: dict) -> list[str]:

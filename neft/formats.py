@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import MAX_WIDTH
+from .config import MAX_WIDTH, first_repeated
 from .errors import CheckpointError
 
 MODEL_FORMAT = "neft.model/1"
@@ -253,8 +253,8 @@ def _problem(value, spec, where: str) -> str | None:
         problem = _problem(value, [spec.spec], where)
         if problem:
             return problem
-        twice = [v for i, v in enumerate(value) if v in value[:i]]
-        return f"{where.rstrip('.')} lists {twice[0]!r} more than once" if twice else None
+        twice = first_repeated(value)
+        return None if twice is None else f"{where.rstrip('.')} lists {twice!r} more than once"
     if isinstance(spec, list):
         if not isinstance(value, list):
             return _wrong(value, "a list", where)
