@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 
 from .config import TrainConfig
-from .errors import CheckpointError
+from .errors import CheckpointError, one_line
 from .formats import CHECKPOINT_FORMAT, MODEL_FORMAT, check
 
 # config keys that may differ when resuming (where and how fast, not what is computed)
@@ -99,9 +99,7 @@ def load_weights(model, meta: dict, path) -> None:
     try:
         model.load_state_dict(meta["state_dict"])
     except RuntimeError as e:
-        raise CheckpointError(
-            f"{path}: weights do not fit {meta['model_args']} ({' '.join(str(e).split())[:160]})"
-        ) from None
+        raise CheckpointError(f"{path}: weights do not fit {meta['model_args']} ({one_line(e)})") from None
 
 
 def load_model(path, map_location="cpu"):

@@ -19,7 +19,7 @@ import yaml
 
 from . import yamlfile
 from .config import EvalConfig, TrainConfig, check_integer, check_number, field_type, from_dict
-from .errors import ConfigError, NeftError
+from .errors import ConfigError, NeftError, one_line
 from .io import check_paths, check_readable
 from .layout import RUN_FILES
 
@@ -95,7 +95,7 @@ def build_config(cls, args: argparse.Namespace):
                 f"at offset {e.start}); save it as UTF-8"
             ) from None
         except (OSError, yaml.YAMLError) as e:
-            raise ConfigError(f"cannot read config file {args.config}: {' '.join(str(e).split())[:200]}") from None
+            raise ConfigError(f"cannot read config file {args.config}: {one_line(e, 200)}") from None
         if not isinstance(loaded, dict):
             raise ConfigError(f"{args.config}: expected a mapping of keys to values")
         values.update(loaded)

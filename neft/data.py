@@ -26,7 +26,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from .datasets import DATASETS, DatasetSpec, load_split
-from .errors import ConfigError
+from .errors import ConfigError, one_line
 from .io import save_torch
 from .seeding import derive_seed, generator
 
@@ -261,7 +261,7 @@ def read_cache(spec: DatasetSpec, data_dir: str | Path) -> tuple[Tensor, Tensor]
             None,
         )
     except Exception as e:  # truncated zip, foreign pickle, missing key
-        problem = " ".join(str(e).split())[:120] or type(e).__name__
+        problem = one_line(e, 120) or type(e).__name__
     if problem:
         log.warning(
             "%s: not the cached test split of %s (%s); transforming the images instead (neft fetch %s writes it again)",

@@ -19,3 +19,8 @@ class CheckpointError(NeftError):
 
 class WriteError(NeftError):
     """A file could not be written: a folder that is not writable, a full disk."""
+
+
+def one_line(error: BaseException, limit: int = 160) -> str:
+    """An exception's message on one line, at most `limit` characters (a library's may span a page)."""
+    return " ".join(str(error).split())[:limit]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import MAX_WIDTH, first_repeated
-from .errors import CheckpointError
+from .errors import CheckpointError, one_line
 
 MODEL_FORMAT = "neft.model/1"
 CHECKPOINT_FORMAT = "neft.checkpoint/1"
@@ -197,7 +197,7 @@ def read_json(path: str | Path, fmt: str) -> dict:
     try:
         obj = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:  # missing, cut, not UTF-8, no permission
-        raise CheckpointError(f"{path}: unreadable ({' '.join(str(e).split())[:160]}); {FORMATS[fmt][1]}") from None
+        raise CheckpointError(f"{path}: unreadable ({one_line(e)}); {FORMATS[fmt][1]}") from None
     except RecursionError:
         raise CheckpointError(f"{path}: unreadable (nested too deeply); {FORMATS[fmt][1]}") from None
     return check(path, obj, fmt)
@@ -219,7 +219,7 @@ def read_table(
     try:
         table = pd.read_csv(path, sep=sep)
     except (OSError, ValueError) as e:  # missing, empty, not UTF-8, ragged
-        raise CheckpointError(f"{path}: unreadable {what} ({' '.join(str(e).split())[:160]}); {fix}") from None
+        raise CheckpointError(f"{path}: unreadable {what} ({one_line(e)}); {fix}") from None
     missing = [c for c in columns if c not in table.columns]
     if missing:
         raise CheckpointError(f"{path}: not a {what} (missing {', '.join(missing)}); {fix}")

@@ -34,7 +34,7 @@ from . import checkpoint as ckpt_io
 from .config import TrainConfig
 from .data import STOP_SIGNALS, training_data
 from .device import place, resolve_device, set_precision
-from .errors import CheckpointError, WriteError
+from .errors import CheckpointError, WriteError, one_line
 from .formats import read_json
 from .io import check_writable, folder_lock, save_json, save_torch
 from .layout import RUN_FILES
@@ -143,8 +143,7 @@ class RunState:
             self.noise_rng.set_state(ckpt["noise_rng"].cpu())
         except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as e:
             raise CheckpointError(
-                f"{path}: its {part} state does not fit this run ({' '.join(str(e).split())[:160]}); delete it "
-                f"and train again"
+                f"{path}: its {part} state does not fit this run ({one_line(e)}); delete it and train again"
             ) from None
         self.epoch, self.step, self.history, self.best = ckpt["epoch"], ckpt["step"], ckpt["history"], ckpt["best"]
         self.sums = {k: v.to(self.noise_rng.device) if torch.is_tensor(v) else v for k, v in ckpt["sums"].items()}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import ConfigError
+from .errors import ConfigError, one_line
 
 MAX_VALUES = 100_000  # the paper's grid config expands to about 300
 MAX_DEPTH = 50
@@ -23,7 +23,7 @@ def read(path: str | Path):
     except RecursionError:  # nested past the parser's stack
         raise ConfigError(f"{path}: nested deeper than {MAX_DEPTH} levels; is it the right file?") from None
     except ValueError as e:  # an integer of more digits than Python converts
-        raise ConfigError(f"{path}: {' '.join(str(e).split())[:160]}") from None
+        raise ConfigError(f"{path}: {one_line(e)}") from None
     check_size(value, str(path))
     return value
 

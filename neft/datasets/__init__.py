@@ -16,7 +16,7 @@ import torch
 from torch.utils.data import Dataset
 
 from .. import catalogue
-from ..errors import DataError
+from ..errors import DataError, one_line
 from ..io import kind
 from ..registry import Registry
 
@@ -70,7 +70,7 @@ def read_or_explain(
         if isinstance(e, OSError) and not isinstance(e, FileNotFoundError) and e.filename:  # no permission, a loop
             raise DataError(f"{name}: cannot read {e.filename} ({e.strerror}); check it and its folders") from None
         missing = [f for f in expected if not readable(name, folder / f)]
-        reason = " ".join(str(e).split())[:240] or type(e).__name__
+        reason = one_line(e, 240) or type(e).__name__
         if missing:
             how = f"download failed ({reason})" if download else "downloads are off (download: false)"
             raise DataError(

@@ -17,7 +17,7 @@ from neft import schema, yamlfile
 from neft.analysis.figures import FIGURES
 from neft.analysis.tables import TABLES
 from neft.config import as_flags
-from neft.errors import NeftError
+from neft.errors import NeftError, one_line
 from neft.io import save_text
 from neft.layout import RUN, WILDCARDS, Run, num
 from neft.catalogue import nft_methods
@@ -50,7 +50,7 @@ def resolve_extends(values, chain):
     except NeftError as e:  # too big, too deep
         raise WorkflowError(f"config key extends: {e}") from None
     except (OSError, ValueError, yaml.YAMLError) as e:  # ValueError: not UTF-8
-        raise WorkflowError(f"config key extends: cannot read {path} ({' '.join(str(e).split())[:300]})") from None
+        raise WorkflowError(f"config key extends: cannot read {path} ({one_line(e, 300)})") from None
     if not isinstance(base, dict):
         raise WorkflowError(f"config key extends: {path} is not a mapping of keys to values")
     return merge(resolve_extends(base, (*chain, path)), {k: v for k, v in values.items() if k != "extends"})
