@@ -34,6 +34,7 @@ os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuB
 from neft.checkpoint import load_model  # noqa: E402
 from neft.data import crop_flip, evaluation_data  # noqa: E402
 from neft.device import resolve_device, set_precision  # noqa: E402
+from neft.errors import one_line  # noqa: E402
 from neft.layers import noisy_layers, perturbed  # noqa: E402
 from neft.mc import mc_evaluate  # noqa: E402
 from neft.methods import METHODS  # noqa: E402
@@ -186,7 +187,7 @@ def main():
         try:
             measured, ok = fn()
         except Exception as e:  # a crash is a failed check, with its message; the others still run
-            measured, ok = f"{type(e).__name__}: {' '.join(str(e).split())[:200]}", False
+            measured, ok = f"{type(e).__name__}: {one_line(e, 200)}", False
         checks.append((ok, path))
         print(f"{'ok  ' if ok else 'FAIL'} {name}: {measured} ({time.monotonic() - started:.1f} s)", flush=True)
 
